@@ -1,0 +1,116 @@
+"""Liveness (``/healthz``) and readiness (``/readyz``) with a registry of readiness checks.
+
+A readiness check is an async callable that returns when its dependency is usable and raises
+when it is not. Components register theirs on the app at start-up::
+
+    app[READINESS_CHECKS].add("tanda", tanda_client.check)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from schoolgraph.errors import SchoolgraphError
+from schoolgraph.middlewares import REQUEST_ID, json_dumps_compact
+
+__all__ = [
+    "READINESS_CHECKS",
+    "CheckResult",
+    "ReadinessCheck",
+    "ReadinessChecks",
+    "healthz",
+    "readyz",
+]
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """The outcome of one readiness check."""
+
+    name: str
+    ok: bool
+    code: str | None = None
+    message: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        if self.ok:
+            return {"status": "ok"}
+        return {"status": "fail", "code": self.code, "message": self.message}
+
+
+class ReadinessChecks:
+    """The named readiness checks of one app, run concurrently by ``/readyz``.
+
+    Args:
+        timeout: Seconds each check may take before it counts as failed.
+    """
+
+    def __init__(self, timeout: float = 5.0) -> None:
+        self.timeout = timeout
+        self._checks: dict[str, ReadinessCheck] = {}
+
+    def add(self, name: str, check: ReadinessCheck) -> None:
+        """Register ``check`` under ``name``; names are unique."""
+        if name in self._checks:
+            raise ValueError(f"A readiness check named {name!r} is already registered.")
+        self._checks[name] = check
+
+    async def run(self, request_id: str | None = None) -> list[CheckResult]:
+        """Run every check at once; one result per check, in registration order."""
+        return list(
+            await asyncio.gather(
+                *(self._run_one(name, check, request_id) for name, check in self._checks.items())
+            )
+        )
+
+    async def _run_one(
+        self, name: str, check: ReadinessCheck, request_id: str | None
+    ) -> CheckResult:
+        try:
+            async with asyncio.timeout(self.timeout):
+                await check()
+        except SchoolgraphError as error:
+            return CheckResult(name, ok=False, code=error.code, message=error.message)
+        except TimeoutError:
+            return CheckResult(
+                name,
+                ok=False,
+                code="CHECK_TIMEOUT",
+                message=f"The check did not finish within {self.timeout:g} seconds.",
+            )
+        except Exception:
+            logger.exception(
+                "Readiness check %r failed unexpectedly.", name, extra={"request_id": request_id}
+            )
+            return CheckResult(
+                name, ok=False, code="INTERNAL", message="The check failed unexpectedly."
+            )
+        return CheckResult(name, ok=True)
+
+
+READINESS_CHECKS = web.AppKey("readiness_checks", ReadinessChecks)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """200 while the process can answer HTTP at all."""
+    return web.json_response({"status": "ok"}, dumps=json_dumps_compact)
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """200 when every readiness check passes, else 503; the body has each check's result."""
+    results = await request.app[READINESS_CHECKS].run(request.get(REQUEST_ID))
+    ready = all(result.ok for result in results)
+    body = {
+        "status": "ok" if ready else "fail",
+        "checks": {result.name: result.to_json() for result in results},
+    }
+    return web.json_response(body, status=200 if ready else 503, dumps=json_dumps_compact)
