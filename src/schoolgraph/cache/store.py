@@ -1,0 +1,239 @@
+"""The cross-request cache behind the upstream clients, keyed on ETags and row hashes.
+
+Entries live in a cachetools `TLRUCache` bounded by a byte budget (each entry's size is the
+size of the upstream body it was parsed from) and by an entry count. Each entry has its own
+freshness (`ttl`, per resource) and is kept for `stale_for` seconds after it goes stale, so
+it can still be revalidated (an ETag `If-None-Match`, an Xporter change set, a TASS
+`update_on` filter) or served when the upstream fails (stale-if-error).
+
+Keys are `CacheKey(upstream, tenant, resource)`: the tenant (school, company, organisation,
+or the credential that scopes visibility) is part of every key, so one tenant's data can
+never answer another tenant's request.
+
+The cache never sees HTTP: a client passes a `load` function that receives the previous
+entry (or None) and returns a `Refresh`: new data, or "not modified" (the parsed value is
+reused as is, without re-parsing), or a merged value built from a change set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
+
+from cachetools import TLRUCache
+
+from ..errors import UpstreamError
+from ..upstreams.http import CacheOutcome, UpstreamCall, record_call
+
+V = TypeVar("V")
+
+
+class CacheKey(NamedTuple):
+    upstream: str
+    tenant: str
+    resource: str  # route template plus normalised parameters
+
+
+@dataclass(slots=True)
+class CacheEntry(Generic[V]):
+    value: V
+    size: int  # bytes of the upstream body it came from
+    fresh_until: float  # monotonic
+    expires_at: float  # monotonic; kept until then for revalidation and stale-if-error
+    etag: str | None = None
+    token: str | None = None  # change-set token or update-on watermark
+    meta: dict[str, Any] = field(default_factory=dict)  # e.g. row hashes per id
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh(Generic[V]):
+    """What a `load` function found: new data, or that the cached value still holds."""
+
+    value: V | None = None
+    not_modified: bool = False
+    size: int = 0
+    etag: str | None = None
+    token: str | None = None
+    meta: dict[str, Any] | None = None
+    outcome: Literal["miss", "revalidated"] = "miss"
+
+    @classmethod
+    def unchanged(cls) -> Refresh[V]:
+        return cls(not_modified=True, outcome="revalidated")
+
+
+@dataclass(frozen=True, slots=True)
+class Cached(Generic[V]):
+    value: V
+    outcome: CacheOutcome
+    stale: bool = False
+
+
+@dataclass(slots=True)
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    revalidated: int = 0
+    stale: int = 0
+    evictions: int = 0
+
+    def as_json(self) -> dict[str, int]:
+        return {
+            "hits": self.hits,
+            "misses": self.misses,
+            "revalidated": self.revalidated,
+            "stale": self.stale,
+            "evictions": self.evictions,
+        }
+
+
+class UpstreamCache:
+    """Bounded, tenant-scoped, TTL-per-resource cache with revalidation and stale-if-error."""
+
+    def __init__(
+        self,
+        *,
+        max_entries: int = 20_000,
+        max_bytes: int = 256 * 1024 * 1024,
+        stale_for: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_entries = max_entries
+        self.stale_for = stale_for
+        self.stats = CacheStats()
+        self._clock = clock
+        self._entries: TLRUCache[CacheKey, CacheEntry[Any]] = TLRUCache(
+            maxsize=max_bytes,
+            ttu=lambda _key, entry, _now: entry.expires_at,
+            timer=clock,
+            getsizeof=lambda entry: max(1, entry.size),
+        )
+        self._loading: dict[CacheKey, asyncio.Future[Cached[Any]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def bytes(self) -> int:
+        return int(self._entries.currsize)
+
+    def peek(self, key: CacheKey) -> CacheEntry[Any] | None:
+        return self._entries.get(key)
+
+    def put(
+        self,
+        key: CacheKey,
+        value: V,
+        *,
+        ttl: float,
+        size: int,
+        etag: str | None = None,
+        token: str | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> CacheEntry[V]:
+        now = self._clock()
+        entry = CacheEntry(
+            value, size, now + ttl, now + ttl + self.stale_for, etag, token, meta or {}
+        )
+        if entry.size > self._entries.maxsize:
+            return entry  # larger than the whole budget: serve it, do not keep it
+        self._entries[key] = entry
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem()
+            self.stats.evictions += 1
+        return entry
+
+    def evict(
+        self, upstream: str, *, tenant: str | None = None, resource_prefix: str | None = None
+    ) -> int:
+        """Drop entries a write or webhook made wrong; return how many were dropped."""
+        doomed = [
+            key
+            for key in list(self._entries.keys())
+            if key.upstream == upstream
+            and (tenant is None or key.tenant == tenant)
+            and (resource_prefix is None or key.resource.startswith(resource_prefix))
+        ]
+        for key in doomed:
+            self._entries.pop(key, None)
+        return len(doomed)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    async def fetch(
+        self,
+        key: CacheKey,
+        load: Callable[[CacheEntry[V] | None], Awaitable[Refresh[V]]],
+        *,
+        ttl: float,
+        route: str,
+    ) -> Cached[V]:
+        """The value for `key`: fresh from the cache, revalidated, loaded, or stale on error.
+
+        Concurrent fetches of one key share one load.
+        """
+        entry: CacheEntry[V] | None = self._entries.get(key)
+        if entry is not None and entry.fresh_until > self._clock():
+            self.stats.hits += 1
+            record_call(UpstreamCall(key.upstream, "GET", route, None, 0.0, "hit"))
+            return Cached(entry.value, "hit")
+        shared = self._loading.get(key)
+        if shared is not None:
+            result: Cached[V] = await asyncio.shield(shared)
+            return result
+        task = asyncio.ensure_future(self._refresh(key, entry, load, ttl=ttl, route=route))
+        self._loading[key] = task
+
+        def forget(_: asyncio.Future[Cached[V]]) -> None:
+            self._loading.pop(key, None)
+
+        task.add_done_callback(forget)
+        return await asyncio.shield(task)
+
+    async def _refresh(
+        self,
+        key: CacheKey,
+        entry: CacheEntry[V] | None,
+        load: Callable[[CacheEntry[V] | None], Awaitable[Refresh[V]]],
+        *,
+        ttl: float,
+        route: str,
+    ) -> Cached[V]:
+        try:
+            refresh = await load(entry)
+        except UpstreamError:
+            if entry is None:
+                raise
+            self.stats.stale += 1
+            record_call(UpstreamCall(key.upstream, "GET", route, None, 0.0, "stale"))
+            return Cached(entry.value, "stale", stale=True)
+        if refresh.not_modified:
+            if entry is None:
+                raise RuntimeError("A load returned 'not modified' without a cached entry.")
+            self.stats.revalidated += 1
+            now = self._clock()
+            entry.fresh_until, entry.expires_at = now + ttl, now + ttl + self.stale_for
+            if refresh.token is not None:
+                entry.token = refresh.token
+            self._entries[key] = entry  # re-insert: renews its time-to-use
+            return Cached(entry.value, "revalidated")
+        if refresh.value is None:
+            raise RuntimeError("A load returned neither a value nor 'not modified'.")
+        if refresh.outcome == "revalidated":
+            self.stats.revalidated += 1
+        else:
+            self.stats.misses += 1
+        self.put(
+            key,
+            refresh.value,
+            ttl=ttl,
+            size=refresh.size,
+            etag=refresh.etag,
+            token=refresh.token,
+            meta=refresh.meta,
+        )
+        return Cached(refresh.value, refresh.outcome)

@@ -1,0 +1,634 @@
+"""The transport policy every upstream client shares.
+
+One `Transport` per upstream owns one `aiohttp.ClientSession` (connection pool, connect and
+read timeouts) and applies, in this order, to every request:
+
+1. the circuit breaker (an open circuit fails in microseconds with UPSTREAM_UNAVAILABLE);
+2. single flight (concurrent identical GETs share one request and its answer);
+3. the rate limiter of the requester (queues until a slot is free; never fails);
+4. authentication (`Auth.headers()`; a 401 forces exactly one re-authentication and retry);
+5. the request, bounded by the caller's deadline (`deadline()`), retried with exponential
+   backoff and full jitter on connection errors, timeouts and 502/503/504 when idempotent;
+   a 429 waits until the upstream's reset and tries again while the deadline allows;
+6. error mapping, once, into the error tree (`errors.py`), each error naming the upstream.
+
+Every attempt is recorded as an `UpstreamCall` in the current request's `CallLog` (a context
+variable the gateway sets per request), for explain output, metrics and the audit log.
+Nothing here logs URLs with query strings, headers or bodies: they can hold tokens and
+personal data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json as json_module
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, TypeVar
+
+import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from ..errors import (
+    UpstreamAuthError,
+    UpstreamBadResponseError,
+    UpstreamError,
+    UpstreamRateLimitedError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+)
+
+T = TypeVar("T")
+CacheOutcome = Literal["miss", "hit", "revalidated", "stale", "bypass"]
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRY_STATUSES = frozenset({502, 503, 504})
+
+
+# --------------------------------------------------------------------------- call log
+
+
+@dataclass(slots=True)
+class UpstreamCall:
+    """One HTTP attempt to an upstream, as explain output and the audit log show it."""
+
+    upstream: str
+    method: str
+    route: str  # the route template, never the concrete URL
+    status: int | None  # None when no response arrived
+    ms: float
+    cache: CacheOutcome = "miss"
+    attempt: int = 1
+    error: str | None = None  # error code when the attempt failed
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "upstream": self.upstream,
+            "method": self.method,
+            "route": self.route,
+            "status": self.status,
+            "ms": round(self.ms, 2),
+            "cache": self.cache,
+            "attempt": self.attempt,
+            "error": self.error,
+        }
+
+
+@dataclass(slots=True)
+class CallLog:
+    """The upstream calls one gateway request caused, including cache answers."""
+
+    calls: list[UpstreamCall] = field(default_factory=list)
+
+    def add(self, call: UpstreamCall) -> None:
+        self.calls.append(call)
+
+    def totals(self) -> dict[str, Any]:
+        network = [c for c in self.calls if c.cache in ("miss", "revalidated", "bypass")]
+        return {
+            "requests": len(network),
+            "cacheHits": sum(c.cache == "hit" for c in self.calls),
+            "revalidated": sum(c.cache == "revalidated" or c.status == 304 for c in self.calls),
+            "stale": sum(c.cache == "stale" for c in self.calls),
+            "ms": round(sum(c.ms for c in network), 2),
+        }
+
+
+current_call_log: contextvars.ContextVar[CallLog | None] = contextvars.ContextVar(
+    "schoolgraph_call_log", default=None
+)
+_current_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "schoolgraph_deadline", default=None
+)
+
+
+def record_call(call: UpstreamCall) -> None:
+    log = current_call_log.get()
+    if log is not None:
+        log.add(call)
+
+
+def set_deadline(seconds_from_now: float | None) -> contextvars.Token[float | None]:
+    """Bound every upstream call made in this context (the gateway sets it per request)."""
+    value = None if seconds_from_now is None else time.monotonic() + seconds_from_now
+    return _current_deadline.set(value)
+
+
+def deadline() -> float | None:
+    """The monotonic time by which the current request must be answered, if any."""
+    return _current_deadline.get()
+
+
+# --------------------------------------------------------------------------- policy
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 3  # total tries, first included
+    base_delay: float = 0.05  # seconds; doubled per retry, full jitter
+    max_delay: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class TransportPolicy:
+    connect_timeout: float = 3.0
+    read_timeout: float = 15.0
+    pool_size: int = 64
+    retry: RetryPolicy = RetryPolicy()
+    breaker_failures: int = 5  # consecutive failures that open the circuit
+    breaker_reset: float = 5.0  # seconds the circuit stays open before a probe
+    max_rate_limit_wait: float = 60.0  # never wait longer than this for a 429 reset
+    max_rate_limit_waits: int = 3  # 429s waited out per request before giving up
+    user_agent: str = "schoolgraph"
+
+
+# --------------------------------------------------------------------------- rate limiting
+
+
+class RateLimiter:
+    """A sliding-window limiter per requester that queues instead of failing.
+
+    It keeps at most `limit` request starts in any `period` seconds per requester, adopts the
+    upstream's own view (`X-RateLimit-Remaining` / `Reset`) when it is stricter, and after a
+    429 holds every request of that requester until the reset.
+    """
+
+    def __init__(self, limit: int, period: float = 60.0, *, margin: int = 0) -> None:
+        self.limit = max(1, limit - margin)
+        self.period = period
+        self._starts: dict[str, deque[float]] = {}
+        self._blocked_until: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def acquire(self, requester: str) -> float:
+        """Wait for a slot; return the seconds spent waiting."""
+        lock = self._locks.setdefault(requester, asyncio.Lock())
+        arrived = time.monotonic()
+        async with lock:  # FIFO: waiters are served in arrival order
+            starts = self._starts.setdefault(requester, deque())
+            while True:
+                now = time.monotonic()
+                blocked = self._blocked_until.get(requester, 0.0)
+                while starts and starts[0] <= now - self.period:
+                    starts.popleft()
+                if blocked > now:
+                    pause = blocked - now
+                elif len(starts) >= self.limit:
+                    pause = starts[0] + self.period - now
+                else:
+                    starts.append(now)
+                    return now - arrived
+                await asyncio.sleep(pause)
+
+    def observe(self, requester: str, headers: Mapping[str, str]) -> None:
+        """Adopt the upstream's `X-RateLimit-Remaining` / `X-RateLimit-Reset` (unix seconds)."""
+        remaining, reset = headers.get("X-RateLimit-Remaining"), headers.get("X-RateLimit-Reset")
+        if remaining is None or reset is None:
+            return
+        try:
+            left, reset_at = int(remaining), float(reset)
+        except ValueError:
+            return
+        if left <= 0:
+            self.block_until(requester, reset_at)
+
+    def block_until(self, requester: str, unix_time: float) -> float:
+        """Hold the requester until `unix_time` (capped); return the wait in seconds."""
+        wait = max(0.0, unix_time - time.time())
+        self._blocked_until[requester] = max(
+            self._blocked_until.get(requester, 0.0), time.monotonic() + wait
+        )
+        return wait
+
+
+# --------------------------------------------------------------------------- circuit breaker
+
+
+class CircuitBreaker:
+    """Closed -> open after `failures` consecutive failures -> half-open after `reset` seconds.
+
+    In half-open state one probe request is let through; its success closes the circuit, its
+    failure opens it again.
+    """
+
+    def __init__(self, upstream: str, failures: int, reset: float) -> None:
+        self.upstream = upstream
+        self.failures = failures
+        self.reset = reset
+        self.state: Literal["closed", "open", "half-open"] = "closed"
+        self._consecutive = 0
+        self._opened_at = 0.0
+        self._probe_in_flight = False
+
+    def before(self) -> None:
+        if self.state == "closed":
+            return
+        now = time.monotonic()
+        if self.state == "open" and now - self._opened_at >= self.reset:
+            self.state = "half-open"
+        if self.state == "half-open" and not self._probe_in_flight:
+            self._probe_in_flight = True
+            return
+        raise UpstreamUnavailableError(
+            f"The {self.upstream} upstream is failing; requests are paused for up to "
+            f"{self.reset:g} seconds before the next probe.",
+            upstream=self.upstream,
+        )
+
+    def success(self) -> None:
+        self.state, self._consecutive, self._probe_in_flight = "closed", 0, False
+
+    def failure(self) -> None:
+        self._consecutive += 1
+        if self.state == "half-open" or self._consecutive >= self.failures:
+            self.state, self._opened_at = "open", time.monotonic()
+        self._probe_in_flight = False
+
+
+# --------------------------------------------------------------------------- auth hook
+
+
+class Auth(Protocol):
+    """What a transport needs from an upstream's auth lifecycle (`upstreams/<name>/auth.py`)."""
+
+    async def headers(self, *, force_refresh: bool = False) -> dict[str, str]:
+        """Headers that authenticate one request; `force_refresh` after a 401."""
+        ...
+
+
+# --------------------------------------------------------------------------- responses
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamResponse:
+    upstream: str
+    route: str
+    status: int
+    headers: CIMultiDictProxy[str]
+    body: bytes
+
+    def json(self) -> Any:
+        """The body as JSON; an unreadable body is an UPSTREAM_BAD_RESPONSE."""
+        try:
+            return json_module.loads(self.body) if self.body else None
+        except ValueError as exc:
+            raise UpstreamBadResponseError(
+                f"The {self.upstream} upstream answered {self.route} with a body that is not "
+                "valid JSON.",
+                upstream=self.upstream,
+            ) from exc
+
+
+# --------------------------------------------------------------------------- transport
+
+
+class Transport:
+    """HTTP to one upstream with the policy above. Open with `start()`, close with `close()`."""
+
+    def __init__(
+        self,
+        upstream: str,
+        base_url: str,
+        *,
+        policy: TransportPolicy | None = None,
+        limiter: RateLimiter | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.upstream = upstream
+        self.base_url = base_url.rstrip("/")
+        self.policy = policy or TransportPolicy()
+        self.limiter = limiter
+        self.breaker = CircuitBreaker(
+            upstream, self.policy.breaker_failures, self.policy.breaker_reset
+        )
+        self._sleep = sleep
+        self._session: aiohttp.ClientSession | None = None
+        self._in_flight: dict[tuple[Any, ...], asyncio.Future[UpstreamResponse]] = {}
+        self._rng = random.SystemRandom()  # jitter only; SystemRandom keeps linters quiet
+
+    async def start(self) -> None:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(limit=self.policy.pool_size, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(
+                    sock_connect=self.policy.connect_timeout, sock_read=self.policy.read_timeout
+                ),
+                headers={"User-Agent": self.policy.user_agent, "Accept": "application/json"},
+                raise_for_status=False,
+            )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            raise RuntimeError(f"The {self.upstream} transport is not started.")
+        return self._session
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        route: str,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        data: Any = None,
+        auth: Auth | None = None,
+        requester: str = "default",
+        idempotent: bool | None = None,
+        deadline_at: float | None = None,
+        ok_statuses: frozenset[int] = frozenset(),
+    ) -> UpstreamResponse:
+        """Send one logical request and return the final response.
+
+        Args:
+            method: HTTP method.
+            path: path under the base URL (`/api/v2/users`) or an absolute URL.
+            route: the route template for logs and stats (`/api/v2/users/{id}`).
+            params: query parameters.
+            headers: extra headers (`If-None-Match`, ...).
+            json: a JSON body.
+            data: a form or raw body.
+            auth: the upstream's auth lifecycle; None for unauthenticated calls (token calls).
+            requester: the rate-limit bucket (Tanda counts per user and per token).
+            idempotent: whether retries are safe; by default, from the method.
+            deadline_at: a monotonic deadline; by default the context's `deadline()`.
+            ok_statuses: statuses the caller handles itself (e.g. 404, 304) instead of errors.
+
+        Raises:
+            UpstreamError: one of its subclasses, naming this upstream.
+        """
+        method = method.upper()
+        key: tuple[Any, ...] | None = None
+        if method == "GET" and json is None and data is None:
+            key = (
+                path,
+                tuple(sorted((params or {}).items())),
+                tuple(sorted((headers or {}).items())),
+                requester,
+            )
+            shared = self._in_flight.get(key)
+            if shared is not None:
+                return await asyncio.shield(shared)
+        task = asyncio.ensure_future(
+            self._send(
+                method,
+                path,
+                route=route,
+                params=params,
+                headers=headers,
+                json=json,
+                data=data,
+                auth=auth,
+                requester=requester,
+                idempotent=method in IDEMPOTENT_METHODS if idempotent is None else idempotent,
+                deadline_at=deadline() if deadline_at is None else deadline_at,
+                ok_statuses=ok_statuses,
+            )
+        )
+        if key is None:
+            return await task
+        self._in_flight[key] = task
+        flight_key = key
+
+        def forget(_: asyncio.Future[UpstreamResponse]) -> None:
+            self._in_flight.pop(flight_key, None)
+
+        task.add_done_callback(forget)
+        return await asyncio.shield(task)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        route: str,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        json: Any,
+        data: Any,
+        auth: Auth | None,
+        requester: str,
+        idempotent: bool,
+        deadline_at: float | None,
+        ok_statuses: frozenset[int],
+    ) -> UpstreamResponse:
+        url = path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
+        retry = self.policy.retry
+        attempt = 0
+        rate_limit_waits = 0
+        reauthenticated = False
+        while True:
+            attempt += 1
+            self.breaker.before()
+            if self.limiter is not None:
+                await self._within_deadline(self.limiter.acquire(requester), deadline_at, route)
+            request_headers = CIMultiDict(headers or {})
+            if auth is not None:
+                request_headers.update(
+                    await auth.headers(force_refresh=reauthenticated and attempt > 1)
+                )
+            started = time.monotonic()
+            try:
+                response = await self._within_deadline(
+                    self._once(method, url, route, params, request_headers, json, data),
+                    deadline_at,
+                    route,
+                )
+            except UpstreamTimeoutError:
+                self._record(method, route, None, started, attempt, "UPSTREAM_TIMEOUT")
+                self.breaker.failure()
+                if idempotent and attempt < retry.attempts and self._has_time(deadline_at):
+                    await self._backoff(attempt, deadline_at)
+                    continue
+                raise
+            except aiohttp.ClientError as exc:
+                self._record(method, route, None, started, attempt, "UPSTREAM_UNAVAILABLE")
+                self.breaker.failure()
+                if idempotent and attempt < retry.attempts and self._has_time(deadline_at):
+                    await self._backoff(attempt, deadline_at)
+                    continue
+                raise UpstreamUnavailableError(
+                    f"The {self.upstream} upstream could not be reached for {route} "
+                    f"({type(exc).__name__}).",
+                    upstream=self.upstream,
+                ) from None
+            status = response.status
+            if self.limiter is not None:
+                self.limiter.observe(requester, response.headers)
+            if status in ok_statuses or status < 400:
+                self._record(method, route, status, started, attempt, None)
+                self.breaker.success()
+                return response
+            if status == 401 and auth is not None and not reauthenticated:
+                self._record(method, route, status, started, attempt, "UPSTREAM_AUTH_FAILED")
+                reauthenticated = True
+                continue
+            if status == 429:
+                self._record(method, route, status, started, attempt, "UPSTREAM_RATE_LIMITED")
+                wait = self._rate_limit_wait(response, requester)
+                left = self._time_left(deadline_at)
+                if (
+                    rate_limit_waits < self.policy.max_rate_limit_waits
+                    and wait <= self.policy.max_rate_limit_wait
+                    and (left is None or wait < left)
+                ):
+                    await self._sleep(wait)
+                    rate_limit_waits += 1
+                    attempt -= 1  # waiting out a 429 is not a failed attempt
+                    continue
+                raise UpstreamRateLimitedError(
+                    f"The {self.upstream} upstream is rate limiting {route}; it asked us to "
+                    f"wait {wait:.0f} seconds.",
+                    upstream=self.upstream,
+                    retry_after=round(wait, 1),
+                )
+            if status in RETRY_STATUSES or status >= 500:
+                self._record(method, route, status, started, attempt, "UPSTREAM_UNAVAILABLE")
+                self.breaker.failure()
+                if (
+                    idempotent
+                    and status in RETRY_STATUSES
+                    and attempt < retry.attempts
+                    and self._has_time(deadline_at)
+                ):
+                    await self._backoff(attempt, deadline_at)
+                    continue
+                raise UpstreamUnavailableError(
+                    f"The {self.upstream} upstream answered {route} with HTTP {status}.",
+                    upstream=self.upstream,
+                )
+            self.breaker.success()  # the upstream is alive; the request itself was refused
+            if status in (401, 403):
+                self._record(method, route, status, started, attempt, "UPSTREAM_AUTH_FAILED")
+                raise UpstreamAuthError(
+                    f"The {self.upstream} upstream refused our credentials for {route} "
+                    f"(HTTP {status}).",
+                    upstream=self.upstream,
+                )
+            self._record(method, route, status, started, attempt, "UPSTREAM_BAD_RESPONSE")
+            raise UpstreamBadResponseError(
+                f"The {self.upstream} upstream answered {route} with HTTP {status}.",
+                upstream=self.upstream,
+            )
+
+    async def _once(
+        self,
+        method: str,
+        url: str,
+        route: str,
+        params: Mapping[str, str] | None,
+        headers: CIMultiDict[str],
+        json: Any,
+        data: Any,
+    ) -> UpstreamResponse:
+        async with self.session.request(
+            method, url, params=params, headers=headers, json=json, data=data
+        ) as raw:
+            body = await raw.read()
+            return UpstreamResponse(self.upstream, route, raw.status, raw.headers, body)
+
+    async def _within_deadline(
+        self, awaitable: Awaitable[T], deadline_at: float | None, route: str
+    ) -> T:
+        left = self._time_left(deadline_at)
+        if left is not None and left <= 0:
+            raise UpstreamTimeoutError(
+                f"The request's deadline passed before {self.upstream} {route} was called.",
+                upstream=self.upstream,
+            )
+        try:
+            return await asyncio.wait_for(awaitable, timeout=left)
+        except TimeoutError:
+            raise UpstreamTimeoutError(
+                f"The {self.upstream} upstream did not answer {route} in time.",
+                upstream=self.upstream,
+            ) from None
+
+    @staticmethod
+    def _has_time(deadline_at: float | None) -> bool:
+        return deadline_at is None or deadline_at > time.monotonic()
+
+    @staticmethod
+    def _time_left(deadline_at: float | None) -> float | None:
+        return None if deadline_at is None else deadline_at - time.monotonic()
+
+    async def _backoff(self, attempt: int, deadline_at: float | None) -> None:
+        retry = self.policy.retry
+        pause = self._rng.uniform(0, min(retry.max_delay, retry.base_delay * 2 ** (attempt - 1)))
+        left = self._time_left(deadline_at)
+        if left is not None:
+            pause = min(pause, max(0.0, left))
+        await self._sleep(pause)
+
+    def _rate_limit_wait(self, response: UpstreamResponse, requester: str) -> float:
+        headers = response.headers
+        retry_after = headers.get("Retry-After")
+        if retry_after is not None:
+            try:
+                seconds = float(retry_after)
+            except ValueError:
+                seconds = 1.0
+            if self.limiter is not None:
+                self.limiter.block_until(requester, time.time() + seconds)
+            return seconds
+        reset = headers.get("X-RateLimit-Reset")
+        if reset is not None:
+            try:
+                reset_at = float(reset)
+            except ValueError:
+                return 1.0
+            if self.limiter is not None:
+                return self.limiter.block_until(requester, reset_at)
+            return max(0.0, reset_at - time.time())
+        return 1.0
+
+    def _record(
+        self,
+        method: str,
+        route: str,
+        status: int | None,
+        started: float,
+        attempt: int,
+        error: str | None,
+    ) -> None:
+        record_call(
+            UpstreamCall(
+                self.upstream,
+                method,
+                route,
+                status,
+                (time.monotonic() - started) * 1000,
+                "miss",
+                attempt,
+                error,
+            )
+        )
+
+
+__all__ = [
+    "Auth",
+    "CacheOutcome",
+    "CallLog",
+    "CircuitBreaker",
+    "RateLimiter",
+    "RetryPolicy",
+    "Transport",
+    "TransportPolicy",
+    "UpstreamCall",
+    "UpstreamError",
+    "UpstreamResponse",
+    "current_call_log",
+    "deadline",
+    "record_call",
+    "set_deadline",
+]
