@@ -1064,7 +1064,7 @@ def _credentials(g: _Gen) -> Credentials:
         tanda_redirect_uri="http://127.0.0.1:8000/oauth/tanda/callback",
         tanda_webhook_secret=g.secret(32),
         xporter_relying_party="schoolgraph.example",
-        xporter_third_party_id=g.uuid(),
+        xporter_third_party_id="XporterOnDemand",  # xporter.md §1.2: always this value
         xporter_management_secret=g.secret(32),
         xporter_schools=tuple(XporterSchoolCredential(e, g.secret(32)) for e in estabs),
         tass_client_key=g.secret(20),
