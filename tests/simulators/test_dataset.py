@@ -91,5 +91,28 @@ def test_attendance_is_derived_only_up_to_today(small_world: World) -> None:
 
 
 def test_worked_shifts_end_before_today_and_schedules_reach_ahead(small_world: World) -> None:
-    assert max(s.date for s in small_world.shifts.values()) < TODAY
+    worked = [s for s in small_world.shifts.values() if s.leave_request_id is None]
+    finished = [s for s in worked if s.finish is not None]
+    assert max(s.date for s in finished) < TODAY
+    clocked_in = [s for s in worked if s.finish is None]
+    assert [s.date for s in clocked_in] == [TODAY]
     assert max(s.start.date() for s in small_world.schedules.values()) > TODAY
+
+
+def test_every_worker_has_a_current_timesheet(small_world: World) -> None:
+    workers = {u.id for u in small_world.tanda_users.values() if not u.is_admin}
+    current = {t.user_id for t in small_world.timesheets.values() if t.start <= TODAY <= t.finish}
+    assert workers == current
+
+
+def test_approved_leave_appears_as_leave_shifts(small_world: World) -> None:
+    approved = [r for r in small_world.leave_requests.values() if r.status == "approved"]
+    assert approved
+    for request in approved:
+        shifts = [s for s in small_world.shifts.values() if s.leave_request_id == request.id]
+        weekdays = sum(
+            1
+            for n in range((request.finish - request.start).days + 1)
+            if (request.start + timedelta(days=n)).weekday() < 5
+        )
+        assert len(shifts) == weekdays

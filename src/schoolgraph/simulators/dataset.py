@@ -296,8 +296,8 @@ class Location(Record):
 class Team(Record):
     location_id: int
     name: str
-    export_name: str
-    colour: str
+    export_name: str | None
+    colour: str | None
     user_ids: list[int]
     manager_ids: list[int]
 
@@ -310,8 +310,8 @@ class TandaUser(Record):
     email: str | None
     employee_id: str | None  # MIS staff code or payroll number for school staff
     phone: str | None
-    date_of_birth: date
-    employment_start_date: date
+    date_of_birth: date | None
+    employment_start_date: date | None
     employment_end_date: date | None
     active: bool
     department_ids: list[int]
@@ -337,7 +337,7 @@ class Schedule(Record):
     user_id: int | None  # None = vacant
     department_id: int | None
     start: datetime  # UTC
-    finish: datetime  # UTC
+    finish: datetime | None  # UTC; None for a vacant schedule created with only a start
     break_start: datetime | None
     break_finish: datetime | None
     automatic_break_length: int | None  # minutes; exclusive with breaks
@@ -1453,6 +1453,45 @@ def _messy_staff(g: _Gen, world: World) -> None:
     first_school[3].leaving_date = g.today - timedelta(days=40)
 
 
+def _leave_shifts(
+    world: World,
+    request: LeaveRequest,
+    user: TandaUser,
+    sheet_for: Callable[[int, date], Timesheet],
+    shift_seq: Iterator[int],
+) -> None:
+    """Approved leave appears as one shift per weekday carrying `leave_request_id` (§4.10)."""
+    zone = ZoneInfo(user.time_zone)
+    hours_per_day = request.hours / max(1, (request.finish - request.start).days + 1)
+    day = request.start
+    while day <= request.finish:
+        if day.weekday() < 5:
+            start = datetime.combine(day, time(9, 0), zone)
+            finish = start + timedelta(hours=hours_per_day)
+            shift = Shift(
+                id=next(shift_seq),
+                updated_at=request.updated_at,
+                revision=0,
+                timesheet_id=sheet_for(user.id, day).id,
+                user_id=user.id,
+                department_id=user.report_department_id,
+                date=day,
+                start=start.astimezone(UTC),
+                finish=finish.astimezone(UTC),
+                break_start=None,
+                break_finish=None,
+                break_length=None,
+                status="APPROVED",
+                approved_by=None,
+                approved_at=None,
+                leave_request_id=request.id,
+                cost=round(user.hourly_rate * hours_per_day, 2),
+                metadata=None,
+            )
+            world.shifts[shift.id] = shift
+        day += timedelta(days=1)
+
+
 def _workforce(g: _Gen, world: World) -> None:
     spec = g.spec
     org = Organisation(
@@ -1632,6 +1671,27 @@ def _workforce(g: _Gen, world: World) -> None:
 
     timesheets: dict[tuple[int, date], Timesheet] = {}
     period_start0 = monday - timedelta(weeks=spec.weeks_before)
+
+    def sheet_for(user_id: int, day: date) -> Timesheet:
+        """The user's timesheet for the pay period holding `day`, created when first needed."""
+        period_index = (day - period_start0).days // org.pay_period_days
+        p_start = period_start0 + timedelta(days=period_index * org.pay_period_days)
+        sheet = timesheets.get((user_id, p_start))
+        if sheet is None:
+            closed = p_start + timedelta(days=org.pay_period_days) <= g.today - timedelta(days=7)
+            sheet = Timesheet(
+                id=next(timesheet_seq),
+                updated_at=g.stamp(),
+                revision=0,
+                user_id=user_id,
+                start=p_start,
+                finish=p_start + timedelta(days=org.pay_period_days - 1),
+                status="approved" if closed else "pending",
+            )
+            timesheets[(user_id, p_start)] = sheet
+            world.timesheets[sheet.id] = sheet
+        return sheet
+
     for user in workers:
         zone = ZoneInfo(user.time_zone)
         team_id = user.report_department_id
@@ -1666,24 +1726,7 @@ def _workforce(g: _Gen, world: World) -> None:
                 world.schedules[schedule.id] = schedule
                 if day >= g.today:
                     continue  # worked shifts only up to yesterday
-                period_index = (day - period_start0).days // org.pay_period_days
-                p_start = period_start0 + timedelta(days=period_index * org.pay_period_days)
-                sheet = timesheets.get((user.id, p_start))
-                if sheet is None:
-                    sheet = Timesheet(
-                        id=next(timesheet_seq),
-                        updated_at=g.stamp(),
-                        revision=0,
-                        user_id=user.id,
-                        start=p_start,
-                        finish=p_start + timedelta(days=org.pay_period_days - 1),
-                        status="approved"
-                        if p_start + timedelta(days=org.pay_period_days)
-                        <= g.today - timedelta(days=7)
-                        else "pending",
-                    )
-                    timesheets[(user.id, p_start)] = sheet
-                    world.timesheets[sheet.id] = sheet
+                sheet = sheet_for(user.id, day)
                 jitter_in = timedelta(minutes=g.rng.randrange(-6, 9))
                 jitter_out = timedelta(minutes=g.rng.randrange(-5, 20))
                 worked_start = (local_start + jitter_in).astimezone(UTC)
@@ -1713,7 +1756,36 @@ def _workforce(g: _Gen, world: World) -> None:
                 )
                 world.shifts[shift.id] = shift
 
-    # The leaver still works Tanda shifts; one user has an open (clocked-in) shift today.
+    # Real Tanda keeps a timesheet per worker per pay period, so the current one exists even
+    # before its first shift (tanda.md §4.5).
+    for user in workers:
+        sheet_for(user.id, g.today)
+    # One worker is clocked in right now: a shift today with a start and no finish (§4.6).
+    if workers:
+        on_shift = workers[0]
+        started = datetime.combine(g.today, time(7, 58), ZoneInfo(on_shift.time_zone))
+        shift = Shift(
+            id=next(shift_seq),
+            updated_at=g.stamp(),
+            revision=0,
+            timesheet_id=sheet_for(on_shift.id, g.today).id,
+            user_id=on_shift.id,
+            department_id=on_shift.report_department_id,
+            date=g.today,
+            start=started.astimezone(UTC),
+            finish=None,
+            break_start=None,
+            break_finish=None,
+            break_length=None,
+            status="PENDING",
+            approved_by=None,
+            approved_at=None,
+            leave_request_id=None,
+            cost=0.0,
+            metadata=None,
+        )
+        world.shifts[shift.id] = shift
+
     leave_seq = iter(range(300_001, 400_000))
     balance_seq = iter(range(400_001, 500_000))
     for index, user in enumerate(workers):
@@ -1745,3 +1817,5 @@ def _workforce(g: _Gen, world: World) -> None:
                 status=g.rng.choice(("pending", "approved", "approved", "rejected")),
             )
             world.leave_requests[request.id] = request
+            if request.status == "approved":
+                _leave_shifts(world, request, user, sheet_for, shift_seq)

@@ -61,7 +61,7 @@ _UPDATES: dict[str, Callable[[random.Random, Any], dict[str, Any]]] = {
     "teams": lambda rng, r: {"colour": rng.choice(("#0ea5e9", "#a855f7", "#f97316"))},
     "tanda_users": lambda rng, r: {"phone": _phone(rng)},
     "rosters": lambda rng, r: {},
-    "schedules": lambda rng, r: {"finish": r.finish + timedelta(minutes=15)},
+    "schedules": lambda rng, r: {"finish": (r.finish or r.start) + timedelta(minutes=15)},
     "timesheets": lambda rng, r: {"status": "approved" if r.status == "pending" else "pending"},
     "shifts": lambda rng, r: {
         "finish": (r.finish or r.start) + timedelta(minutes=5) if (r.finish or r.start) else None
@@ -132,23 +132,31 @@ def mutate(
     return MutationResult(table, action, changed, world.revision)
 
 
+_MEMBERSHIPS: dict[str, tuple[str, str]] = {
+    # person table -> (container table, member list field)
+    "students": ("groups", "student_ids"),
+    "staff": ("groups", "staff_ids"),
+    "tanda_users": ("teams", "user_ids"),
+}
+
+
 def _unlink(world: World, table: str, record_id: int) -> None:
-    """Keep memberships consistent when a person leaves (their groups change too)."""
-    key = {"students": "student_ids", "staff": "staff_ids"}.get(table)
-    if key is None:
+    """Keep memberships consistent when a person leaves (their groups or teams change too)."""
+    if table not in _MEMBERSHIPS:
         return
-    for group in list(world.groups.values()):
+    container, key = _MEMBERSHIPS[table]
+    for group in list(world.table(container).values()):
         members: list[int] = getattr(group, key)
         if record_id in members:
-            world.touch("groups", group, **{key: [m for m in members if m != record_id]})
+            world.touch(container, group, **{key: [m for m in members if m != record_id]})
 
 
 def _link_clone(world: World, table: str, original_id: int, clone_id: int) -> None:
-    """A copied student or staff member joins the same groups as the original."""
-    key = {"students": "student_ids", "staff": "staff_ids"}.get(table)
-    if key is None:
+    """A copied person joins the same groups or teams as the original."""
+    if table not in _MEMBERSHIPS:
         return
-    for group in list(world.groups.values()):
+    container, key = _MEMBERSHIPS[table]
+    for group in list(world.table(container).values()):
         members: list[int] = getattr(group, key)
         if original_id in members:
-            world.touch("groups", group, **{key: [*members, clone_id]})
+            world.touch(container, group, **{key: [*members, clone_id]})
