@@ -49,6 +49,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], text: str) -
         pytest.param([], ["serve", "export-schema", "--version"], id="schoolgraph"),
         pytest.param(["serve"], ["--host", "--port", "SIGTERM"], id="serve"),
         pytest.param(["export-schema"], ["--output PATH", "stdout"], id="export-schema"),
+        pytest.param(["simulate"], ["--scale", "--seed", "--tanda-port", "--json"], id="simulate"),
     ],
 )
 def test_every_command_has_help(args: list[str], expected: list[str]) -> None:
@@ -112,6 +113,15 @@ def test_export_schema_to_an_unwritable_path_is_one_line(tmp_path: Path) -> None
             "schoolgraph: error: --port must be an integer between 0 and 65535, got 'abc'.",
             id="bad-port",
         ),
+        pytest.param(
+            ["simulate", "--scale", "huge"], "invalid choice: 'huge'", id="simulate-scale"
+        ),
+        pytest.param(
+            ["simulate", "--tass-port", "x"],
+            "--tass-port must be an integer between 0 and 65535, got 'x'.",
+            id="simulate-port",
+        ),
+        pytest.param(["simulate", "--seed", "x"], "--seed must be an integer", id="simulate-seed"),
         pytest.param(
             ["serve", "--port", "70000"],
             "--port must be an integer between 0 and 65535, got '70000'.",
@@ -190,3 +200,74 @@ async def test_serve_flags_override_the_environment() -> None:
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.communicate(), timeout=30)
     assert process.returncode == 0
+
+
+async def test_simulate_json_prints_working_urls_and_credentials_first() -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "schoolgraph",
+        "simulate",
+        "--json",
+        "--scale",
+        "small",
+        "--tanda-port",
+        "0",
+        "--xporter-port",
+        "0",
+        "--tass-port",
+        "0",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=clean_env(),
+    )
+    assert process.stdout is not None
+    try:
+        first = await asyncio.wait_for(process.stdout.readline(), timeout=30)
+        described = json.loads(first)
+        tanda, xporter, tass = described["tanda"], described["xporter"], described["tass"]
+        async with aiohttp.ClientSession() as http:
+            admin = tanda["admin"]
+            async with http.post(
+                tanda["token_url"],
+                json={
+                    "username": admin["email"],
+                    "password": admin["password"],
+                    "scope": "me",
+                    "grant_type": "password",
+                },
+            ) as response:
+                assert response.status == 200
+                assert (await response.json())["access_token"]
+            school = xporter["schools"][0]
+            async with http.post(
+                xporter["token_url"],
+                json={
+                    "estab": school["estab"],
+                    "relyingParty": xporter["relying_party"],
+                    "password": school["secret"],
+                    "thirdpartyid": xporter["third_party_id"],
+                },
+            ) as response:
+                assert response.status == 200
+                assert (await response.json())["token"]
+            async with http.post(
+                f"{tass['url']}/api/users",
+                json={
+                    "clientKey": tass["client_key"],
+                    "clientSecret": tass["client_secret"],
+                },
+            ) as response:
+                assert response.status == 200
+                body = await response.json()
+        assert [c["cmpy_code"] for c in body["allowed_companies"]] == [
+            c["code"] for c in tass["companies"]
+        ]
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0
+    assert "Traceback" not in stderr.decode()

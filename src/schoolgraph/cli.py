@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn, TypeAlias
+from typing import Any, NoReturn, TypeAlias
 
 from yarl import URL
 
@@ -128,11 +128,122 @@ def export_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- the command table --------------------------------------------------------------------
-# A new command (``simulate``, say) is an ``add_<name>``/``<name>`` pair in a section like the
-# ones above, listed here.
+# -- simulate ---------------------------------------------------------------------------
 
-COMMANDS: tuple[Callable[[Subcommands], None], ...] = (add_serve, add_export_schema)
+
+def _port_flag(name: str) -> Callable[[str], int]:
+    return lambda raw: parse_port(name, raw)
+
+
+def _seed(raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed must be an integer, got {raw!r}") from None
+
+
+def add_simulate(commands: Subcommands) -> None:
+    from schoolgraph.simulators.dataset import SCALES
+
+    parser = commands.add_parser(
+        "simulate",
+        help="run the Tanda, Xporter and TASS simulators",
+        description="Serve simulators of Tanda, Xporter on Demand and TASS over one seeded "
+        "world, print their base URLs and demo credentials, and run until SIGINT or SIGTERM.",
+    )
+    parser.add_argument("--scale", choices=SCALES, default="demo", help="world size (demo)")
+    parser.add_argument("--seed", type=_seed, default=7, help="world seed (7)")
+    parser.add_argument(
+        "--host",
+        type=lambda raw: parse_host("--host", raw),
+        default="127.0.0.1",
+        help="address to listen on (127.0.0.1)",
+    )
+    for name, default in (("tanda", 8101), ("xporter", 8102), ("tass", 8103)):
+        parser.add_argument(
+            f"--{name}-port",
+            type=_port_flag(f"--{name}-port"),
+            default=default,
+            help=f"{name} port ({default}; 0 picks a free one)",
+        )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print URLs and credentials as one JSON object on the first line of output",
+    )
+    parser.set_defaults(handler=simulate)
+
+
+def simulate(args: argparse.Namespace) -> int:
+    try:
+        asyncio.run(_simulate(args))
+    except OSError as exc:
+        return _fail(f"{PROG} simulate", f"cannot listen on {args.host}: {exc.strerror or exc}.")
+    return 0
+
+
+async def _simulate(args: argparse.Namespace) -> None:
+    import json
+
+    from schoolgraph.simulators.stack import start_simulators
+
+    stack = await start_simulators(
+        seed=args.seed,
+        scale=args.scale,
+        host=args.host,
+        ports={"tanda": args.tanda_port, "xporter": args.xporter_port, "tass": args.tass_port},
+    )
+    try:
+        described = stack.describe()
+        if args.json:
+            print(json.dumps(described, separators=(",", ":")), flush=True)
+        else:
+            print(_describe_text(described), flush=True)
+        stop = asyncio.Event()
+        with stop_on_signals(stop):
+            await stop.wait()
+    finally:
+        await stack.close()
+
+
+def _describe_text(d: dict[str, Any]) -> str:
+    tanda, xporter, tass = d["tanda"], d["xporter"], d["tass"]
+    lines = [
+        f"{PROG} simulators: seed {d['seed']}, scale {d['scale']}, today {d['today']}",
+        f"  Tanda    {tanda['api_base']}  (OAuth: {tanda['token_url']})",
+        f"           admin    {tanda['admin']['email']} / {tanda['admin']['password']}",
+        *(
+            f"           {role:<8} {tanda[role]['email']} / {tanda[role]['password']}"
+            for role in ("manager", "employee")
+            if tanda.get(role)
+        ),
+        f"           OAuth client id {tanda['oauth_client']['client_id']}  "
+        f"secret {tanda['oauth_client']['client_secret']}",
+        f"  Xporter  {xporter['url']}/api/v1/School/{{estab}}/...  (token: {xporter['token_url']})",
+        f"           relyingParty {xporter['relying_party']}  "
+        f"thirdpartyid {xporter['third_party_id']}",
+    ]
+    lines += [
+        f"           estab {s['estab']} ({s['name']})  school secret {s['secret']}"
+        for s in xporter["schools"]
+    ]
+    lines += [
+        f"  TASS     {tass['url']}/api  (token: POST {tass['url']}/api/users)",
+        f"           client key {tass['client_key']}  secret {tass['client_secret']}",
+        "           companies "
+        + ", ".join(f"{c['code']} {c['name']}".strip() for c in tass["companies"]),
+        f"           legacy {tass['url']}/tassweb/api/  appcode {tass['legacy']['appcode']}  "
+        f"token key {tass['legacy']['token_key']}",
+        "Press Ctrl+C to stop.",
+    ]
+    return "\n".join(lines)
+
+
+# -- the command table --------------------------------------------------------------------
+# A new command is an ``add_<name>``/``<name>`` pair in a section like the ones above,
+# listed here.
+
+COMMANDS: tuple[Callable[[Subcommands], None], ...] = (add_serve, add_simulate, add_export_schema)
 """Every command's ``add_`` function, in the order ``--help`` lists them."""
 
 

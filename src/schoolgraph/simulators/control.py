@@ -172,7 +172,7 @@ class SimControl:
 
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith("/__sim/"):
+        if request.path.startswith(("/__sim/", "/sim/")):  # control and simulator admin
             return await handler(request)
         route = route_template(request)
         faults = self.faults

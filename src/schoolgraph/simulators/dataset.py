@@ -603,8 +603,8 @@ class World:
         zone = ZoneInfo(self.schools[school_id].time_zone)
         by_weekday: dict[int, list[TimetableEntry]] = {}
         for entry in self.timetable.values():
-            if entry.school_id != school_id:
-                continue
+            if entry.school_id != school_id or entry.period_id not in self.periods:
+                continue  # an entry whose period was deleted no longer meets
             if group_ids is not None and entry.group_id not in group_ids:
                 continue
             if staff_id is not None and entry.staff_id != staff_id:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import copy
 import random
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Literal
 
-from .dataset import TABLES, Record, World
+from .dataset import TABLES, Record, Staff, Student, TandaUser, World
 
 Action = Literal["update", "add", "delete"]
 ACTIONS: tuple[Action, ...] = ("update", "add", "delete")
@@ -126,6 +127,7 @@ def mutate(
         else:
             clone = copy.deepcopy(record)
             clone.id = world.new_id()
+            _fresh_identifiers(clone, rng)
             world.add(table, clone)
             _link_clone(world, table, record.id, clone.id)
             changed.append(clone.id)
@@ -138,6 +140,19 @@ _MEMBERSHIPS: dict[str, tuple[str, str]] = {
     "staff": ("groups", "staff_ids"),
     "tanda_users": ("teams", "user_ids"),
 }
+
+
+def _fresh_identifiers(clone: Record, rng: random.Random) -> None:
+    """A copy is a new person or row: it must not share codes or GUIDs with the original."""
+    if hasattr(clone, "external_id"):
+        clone.external_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    if isinstance(clone, Student):
+        clone.code = f"N{clone.id}"
+        clone.upn = f"N{clone.id:012d}" if clone.upn else None
+    elif isinstance(clone, Staff):
+        clone.code, clone.payroll_number = f"N{clone.id}", f"P{clone.id}"
+    elif isinstance(clone, TandaUser) and clone.employee_id:
+        clone.employee_id, clone.mis_staff_id = f"N{clone.id}", None
 
 
 def _unlink(world: World, table: str, record_id: int) -> None:
