@@ -12,7 +12,11 @@ from schoolgraph.config import Settings
 from schoolgraph.graph.schema import build_schema
 from schoolgraph.graph.view import GatewayView
 from schoolgraph.health import READINESS_CHECKS, ReadinessChecks, healthz, readyz
-from schoolgraph.middlewares import error_middleware, request_id_middleware
+from schoolgraph.middlewares import (
+    error_middleware,
+    request_id_middleware,
+    upstream_calls_middleware,
+)
 
 __all__ = ["SETTINGS", "create_app"]
 
@@ -48,7 +52,7 @@ def create_app(settings: Settings, *, schema: BaseSchema | None = None) -> web.A
         An application serving ``/graphql``, ``/healthz`` and ``/readyz``.
     """
     app = web.Application(
-        middlewares=[request_id_middleware, error_middleware],
+        middlewares=[request_id_middleware, error_middleware, upstream_calls_middleware],
         client_max_size=settings.max_body_bytes,
     )
     app[SETTINGS] = settings

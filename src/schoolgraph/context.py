@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from schoolgraph.config import Settings
+from schoolgraph.upstreams.http import CallLog
 
 __all__ = ["Context"]
 
@@ -21,3 +22,5 @@ class Context:
     request: web.Request
     request_id: str
     settings: Settings
+    calls: CallLog
+    """Every upstream call this request has made so far (explain output, audit)."""

@@ -26,8 +26,10 @@ from schoolgraph.errors import (
     PayloadTooLargeError,
     SchoolgraphError,
 )
+from schoolgraph.upstreams.http import CallLog, current_call_log
 
 __all__ = [
+    "CALL_LOG",
     "REQUEST_ID",
     "REQUEST_ID_HEADER",
     "error_for_status",
@@ -36,10 +38,12 @@ __all__ = [
     "json_dumps_compact",
     "request_id_from",
     "request_id_middleware",
+    "upstream_calls_middleware",
 ]
 
 REQUEST_ID_HEADER = "X-Request-Id"
 REQUEST_ID = web.RequestKey("request_id", str)
+CALL_LOG = web.RequestKey("call_log", CallLog)
 
 json_dumps_compact = functools.partial(json.dumps, separators=(",", ":"))
 """How every JSON body of ours is encoded: compact, as strawberry encodes GraphQL results."""
@@ -94,6 +98,23 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
                 "elapsed_ms": elapsed_ms,
             },
         )
+
+
+@web.middleware
+async def upstream_calls_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Give the request its own `CallLog`: every upstream call it causes is recorded there.
+
+    The log is a context variable for the duration of the handler, so the upstream clients
+    record into it without knowing about requests; the request (and its GraphQL context)
+    reads it for explain output, metrics and the audit log.
+    """
+    calls = CallLog()
+    request[CALL_LOG] = calls
+    token = current_call_log.set(calls)
+    try:
+        return await handler(request)
+    finally:
+        current_call_log.reset(token)
 
 
 _ERRORS_BY_STATUS: dict[int, type[SchoolgraphError]] = {

@@ -15,7 +15,7 @@ from strawberry.types import ExecutionResult
 from schoolgraph.config import Settings
 from schoolgraph.context import Context
 from schoolgraph.graph.extensions.error_codes import REQUEST_ERROR_CODES, mask_error
-from schoolgraph.middlewares import REQUEST_ID, error_for_status
+from schoolgraph.middlewares import CALL_LOG, REQUEST_ID, error_for_status
 
 __all__ = ["GatewayView"]
 
@@ -57,7 +57,12 @@ class GatewayView(GraphQLView[Context, None]):
     async def get_context(
         self, request: web.Request, response: web.Response | web.WebSocketResponse
     ) -> Context:
-        return Context(request=request, request_id=request[REQUEST_ID], settings=self.settings)
+        return Context(
+            request=request,
+            request_id=request[REQUEST_ID],
+            settings=self.settings,
+            calls=request[CALL_LOG],
+        )
 
     def parse_json(self, data: str | bytes) -> object:
         try:

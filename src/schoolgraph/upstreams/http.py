@@ -43,7 +43,8 @@ from ..errors import (
 )
 
 T = TypeVar("T")
-CacheOutcome = Literal["miss", "hit", "revalidated", "stale", "bypass"]
+# "shared": the request joined an identical one already in flight (single flight).
+CacheOutcome = Literal["miss", "hit", "revalidated", "stale", "bypass", "shared"]
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({502, 503, 504})
 
@@ -91,6 +92,7 @@ class CallLog:
         return {
             "requests": len(network),
             "cacheHits": sum(c.cache == "hit" for c in self.calls),
+            "shared": sum(c.cache == "shared" for c in self.calls),
             "revalidated": sum(c.cache == "revalidated" or c.status == 304 for c in self.calls),
             "stale": sum(c.cache == "stale" for c in self.calls),
             "ms": round(sum(c.ms for c in network), 2),
@@ -378,7 +380,19 @@ class Transport:
             )
             shared = self._in_flight.get(key)
             if shared is not None:
-                return await asyncio.shield(shared)
+                started = time.monotonic()
+                response = await asyncio.shield(shared)
+                record_call(
+                    UpstreamCall(
+                        self.upstream,
+                        method,
+                        route,
+                        response.status,
+                        (time.monotonic() - started) * 1000,
+                        "shared",
+                    )
+                )
+                return response
         task = asyncio.ensure_future(
             self._send(
                 method,
