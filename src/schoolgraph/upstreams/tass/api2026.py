@@ -1,0 +1,214 @@
+"""The 2026 TASS API transport: bearer-authenticated, OData-paged JSON arrays (§C, §D.3).
+
+Section numbers (§) are those of `shared/upstreams/tass.md`; paths are in `paths.py`.
+
+* Lists are JSON arrays paged with `$top`/`$skip` ([3P]); a page shorter than `$top` is the
+  last one. `$filter` narrows a list before paging (the client uses `update_on ge ...`).
+* 401 is the transport's: one re-authentication and retry (`auth.BearerAuth`).
+* 403 means the API user may not use this endpoint for this company (company not assigned,
+  endpoint not granted or not Enabled, no Security Role, no Read permission, or a `$filter`
+  naming a field it may not read; §C.3-§C.4): `EndpointDeniedError`, naming the endpoint. A
+  field the user may not read is simply absent from rows, which the models read as `None`.
+* 400 is a request TASS rejected (`RequestRejectedError`), e.g. a `$filter` on a property a
+  deployment does not know; the client then falls back to full reads.
+* Error bodies are RFC 7807 problems (`detail`, `title`, `message`), quoted with secrets
+  blanked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from ...errors import NotFoundError, UpstreamAuthError, UpstreamBadResponseError
+from ..http import Transport
+from . import paths
+from .auth import BearerAuth
+from .models import UPSTREAM, problem_message
+
+__all__ = ["Api2026", "EndpointDeniedError", "RequestRejectedError"]
+
+_READ_STATUSES = frozenset({400, 403, 404})
+_WRITE_STATUSES = frozenset({400, 403, 404, 409, 415})
+_MAX_PAGES = 10_000
+
+
+class EndpointDeniedError(UpstreamAuthError):
+    """The API user may not read this endpoint for this company (HTTP 403).
+
+    Attributes:
+        endpoint: the generic endpoint template (`/{cmpy_code}/students`).
+        company: the company code.
+    """
+
+    def __init__(self, message: str, *, endpoint: str, company: str) -> None:
+        super().__init__(message, upstream=UPSTREAM)
+        self.endpoint = endpoint
+        self.company = company
+
+
+class RequestRejectedError(UpstreamBadResponseError):
+    """TASS answered HTTP 400 to a request of ours."""
+
+
+class Api2026:
+    """Reads of one API user.
+
+    Args:
+        auth: the user's bearer token lifecycle.
+        transport: the TASS transport.
+        wire: the base path.
+        page_size: `$top` of each page.
+    """
+
+    def __init__(
+        self, auth: BearerAuth, *, transport: Transport, wire: paths.Wire2026, page_size: int
+    ) -> None:
+        self.auth = auth
+        self._transport = transport
+        self._wire = wire
+        self._page_size = page_size
+
+    def __repr__(self) -> str:
+        return f"Api2026(auth={self.auth!r})"
+
+    def route(self, template: str) -> str:
+        return self._wire.api_base + template
+
+    async def rows(
+        self,
+        company: str,
+        template: str,
+        *,
+        values: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        where: str | None = None,
+        max_rows: int | None = None,
+        missing: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every row of a list endpoint, following `$top`/`$skip` pages.
+
+        Args:
+            company: the company code (`{cmpy_code}`).
+            template: the endpoint template from `paths`.
+            values: the template's other `{name}` parts.
+            params: extra query parameters.
+            where: an OData `$filter`.
+            max_rows: stop after this many rows (one page of that size).
+            missing: what a 404 means, e.g. "student '0009130'", for a NotFoundError; None
+                makes a 404 an UPSTREAM_BAD_RESPONSE.
+        """
+        path = self.route(paths.expand(template, cmpy_code=company, **(values or {})))
+        top = min(self._page_size, max_rows) if max_rows else self._page_size
+        out: list[dict[str, Any]] = []
+        seen_pages = 0
+        while True:
+            query = {**(params or {}), paths.QUERY_TOP: str(top), paths.QUERY_SKIP: str(len(out))}
+            if where:
+                query[paths.QUERY_FILTER] = where
+            page = await self._page(company, template, path, query, missing)
+            out.extend(page)
+            seen_pages += 1
+            if len(page) < top or (max_rows is not None and len(out) >= max_rows):
+                return out
+            if seen_pages >= _MAX_PAGES:
+                raise UpstreamBadResponseError(
+                    f"TASS kept paging {self.route(template)} past {_MAX_PAGES} pages.",
+                    upstream=UPSTREAM,
+                )
+
+    async def _page(
+        self,
+        company: str,
+        template: str,
+        path: str,
+        query: dict[str, str],
+        missing: str | None,
+    ) -> list[dict[str, Any]]:
+        route = self.route(template)
+        response = await self._transport.request(
+            "GET",
+            path,
+            route=route,
+            params=query,
+            auth=self.auth,
+            requester=self.auth.name,
+            ok_statuses=_READ_STATUSES,
+        )
+        body = response.json()
+        self._raise_for(response.status, body, company, template, missing)
+        if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
+            raise UpstreamBadResponseError(
+                f"TASS answered {route} with something other than a JSON array of objects.",
+                upstream=UPSTREAM,
+            )
+        return body
+
+    async def patch(
+        self,
+        company: str,
+        template: str,
+        operations: list[dict[str, Any]],
+        *,
+        values: Mapping[str, str],
+        missing: str,
+    ) -> dict[str, Any]:
+        """Apply an RFC 6902 JSON Patch to one record and return the record TASS answers.
+
+        Not retried (a PATCH is not idempotent in general); 401 still re-authenticates once.
+        """
+        path = self.route(paths.expand(template, cmpy_code=company, **values))
+        response = await self._transport.request(
+            "PATCH",
+            path,
+            route=self.route(template),
+            auth=self.auth,
+            requester=self.auth.name,
+            ok_statuses=_WRITE_STATUSES,
+            headers={"Content-Type": "application/json-patch+json"},
+            data=json.dumps(operations).encode(),
+        )
+        body = response.json()
+        self._raise_for(response.status, body, company, template, missing, verb="Update")
+        if not isinstance(body, dict):
+            raise UpstreamBadResponseError(
+                f"TASS answered PATCH {self.route(template)} with something other than a JSON "
+                "object.",
+                upstream=UPSTREAM,
+            )
+        return body
+
+    def _raise_for(
+        self,
+        status: int,
+        body: Any,
+        company: str,
+        template: str,
+        missing: str | None,
+        *,
+        verb: str = "Read",
+    ) -> None:
+        route = self.route(template)
+        if status >= 400:
+            detail = self.auth.redact(problem_message(body) or f"HTTP {status}").rstrip(".")
+            if status == 403:
+                raise EndpointDeniedError(
+                    f"TASS does not let API key {self.auth.name} {verb.lower()} {template} for "
+                    f"company {company} (HTTP 403: {detail}). Grant the endpoint with {verb} "
+                    "permission and a Security Role in API Endpoint Maintenance.",
+                    endpoint=template,
+                    company=company,
+                )
+            if status == 404 and missing is not None:
+                raise NotFoundError(f"TASS has no {missing} in company {company}.")
+            if status in (400, 409, 415):
+                raise RequestRejectedError(
+                    f"TASS rejected a request to {template} for company {company} (HTTP {status}: "
+                    f"{detail}).",
+                    upstream=UPSTREAM,
+                )
+            raise UpstreamBadResponseError(
+                f"TASS answered {route} for company {company} with HTTP {status}: {detail}.",
+                upstream=UPSTREAM,
+            )
