@@ -1,0 +1,495 @@
+"""The directory: every read and write the graph needs, in the unified domain model.
+
+One `Directory` per app, built from the configured clients and shared across requests. Each
+upstream may be absent (not configured): its schools are simply not there, and the workforce
+side answers empty without Tanda. The connectors' caches make repeated calls cheap, and the
+adapters map a list to domain objects once per connector list object, so a warm read costs a
+few dictionary lookups.
+
+Errors are `SchoolgraphError`s (upstream ones carry `.upstream`). Reads that span upstreams
+(`schools()`, `staff()`) answer a `Partial`: what the available upstreams gave, and one error
+per upstream (or school) that failed.
+
+Merged Staff (`identity.py`) are recomputed only when one of their inputs changed: every
+school's staff list and Tanda's user list, each compared by identity (the connectors return
+the same tuple for an unchanged list), plus today's date (which decides who has left).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from schoolgraph.domain import (
+    AttendanceMark,
+    Contact,
+    Group,
+    LeaveRequest,
+    Lesson,
+    Location,
+    Partial,
+    Roster,
+    ScheduledShift,
+    School,
+    Shift,
+    Staff,
+    Student,
+    StudentContact,
+    System,
+    Team,
+    Timesheet,
+    split_id,
+)
+from schoolgraph.errors import BadRequestError, NotFoundError, SchoolgraphError
+from schoolgraph.identity.matching import MatchPolicy
+from schoolgraph.sources.identity import MergedStaff, merge_staff
+from schoolgraph.sources.tanda import TandaSource, Worker
+from schoolgraph.sources.tass import TassSource
+from schoolgraph.sources.xporter import XporterSource
+from schoolgraph.upstreams.tanda import TandaClient, User
+from schoolgraph.upstreams.tass import TassClient
+from schoolgraph.upstreams.xporter import XporterClient
+
+__all__ = ["Directory"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class _Merge:
+    """One generation of merged staff, and the inputs it was built from."""
+
+    inputs: tuple[object, ...]
+    merged: MergedStaff
+    errors: tuple[SchoolgraphError, ...]
+    tanda_tenant: str | None
+    tanda_error: SchoolgraphError | None
+
+
+class Directory:
+    """Reads and writes over the configured upstreams, in the domain model.
+
+    Args:
+        tanda: the Tanda client, or None when Tanda is not configured.
+        xporter: the Xporter client, or None.
+        tass: the TASS client, or None.
+        today: the current date (decides who is on roll and who has left).
+        identity: which keys match school staff to Tanda users; staff code, then payroll
+            number, then email by default.
+    """
+
+    def __init__(
+        self,
+        tanda: TandaClient | None,
+        xporter: XporterClient | None,
+        tass: TassClient | None,
+        *,
+        today: Callable[[], date] = date.today,
+        identity: MatchPolicy | None = None,
+    ) -> None:
+        self.tanda_client = tanda
+        self.xporter_client = xporter
+        self.tass_client = tass
+        self._tanda = TandaSource(tanda) if tanda is not None else None
+        self._xporter = XporterSource(xporter) if xporter is not None else None
+        self._tass = TassSource(tass) if tass is not None else None
+        self._today = today
+        self._policy = identity or MatchPolicy()
+        self._merge: _Merge | None = None
+        self._people: tuple[str, tuple[User, ...]] | None = None
+
+    # -- health ---------------------------------------------------------------------------
+
+    async def readiness(self) -> Mapping[str, str]:
+        """Upstream name -> ``"ok"`` or the error code it failed with (configured ones only)."""
+        checks: dict[str, Awaitable[object]] = {}
+        if self.tanda_client is not None:
+            checks["tanda"] = self.tanda_client.readiness()
+        if self.xporter_client is not None:
+            checks["xporter"] = self.xporter_client.readiness()
+        if self.tass_client is not None:
+            checks["tass"] = self.tass_client.readiness()
+        results = await asyncio.gather(*checks.values(), return_exceptions=True)
+        out: dict[str, str] = {}
+        for name, result in zip(checks, results, strict=True):
+            if isinstance(result, SchoolgraphError):
+                out[name] = result.code
+            elif isinstance(result, BaseException):
+                raise result
+            elif isinstance(result, Mapping):  # per school: the first failure, if any
+                out[name] = next((v for v in result.values() if v != "ok"), "ok")
+            else:
+                out[name] = "ok"
+        return out
+
+    # -- schools --------------------------------------------------------------------------
+
+    async def schools(self) -> Partial[Sequence[School]]:
+        """Every configured school; a school whose upstream fails contributes an error."""
+        reads: list[Awaitable[School]] = []
+        if self._xporter is not None:
+            reads.extend(self._xporter.school(e) for e in self._xporter.tenants)
+        if self._tass is not None:
+            reads.extend(self._tass.school(c) for c in self._tass.tenants)
+        schools, errors = _settle(await asyncio.gather(*reads, return_exceptions=True))
+        return Partial(tuple(schools), errors)
+
+    async def school(self, school_id: str) -> School | None:
+        found = self._find_school(school_id)
+        if found is None:
+            return None
+        source, tenant = found
+        return await source.school(tenant)
+
+    def _find_school(self, school_id: str) -> tuple[XporterSource | TassSource, str] | None:
+        parts = split_id(school_id)
+        if parts is None or parts[2]:
+            return None
+        system, tenant, _ = parts
+        source: XporterSource | TassSource | None = None
+        if system is System.XPORTER:
+            source = self._xporter
+        elif system is System.TASS:
+            source = self._tass
+        if source is None or tenant not in source.tenants:
+            return None
+        return source, tenant
+
+    def _school_of(self, school_id: str) -> tuple[XporterSource | TassSource, str]:
+        found = self._find_school(school_id)
+        if found is None:
+            raise NotFoundError(f"School '{school_id}' is not a configured school.")
+        return found
+
+    # -- students, groups, contacts -------------------------------------------------------
+
+    async def students(self, school_id: str) -> Mapping[str, Student]:
+        """The school's students on roll, by Student id."""
+        source, tenant = self._school_of(school_id)
+        if isinstance(source, TassSource):
+            return await source.students(tenant, self._today())
+        return await source.students(tenant)
+
+    async def groups(self, school_id: str) -> Mapping[str, Group]:
+        source, tenant = self._school_of(school_id)
+        if isinstance(source, TassSource):
+            return await source.groups(tenant, self._today())
+        return await source.groups(tenant)
+
+    async def contacts(self, school_id: str) -> Mapping[str, Contact]:
+        source, tenant = self._school_of(school_id)
+        return await source.contacts(tenant)
+
+    async def student_contacts(self, school_id: str) -> Sequence[StudentContact]:
+        source, tenant = self._school_of(school_id)
+        return await source.student_contacts(tenant)
+
+    async def lessons(self, school_id: str, start: date, end: date) -> Sequence[Lesson]:
+        """The school's lessons on the school-local dates ``start`` to ``end`` inclusive."""
+        _check_range(start, end)
+        source, tenant = self._school_of(school_id)
+        return await source.lessons(tenant, start, end)
+
+    async def attendance(
+        self,
+        school_id: str,
+        start: date,
+        end: date,
+        student_ids: Collection[str] | None = None,
+    ) -> Sequence[AttendanceMark]:
+        """Session marks from ``start`` to ``end`` inclusive, of every student or of some."""
+        _check_range(start, end)
+        source, tenant = self._school_of(school_id)
+        return await source.attendance(tenant, start, end, student_ids)
+
+    # -- staff ----------------------------------------------------------------------------
+
+    async def staff(self) -> Partial[Mapping[str, Staff]]:
+        """Every person: MIS staff of every school (leavers too) and every Tanda user, merged."""
+        merge = await self._merged()
+        return Partial(merge.merged.staff, merge.errors)
+
+    async def _merged(self) -> _Merge:
+        today = self._today()
+        xporter, tass = self._xporter, self._tass
+        x_tenants = xporter.tenants if xporter is not None else ()
+        t_tenants = tass.tenants if tass is not None else ()
+        x_rows, t_rows, people = await asyncio.gather(
+            asyncio.gather(*(_attempt(xporter.staff_rows(e)) for e in x_tenants if xporter)),
+            asyncio.gather(*(_attempt(tass.staff_rows(c)) for c in t_tenants if tass)),
+            _attempt(self._tanda_people()),
+        )
+        inputs: tuple[object, ...] = (
+            today,
+            *(None if isinstance(r, SchoolgraphError) else r for r in (*x_rows, *t_rows, people)),
+        )
+        merge = self._merge
+        if (
+            merge is not None
+            and merge.inputs[0] == today
+            and len(merge.inputs) == len(inputs)
+            and all(a is b for a, b in zip(merge.inputs[1:], inputs[1:], strict=True))
+        ):
+            return merge
+        errors: list[SchoolgraphError] = []
+        mis: list[Staff] = []
+        for estab, rows in zip(x_tenants, x_rows, strict=True):
+            if isinstance(rows, SchoolgraphError):
+                errors.append(rows)
+            elif xporter is not None:
+                mis.extend(xporter.staff(estab, rows, today))
+        for company, found in zip(t_tenants, t_rows, strict=True):
+            if isinstance(found, SchoolgraphError):
+                errors.append(found)
+            elif tass is not None:
+                mis.extend(tass.staff(company, found, today))
+        workers: Sequence[Worker] = ()
+        tanda_tenant: str | None = None
+        tanda_error: SchoolgraphError | None = None
+        if isinstance(people, SchoolgraphError):
+            errors.append(people)
+            tanda_error = people
+        elif people is not None and self._tanda is not None:
+            tanda_tenant, users = people
+            workers = self._tanda.workers(tanda_tenant, users)
+        merged = merge_staff(mis, workers, self._policy)
+        merge = _Merge(inputs, merged, tuple(errors), tanda_tenant, tanda_error)
+        self._merge = merge
+        return merge
+
+    async def _tanda_people(self) -> tuple[str, tuple[User, ...]] | None:
+        """Tanda's organisation and users; the same pair object while the users list is."""
+        if self._tanda is None:
+            return None
+        tenant, users = await asyncio.gather(self._tanda.tenant(), self._tanda.users())
+        held = self._people
+        if held is not None and held[0] == tenant and held[1] is users:
+            return held
+        self._people = (tenant, users)
+        return self._people
+
+    # -- the workforce side (Tanda) -------------------------------------------------------
+
+    async def _workforce(self) -> tuple[TandaSource, str, MergedStaff] | None:
+        """Tanda, its organisation and the merged staff; None when Tanda is not configured."""
+        if self._tanda is None:
+            return None
+        merge = await self._merged()
+        if merge.tanda_error is not None:
+            raise merge.tanda_error
+        assert merge.tanda_tenant is not None  # noqa: S101 - set whenever Tanda answered
+        return self._tanda, merge.tanda_tenant, merge.merged
+
+    async def _writer(self) -> tuple[TandaSource, str, MergedStaff]:
+        found = await self._workforce()
+        if found is None:
+            raise BadRequestError("Tanda is not configured, so shifts cannot be changed.")
+        return found
+
+    @staticmethod
+    def _users(
+        tanda: TandaSource, tenant: str, index: MergedStaff, staff_ids: Collection[str] | None
+    ) -> set[int] | None:
+        """Tanda user ids of the given Staff ids (None: everyone); people without a Tanda user
+        contribute nothing. A Tanda user's own id is accepted for a merged person too."""
+        if staff_ids is None:
+            return None
+        users: set[int] = set()
+        for staff_id in staff_ids:
+            user = index.user_of_staff.get(staff_id)
+            if user is None:
+                native = tanda.native(tenant, staff_id)
+                user = native if native is not None and native in index.staff_of_user else None
+            if user is not None:
+                users.add(user)
+        return users
+
+    async def teams(self) -> Mapping[str, Team]:
+        found = await self._workforce()
+        if found is None:
+            return {}
+        tanda, tenant, index = found
+        return await tanda.teams(tenant, index)
+
+    async def locations(self) -> Mapping[str, Location]:
+        found = await self._workforce()
+        if found is None:
+            return {}
+        tanda, tenant, _ = found
+        return await tanda.locations(tenant)
+
+    async def rosters(self, start: date, end: date) -> Sequence[Roster]:
+        """The rosters (weeks) overlapping ``start`` to ``end``."""
+        _check_range(start, end)
+        found = await self._workforce()
+        if found is None:
+            return []
+        tanda, tenant, _ = found
+        return await tanda.rosters(tenant, start, end)
+
+    async def roster(self, roster_id: str) -> Roster | None:
+        found = await self._workforce()
+        if found is None:
+            return None
+        tanda, tenant, _ = found
+        return await tanda.roster(tenant, roster_id)
+
+    async def current_roster(self) -> Roster | None:
+        found = await self._workforce()
+        if found is None:
+            return None
+        tanda, tenant, _ = found
+        return await tanda.current_roster(tenant)
+
+    async def _of_staff(
+        self,
+        staff_ids: Collection[str] | None,
+        read: Callable[[TandaSource, str, MergedStaff, set[int] | None], Awaitable[Sequence[T]]],
+    ) -> Sequence[T]:
+        """A workforce read of some staff (None: everyone); no request when none of them has
+        a Tanda user."""
+        found = await self._workforce()
+        if found is None:
+            return []
+        tanda, tenant, index = found
+        users = self._users(tanda, tenant, index, staff_ids)
+        if users is not None and not users:
+            return []
+        return await read(tanda, tenant, index, users)
+
+    async def scheduled_shifts(
+        self, staff_ids: Collection[str] | None, start: date, end: date
+    ) -> Sequence[ScheduledShift]:
+        """Scheduled shifts starting (local date) from ``start`` to ``end`` inclusive, of the
+        given Staff (None: everyone visible); vacant ones only with ``staff_ids`` None."""
+        _check_range(start, end)
+        return await self._of_staff(
+            staff_ids, lambda t, tenant, i, users: t.scheduled_shifts(tenant, i, users, start, end)
+        )
+
+    async def scheduled_shifts_by_ids(self, ids: Collection[str]) -> Mapping[str, ScheduledShift]:
+        found = await self._workforce()
+        if found is None:
+            return {}
+        tanda, tenant, index = found
+        return await tanda.scheduled_shifts_by_ids(tenant, index, ids)
+
+    async def shifts(
+        self, staff_ids: Collection[str] | None, start: date, end: date
+    ) -> Sequence[Shift]:
+        """Worked shifts dated ``start`` to ``end`` inclusive, of the given Staff (None: all)."""
+        _check_range(start, end)
+        return await self._of_staff(
+            staff_ids, lambda t, tenant, i, users: t.shifts(tenant, i, users, start, end)
+        )
+
+    async def shifts_by_ids(self, ids: Collection[str]) -> Mapping[str, Shift]:
+        found = await self._workforce()
+        if found is None:
+            return {}
+        tanda, tenant, index = found
+        return await tanda.shifts_by_ids(tenant, index, ids)
+
+    async def timesheets(self, staff_ids: Collection[str] | None, on: date) -> Sequence[Timesheet]:
+        """The timesheets holding the date ``on``, of the given Staff (None: everyone)."""
+        return await self._of_staff(
+            staff_ids, lambda t, tenant, i, users: t.timesheets(tenant, i, users, on)
+        )
+
+    async def leave_requests(
+        self, staff_ids: Collection[str] | None, start: date, end: date
+    ) -> Sequence[LeaveRequest]:
+        """Leave requests overlapping ``start`` to ``end``, of the given Staff (None: all)."""
+        _check_range(start, end)
+        return await self._of_staff(
+            staff_ids, lambda t, tenant, i, users: t.leave_requests(tenant, i, users, start, end)
+        )
+
+    # -- writes (Tanda) -------------------------------------------------------------------
+
+    async def create_shift(
+        self,
+        staff_id: str,
+        date: date,
+        start: datetime,
+        finish: datetime | None,
+        team_id: str | None = None,
+        break_minutes: int | None = None,
+    ) -> Shift:
+        """Record a worked shift (``finish`` None: still clocked in)."""
+        tanda, tenant, index = await self._writer()
+        return await tanda.create_shift(
+            tenant, index, staff_id, date, start, finish, team_id, break_minutes
+        )
+
+    async def update_shift(self, shift_id: str, **changes: Any) -> Shift:
+        """Change some of a shift's `date`, `start`, `finish`, `team_id`, `break_minutes`,
+        `status`; the fields not given are left as they are."""
+        tanda, tenant, index = await self._writer()
+        return await tanda.update_shift(tenant, index, shift_id, changes)
+
+    async def approve_shifts(self, ids: Collection[str]) -> Sequence[Shift]:
+        tanda, tenant, index = await self._writer()
+        return await tanda.approve_shifts(tenant, index, ids)
+
+    async def delete_shift(self, shift_id: str) -> None:
+        tanda, tenant, _ = await self._writer()
+        await tanda.delete_shift(tenant, shift_id)
+
+    async def create_scheduled_shift(
+        self,
+        staff_id: str | None,
+        start: datetime,
+        finish: datetime,
+        team_id: str | None = None,
+        break_minutes: int | None = None,
+    ) -> ScheduledShift:
+        """Plan a shift in the roster of its week (``staff_id`` None: a vacant shift)."""
+        tanda, tenant, index = await self._writer()
+        return await tanda.create_scheduled_shift(
+            tenant, index, staff_id, start, finish, team_id, break_minutes
+        )
+
+    async def update_scheduled_shift(
+        self, scheduled_shift_id: str, **changes: Any
+    ) -> ScheduledShift:
+        """Change some of `staff_id` (None: vacant), `start`, `finish`, `team_id`,
+        `break_minutes`; the fields not given are left as they are."""
+        tanda, tenant, index = await self._writer()
+        return await tanda.update_scheduled_shift(tenant, index, scheduled_shift_id, changes)
+
+    async def publish_scheduled_shifts(self, ids: Collection[str]) -> Sequence[ScheduledShift]:
+        """Publish scheduled shifts; answers those Tanda published (it skips ones the
+        credentials may not change)."""
+        tanda, tenant, index = await self._writer()
+        return await tanda.publish_scheduled_shifts(tenant, index, ids)
+
+
+def _settle(results: Sequence[T | BaseException]) -> tuple[list[T], tuple[SchoolgraphError, ...]]:
+    """Values and errors of a gather; anything outside the error tree is a bug and raised."""
+    values: list[T] = []
+    errors: list[SchoolgraphError] = []
+    for result in results:
+        if isinstance(result, SchoolgraphError):
+            errors.append(result)
+        elif isinstance(result, BaseException):
+            raise result
+        else:
+            values.append(result)
+    return values, tuple(errors)
+
+
+async def _attempt(call: Awaitable[T]) -> T | SchoolgraphError:
+    """The value of ``call``, or the error it failed with (other exceptions propagate)."""
+    try:
+        return await call
+    except SchoolgraphError as error:
+        return error
+
+
+def _check_range(start: date, end: date) -> None:
+    if end < start:
+        raise BadRequestError(f"The date range {start} to {end} ends before it starts.")

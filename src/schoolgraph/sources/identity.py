@@ -1,0 +1,119 @@
+"""Merged Staff: school MIS staff and Tanda users joined by `identity.matching.match_people`.
+
+The adapters hand over domain `Staff` (MIS ones, and Tanda-only ones with the `WorkerRecord`
+each was built from); this module joins them and records how: `match_rule`, the Tanda ref's
+`matched_by` (``"<rule>:<value>"``), and `match_candidates` for people left split because a
+key or email pointed at more than one candidate.
+
+A merged person keeps the MIS record's id, names, `active` and leaving date (a leaver who is
+still an active Tanda user has left the school); Tanda adds the user id, teams and time zone,
+and the email when the MIS has none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+from schoolgraph.domain import Staff
+from schoolgraph.identity.matching import (
+    MatchPolicy,
+    StaffRecord,
+    WorkerRecord,
+    match_people,
+)
+
+__all__ = ["MergedStaff", "merge_staff"]
+
+
+@dataclass(frozen=True, slots=True)
+class MergedStaff:
+    """Every person once, and the lookups between merged Staff ids and Tanda user ids.
+
+    Attributes:
+        staff: merged Staff id -> Staff, MIS people first.
+        user_of_staff: merged Staff id -> native Tanda user id, for people with a Tanda user.
+        staff_of_user: native Tanda user id -> merged Staff id.
+    """
+
+    staff: Mapping[str, Staff]
+    user_of_staff: Mapping[str, int]
+    staff_of_user: Mapping[int, str]
+
+
+def merge_staff(
+    mis: Sequence[Staff],
+    workers: Sequence[tuple[WorkerRecord, Staff]],
+    policy: MatchPolicy,
+) -> MergedStaff:
+    """Join MIS staff and Tanda users into people.
+
+    Args:
+        mis: MIS staff of every school (unmerged: `tanda_user_id` is None); the first source
+            ref of each names its system, tenant and native id.
+        workers: each Tanda user's matching record (its `id` the native user id) and the
+            Tanda-only Staff built from it.
+        policy: which keys count, and whether email may match.
+    """
+    records: list[StaffRecord] = []
+    by_key: dict[tuple[str, str, str], Staff] = {}
+    for person in mis:
+        ref = person.sources[0]
+        record = StaffRecord(
+            system=ref.system.value,
+            school=ref.tenant,
+            id=ref.id,
+            staff_code=person.staff_code,
+            payroll_number=person.payroll_number,
+            email=person.email,
+        )
+        records.append(record)
+        by_key[record.key] = person
+    worker_staff = {record.id: person for record, person in workers}
+    matching = match_people(records, (record for record, _ in workers), policy)
+
+    staff: dict[str, Staff] = {}
+    user_of_staff: dict[str, int] = {}
+    staff_of_user: dict[int, str] = {}
+    for found in matching.people:
+        if found.staff is not None:
+            base = by_key[found.staff.key]
+            if found.worker is not None and found.provenance is not None:
+                tanda = worker_staff[found.worker.id]
+                rule, value = found.provenance.rule, found.provenance.value
+                tanda_ref = replace(tanda.sources[0], matched_by=f"{rule}:{value}")
+                person = replace(
+                    base,
+                    tanda_user_id=tanda.id,
+                    email=base.email or tanda.email,
+                    team_ids=tanda.team_ids,
+                    time_zone=tanda.time_zone or base.time_zone,
+                    match_rule=rule,
+                    sources=(*base.sources, tanda_ref),
+                )
+                user_of_staff[person.id] = int(found.worker.id)
+                staff_of_user[int(found.worker.id)] = person.id
+            elif found.worker_candidates:
+                person = replace(
+                    base,
+                    match_candidates=tuple(worker_staff[w.id].id for w in found.worker_candidates),
+                )
+            else:
+                person = base
+        elif found.worker is not None:
+            tanda = worker_staff[found.worker.id]
+            person = tanda
+            if found.staff_candidates:
+                person = replace(
+                    tanda,
+                    match_candidates=tuple(by_key[s.key].id for s in found.staff_candidates),
+                )
+            user_of_staff[person.id] = int(found.worker.id)
+            staff_of_user[int(found.worker.id)] = person.id
+        else:  # pragma: no cover - match_people never yields an empty person
+            continue
+        staff[person.id] = person
+    return MergedStaff(
+        MappingProxyType(staff), MappingProxyType(user_of_staff), MappingProxyType(staff_of_user)
+    )

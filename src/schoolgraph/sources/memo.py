@@ -1,0 +1,102 @@
+"""Memos that make a warm read cost a lookup, not a re-map.
+
+The connectors return the same tuple (and the same row objects) for a list that has not
+changed, and keep unchanged rows as the same objects when a list is refreshed. So the domain
+value built from a list can be reused while the list object is the same (`ListMemo`), and the
+domain row built from an upstream row can be reused while that row object is the same
+(`RowMemo`). Both hold a reference to what they were built from, so an identity check can
+never be fooled by a recycled ``id()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, Generic, TypeVar, cast
+
+__all__ = ["ListMemo", "RowMemo"]
+
+S = TypeVar("S")
+D = TypeVar("D")
+T = TypeVar("T")
+
+
+class ListMemo:
+    """The last value built per key, reused while its inputs are the same objects."""
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: dict[Hashable, tuple[tuple[object, ...], tuple[object, ...], Any]] = {}
+
+    def get(
+        self,
+        key: Hashable,
+        inputs: tuple[object, ...],
+        build: Callable[[], T],
+        values: tuple[object, ...] = (),
+    ) -> T:
+        """The value for ``key``: the memoised one when every input ``is`` the one it was built
+        from and every one of ``values`` equals the one it was built from, else ``build()``
+        (remembered for next time). ``values`` are for small inputs an upstream rebuilds on
+        each call."""
+        hit = self._last.get(key)
+        if (
+            hit is not None
+            and len(hit[0]) == len(inputs)
+            and all(a is b for a, b in zip(hit[0], inputs, strict=True))
+            and hit[1] == values
+        ):
+            return cast(T, hit[2])
+        value = build()
+        self._last[key] = (inputs, values, value)
+        return value
+
+    def clear(self) -> None:
+        self._last.clear()
+
+
+class RowMemo(Generic[S, D]):
+    """Domain rows built from upstream rows, reused while the upstream row is the same object.
+
+    Args:
+        limit: when more rows than this are remembered, the memo starts afresh (windows of
+            lessons and attendance come and go; this bounds what is kept alive).
+    """
+
+    __slots__ = ("_limit", "_rows")
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self._rows: dict[int, tuple[S, Hashable, D]] = {}
+        self._limit = limit
+
+    def map(
+        self,
+        rows: Iterable[S],
+        convert: Callable[[S], D],
+        extra: Callable[[S], Hashable] | None = None,
+    ) -> list[D]:
+        """``convert`` each row, reusing the result for a row seen before.
+
+        Args:
+            rows: upstream rows.
+            convert: builds the domain row.
+            extra: what else the domain row depends on (compared by equality), e.g. the ids
+                of the staff teaching a lesson, which live outside the lesson row.
+        """
+        memo = self._rows
+        out: list[D] = []
+        for row in rows:
+            tag = extra(row) if extra is not None else None
+            hit = memo.get(id(row))
+            if hit is not None and hit[0] is row and hit[1] == tag:
+                out.append(hit[2])
+                continue
+            value = convert(row)
+            if len(memo) >= self._limit:
+                memo.clear()
+            memo[id(row)] = (row, tag, value)
+            out.append(value)
+        return out
+
+    def clear(self) -> None:
+        self._rows.clear()

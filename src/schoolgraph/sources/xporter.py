@@ -1,0 +1,353 @@
+"""Xporter on Demand in the domain model: one `School` per configured estab.
+
+The only code that knows both `upstreams.xporter` models and `domain`. Every list is mapped
+once per connector list object (`memo.ListMemo`), and each row once per row object
+(`memo.RowMemo`), so a warm read costs a lookup.
+
+Readings (see `shared/upstreams/xporter.md` for the wire):
+
+* Xporter's `Forename` is the preferred forename; `LegalForename` the legal one. The domain's
+  `forename` is the legal one (falling back to `Forename`), `preferred_forename` Xporter's.
+* A group's `year` is the year every one of its students is in (Xporter groups carry none);
+  ``None`` for a group without students or with students of several years (houses).
+* `SchoolInfo.Address` is one block of lines; the last two lines are read as town and
+  postcode when there are at least three.
+* A session mark is present when its code's physical meaning is `IN`, or when the code
+  means an approved educational activity (DfE: counted as attendance, marked `OUT`).
+* Staff are current and previous staff (leavers of this and last year), so a leaver who is
+  still a Tanda user stays one person; `active` is false for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection, Mapping, Sequence
+from datetime import date
+from types import MappingProxyType
+
+from schoolgraph.domain import (
+    AttendanceMark,
+    Contact,
+    Group,
+    GroupType,
+    Lesson,
+    School,
+    Session,
+    SourceRef,
+    Staff,
+    Student,
+    StudentContact,
+    System,
+    entity_id,
+)
+from schoolgraph.sources.memo import ListMemo, RowMemo
+from schoolgraph.upstreams import xporter as x
+
+__all__ = ["XporterSource"]
+
+SYSTEM = System.XPORTER
+_GROUP_TYPES: dict[str, GroupType] = {
+    "year": GroupType.YEAR,
+    "registration": GroupType.REGISTRATION,
+    "house": GroupType.HOUSE,
+    "teaching": GroupType.TEACHING,
+}
+
+
+class XporterSource:
+    """The configured Xporter schools, read through one `XporterClient`."""
+
+    def __init__(self, client: x.XporterClient) -> None:
+        self.client = client
+        self._lists = ListMemo()
+        self._lessons: dict[str, RowMemo[x.Lesson, Lesson]] = {}
+        self._marks: dict[str, RowMemo[x.AttendanceMark, AttendanceMark]] = {}
+
+    @property
+    def tenants(self) -> tuple[str, ...]:
+        return self.client.estabs
+
+    def school_id(self, estab: str) -> str:
+        return entity_id(SYSTEM, estab)
+
+    def _id(self, estab: str, native: str) -> str:
+        return entity_id(SYSTEM, estab, native)
+
+    def _ref(self, estab: str, native: str) -> tuple[SourceRef, ...]:
+        return (SourceRef(SYSTEM, estab, native),)
+
+    # -- school ---------------------------------------------------------------------------
+
+    async def school(self, estab: str) -> School:
+        info = await self.client.school_info(estab)
+        return self._lists.get(("school", estab), (info,), lambda: self._school(estab, info))
+
+    def _school(self, estab: str, info: x.SchoolInfo) -> School:
+        lines = [line.strip() for line in (info.address or "").splitlines() if line.strip()]
+        town = postcode = None
+        if len(lines) >= 3:
+            town, postcode = lines[-2], lines[-1]
+            lines = lines[:-2]
+        return School(
+            id=self.school_id(estab),
+            system=SYSTEM,
+            tenant=estab,
+            name=info.name,
+            country="GB",  # Xporter on Demand serves UK schools (England and Wales)
+            time_zone=self.client.time_zone(estab).key,
+            urn=None,
+            phase=info.phase,
+            address=", ".join(lines) or None,
+            town=town,
+            postcode=postcode,
+            phone=info.telephone,
+            email=info.email,
+            website=info.web,
+            campuses=(),
+            sources=self._ref(estab, info.estab),
+        )
+
+    # -- students -------------------------------------------------------------------------
+
+    async def students(self, estab: str) -> Mapping[str, Student]:
+        rows = await self.client.students(estab)
+        return self._lists.get(("students", estab), (rows,), lambda: self._students(estab, rows))
+
+    def _students(self, estab: str, rows: Sequence[x.Student]) -> Mapping[str, Student]:
+        school_id = self.school_id(estab)
+        out: dict[str, Student] = {}
+        for row in rows:
+            student = Student(
+                id=self._id(estab, row.id),
+                school_id=school_id,
+                forename=row.legal_forename or row.forename or "",
+                surname=row.legal_surname or row.surname or "",
+                preferred_forename=row.forename,
+                middle_names=row.middle_name,
+                gender=row.gender,
+                date_of_birth=row.date_of_birth,
+                year=_year(row.year_code),
+                upn=row.upn,
+                email=row.email or row.idaas_email or row.home_email,
+                admission_date=row.entry_date,
+                leaving_date=row.leaving_date,
+                campus=None,
+                updated_at=row.last_updated,
+                sources=self._ref(estab, row.id),
+            )
+            out[student.id] = student
+        return MappingProxyType(out)
+
+    # -- staff ----------------------------------------------------------------------------
+
+    async def staff_rows(self, estab: str) -> tuple[x.Staff, ...]:
+        """Current and previous staff: the input of the identity merge."""
+        return await self.client.staff(estab, include_previous=True)
+
+    def staff(self, estab: str, rows: Sequence[x.Staff], today: date) -> tuple[Staff, ...]:
+        """MIS staff as unmerged domain Staff (no Tanda side yet)."""
+        return self._lists.get(
+            ("staff", estab, today), (rows,), lambda: self._staff(estab, rows, today)
+        )
+
+    def _staff(self, estab: str, rows: Sequence[x.Staff], today: date) -> tuple[Staff, ...]:
+        school_id = self.school_id(estab)
+        zone = self.client.time_zone(estab).key
+        out: list[Staff] = []
+        for row in rows:
+            left = row.employment_end is not None and row.employment_end < today
+            forename = row.legal_forename or row.forename
+            surname = row.legal_surname or row.surname
+            out.append(
+                Staff(
+                    id=self._id(estab, row.id),
+                    school_id=school_id,
+                    tanda_user_id=None,
+                    title=row.title,
+                    forename=forename,
+                    surname=surname,
+                    display_name=row.display_name
+                    or " ".join(p for p in (row.forename, row.surname) if p)
+                    or row.id,
+                    email=row.work_email or row.idaas_email,
+                    staff_code=row.staff_code,
+                    payroll_number=row.payroll_number,
+                    job_title=row.roles[0] if row.roles else row.teacher_category,
+                    is_teacher=row.is_teacher,
+                    active=(row.status or "").lower() != "previous" and not left,
+                    leaving_date=row.employment_end,
+                    time_zone=zone,
+                    team_ids=(),
+                    match_rule=None,
+                    match_candidates=(),
+                    sources=self._ref(estab, row.id),
+                )
+            )
+        return tuple(out)
+
+    # -- groups ---------------------------------------------------------------------------
+
+    async def groups(self, estab: str) -> Mapping[str, Group]:
+        rows, students = await asyncio.gather(
+            self.client.groups(estab), self.client.students(estab)
+        )
+        return self._lists.get(
+            ("groups", estab), (rows, students), lambda: self._groups(estab, rows, students)
+        )
+
+    def _groups(
+        self, estab: str, rows: Sequence[x.Group], students: Sequence[x.Student]
+    ) -> Mapping[str, Group]:
+        school_id = self.school_id(estab)
+        years = {s.id: _year(s.year_code) for s in students}
+        out: dict[str, Group] = {}
+        for row in rows:
+            member_years = {years.get(i) for i in row.student_ids}
+            year = member_years.pop() if len(member_years) == 1 else None
+            group = Group(
+                id=self._id(estab, row.id),
+                school_id=school_id,
+                type=_GROUP_TYPES.get(row.type, GroupType.OTHER),
+                code=row.code or row.name or row.id,
+                name=row.name or row.code or row.id,
+                year=year,
+                subject=row.subject_name or row.subject_code,
+                student_ids=tuple(self._id(estab, i) for i in row.student_ids),
+                staff_ids=tuple(self._id(estab, i) for i in row.staff_ids),
+                sources=self._ref(estab, row.id),
+            )
+            out[group.id] = group
+        return MappingProxyType(out)
+
+    # -- contacts -------------------------------------------------------------------------
+
+    async def contacts(self, estab: str) -> Mapping[str, Contact]:
+        rows = await self.client.contacts(estab)
+        return self._lists.get(("contacts", estab), (rows,), lambda: self._contacts(estab, rows))
+
+    def _contacts(self, estab: str, rows: Sequence[x.Contact]) -> Mapping[str, Contact]:
+        school_id = self.school_id(estab)
+        out: dict[str, Contact] = {}
+        for row in rows:
+            contact = Contact(
+                id=self._id(estab, row.id),
+                school_id=school_id,
+                title=row.title,
+                forename=row.forename,
+                surname=row.surname,
+                email=row.home_email or row.work_email,
+                mobile=row.mobile_phone,
+                home_phone=row.home_phone,
+                work_phone=row.work_phone,
+                sources=self._ref(estab, row.id),
+            )
+            out[contact.id] = contact
+        return MappingProxyType(out)
+
+    async def student_contacts(self, estab: str) -> Sequence[StudentContact]:
+        rows = await self.client.student_contacts(estab)
+        return self._lists.get(
+            ("student_contacts", estab), (rows,), lambda: self._student_contacts(estab, rows)
+        )
+
+    def _student_contacts(
+        self, estab: str, rows: Sequence[x.StudentContact]
+    ) -> Sequence[StudentContact]:
+        return tuple(
+            StudentContact(
+                student_id=self._id(estab, row.student_id),
+                contact_id=self._id(estab, row.contact_id),
+                relationship=row.relationship,
+                priority=row.priority,
+                parental_responsibility=row.parental_responsibility,
+                lives_with=None,  # Xporter's StudentContacts carry no such column
+            )
+            for row in rows
+        )
+
+    # -- timetable and attendance ---------------------------------------------------------
+
+    async def lessons(self, estab: str, start: date, end: date) -> Sequence[Lesson]:
+        timetable = await self.client.timetable(estab, start, end)
+        school_id = self.school_id(estab)
+        memo = self._lessons.setdefault(estab, RowMemo())
+
+        def convert(row: x.Lesson) -> Lesson:
+            rooms = ", ".join(row.room_codes)
+            return Lesson(
+                id=self._id(estab, row.id),
+                school_id=school_id,
+                group_id=self._id(estab, row.class_id) if row.class_id else None,
+                staff_ids=tuple(self._id(estab, i) for i in timetable.staff_ids(row)),
+                start=row.starts_at,
+                end=row.ends_at,
+                room=rooms or None,
+                period=row.period,
+                subject=row.subject_name or row.subject_code,
+                sources=self._ref(estab, row.id),
+            )
+
+        return memo.map(timetable.lessons, convert, timetable.staff_ids)
+
+    async def attendance(
+        self,
+        estab: str,
+        start: date,
+        end: date,
+        student_ids: Collection[str] | None = None,
+    ) -> Sequence[AttendanceMark]:
+        # One cached school-wide read per week, filtered here: the request count does not
+        # grow with the number of students asked for.
+        marks, codes = await asyncio.gather(
+            self.client.attendance(estab, start, end), self.client.attendance_codes(estab)
+        )
+        meanings = self._lists.get(("codes", estab), (codes,), lambda: _code_meanings(codes))
+        school_id = self.school_id(estab)
+        memo = self._marks.setdefault(estab, RowMemo())
+
+        def convert(row: x.AttendanceMark) -> AttendanceMark:
+            meaning, present = meanings.get(row.mark, (None, False))
+            session: Session = "PM" if (row.session or "").upper() == "PM" else "AM"
+            return AttendanceMark(
+                id=self._id(estab, row.id),
+                school_id=school_id,
+                student_id=self._id(estab, row.student_id),
+                date=row.date,
+                session=session,
+                code=row.mark,
+                meaning=meaning,
+                present=present,
+                minutes_late=row.minutes_late,
+                sources=self._ref(estab, row.id),
+            )
+
+        session_marks = (m for m in marks if (m.type or "S").upper() == "S" and m.session)
+        mapped = memo.map(session_marks, convert)
+        if student_ids is None:
+            return mapped
+        wanted = student_ids if isinstance(student_ids, set | frozenset) else set(student_ids)
+        return [m for m in mapped if m.student_id in wanted]
+
+
+def _year(code: str | None) -> int | None:
+    """A national curriculum year from `StandardYearGroupCode`: "R" is 0, "N1"/"N2" nursery."""
+    if code is None:
+        return None
+    text = code.strip().upper()
+    if text.isdigit():
+        return int(text)
+    if text == "R":
+        return 0
+    if text in ("N1", "N2"):
+        return int(text[1]) - 3  # nursery years before reception: N1 -2, N2 -1
+    return None
+
+
+def _code_meanings(codes: Sequence[x.AttendanceCode]) -> dict[str, tuple[str | None, bool]]:
+    out: dict[str, tuple[str | None, bool]] = {}
+    for code in codes:
+        meaning = code.meaning or code.short_meaning or code.description
+        approved = "approved educational" in (meaning or "").lower()
+        present = (code.physical_meaning or "").upper() == "IN" or approved
+        out[code.mark] = (meaning, present)
+    return out
