@@ -45,6 +45,7 @@ def error_codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body["errors"]]
 
 
+@pytest.mark.parametrize("settings", [Settings(mode=Mode.UPSTREAM)], ids=["no-upstreams"])
 async def test_a_query_over_post_returns_the_service(
     http: aiohttp.ClientSession, gateway_url: URL
 ) -> None:
@@ -56,7 +57,7 @@ async def test_a_query_over_post_returns_the_service(
             "service": {
                 "name": "schoolgraph",
                 "version": __version__,
-                "mode": "DEMO",
+                "mode": "UPSTREAM",
                 "upstreams": [
                     {"name": "Tanda", "kind": "TANDA", "baseUrl": None, "configured": False},
                     {

@@ -10,10 +10,13 @@ import pytest
 from yarl import URL
 
 from schoolgraph.app import create_app
-from schoolgraph.config import Settings
+from schoolgraph.config import Mode, Settings
 from schoolgraph.errors import UpstreamUnavailableError
 from schoolgraph.health import READINESS_CHECKS, ReadinessChecks
 from tests.conftest import Serve
+
+NO_UPSTREAMS = Settings(mode=Mode.UPSTREAM)
+"""A gateway without upstreams: no readiness checks but the ones a test registers."""
 
 
 async def passing() -> None:
@@ -38,6 +41,7 @@ async def test_healthz_is_ok(http: aiohttp.ClientSession, gateway_url: URL) -> N
         assert await response.json() == {"status": "ok"}
 
 
+@pytest.mark.parametrize("settings", [NO_UPSTREAMS], ids=["no-upstreams"])
 async def test_readyz_with_no_checks_is_ready(
     http: aiohttp.ClientSession, gateway_url: URL
 ) -> None:
@@ -49,7 +53,7 @@ async def test_readyz_with_no_checks_is_ready(
 async def test_readyz_is_503_when_a_registered_check_fails(
     http: aiohttp.ClientSession, serve: Serve
 ) -> None:
-    app = create_app(Settings())
+    app = create_app(NO_UPSTREAMS)
     app[READINESS_CHECKS].add("database", passing)
     app[READINESS_CHECKS].add("tanda", tanda_down)
     url = await serve(app)
@@ -74,7 +78,7 @@ async def test_readyz_is_503_when_a_registered_check_fails(
 async def test_readyz_passes_once_every_check_passes(
     http: aiohttp.ClientSession, serve: Serve
 ) -> None:
-    app = create_app(Settings())
+    app = create_app(NO_UPSTREAMS)
     app[READINESS_CHECKS].add("database", passing)
     url = await serve(app)
 

@@ -21,7 +21,7 @@ from typing import Any, NoReturn, TypeAlias
 from yarl import URL
 
 from schoolgraph._version import __version__
-from schoolgraph.app import create_app
+from schoolgraph.app import RUNTIME, create_app
 from schoolgraph.config import Settings, load_settings, parse_host, parse_port
 from schoolgraph.errors import ConfigError
 from schoolgraph.graph.schema import export_sdl
@@ -83,20 +83,62 @@ def serve(args: argparse.Namespace) -> int:
 
 
 async def _serve(settings: Settings) -> None:
+    app = create_app(settings)
+
     def announce(url: URL) -> None:
         what = "GraphiQL" if settings.introspection else "GraphQL"
-        print(f"{PROG} {__version__} serving {what} at {url.with_path('/graphql')}", flush=True)
+        lines = [f"{PROG} {__version__} serving {what} at {url.with_path('/graphql')}"]
+        runtime = app[RUNTIME]
+        if runtime.simulators is not None:
+            lines += _demo_text(runtime.simulators.describe())
+        else:
+            lines += _upstreams_text(runtime.settings)
+        print("\n".join(lines), flush=True)
 
     stop = asyncio.Event()
     with stop_on_signals(stop):
         await serve_app(
-            create_app(settings),
+            app,
             host=settings.host,
             port=settings.port,
             shutdown_timeout=settings.shutdown_timeout,
             stop=stop,
             on_listening=announce,
         )
+
+
+def _demo_text(d: dict[str, Any]) -> list[str]:
+    """What a developer needs to poke the demo's simulators directly; the first line of
+    ``serve`` output stays the GraphQL URL."""
+    tanda, xporter, tass = d["tanda"], d["xporter"], d["tass"]
+    admin = tanda["admin"]
+    return [
+        f"demo mode: simulators in-process (seed {d['seed']}, scale {d['scale']}, "
+        f"today {d['today']}); set SCHOOLGRAPH_*_URL to use real upstreams",
+        f"  Tanda    {tanda['url']}  admin {admin['email']} / {admin['password']}",
+        f"  Xporter  {xporter['url']}  relyingParty {xporter['relying_party']}",
+        *(f"           estab {s['estab']} secret {s['secret']}" for s in xporter["schools"]),
+        f"  TASS     {tass['url']}  client key {tass['client_key']} secret {tass['client_secret']}",
+        "           companies " + ", ".join(c["code"] for c in tass["companies"]),
+    ]
+
+
+def _upstreams_text(settings: Settings) -> list[str]:
+    """Which upstreams the gateway reads, without a credential in sight."""
+    tanda, xporter, tass = settings.tanda, settings.xporter, settings.tass
+    described = {
+        "Tanda": tanda and f"{tanda.base_url}  ({tanda.grant.replace('_', '-')} grant)",
+        "Xporter": xporter
+        and f"{xporter.base_url}  (schools {', '.join(s.estab for s in xporter.schools)})",
+        "TASS": tass
+        and f"{tass.base_url}  (companies "
+        + ", ".join(c.code if c.api == "2026" else f"{c.code} legacy" for c in tass.companies)
+        + ")",
+    }
+    return [
+        f"{settings.mode.value} mode:",
+        *(f"  {name:<8} {text or 'not configured'}" for name, text in described.items()),
+    ]
 
 
 # -- export-schema ----------------------------------------------------------------------

@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiohttp import web
 
 from schoolgraph.config import Settings
+from schoolgraph.loaders import Loaders
+from schoolgraph.sources import Directory
 from schoolgraph.upstreams.http import CallLog
 
-__all__ = ["Context"]
+__all__ = ["Context", "ContextSource"]
+
+
+class ContextSource(Protocol):
+    """What each request's context is built from: the app's running upstreams.
+
+    :class:`schoolgraph.runtime.Runtime` is the one implementation.
+    """
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in effect; in demo mode they point at the simulators."""
+        ...
+
+    @property
+    def directory(self) -> Directory:
+        """The app's directory over the configured upstreams."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,5 +42,12 @@ class Context:
     request: web.Request
     request_id: str
     settings: Settings
+    """The settings in effect: in demo mode, the upstreams are the simulators."""
     calls: CallLog
     """Every upstream call this request has made so far (explain output, audit)."""
+    directory: Directory
+    """Every read and write of the unified model, shared by all requests of the app."""
+    loaders: Loaders
+    """This request's dataloaders over ``directory``; fresh for every request."""
+    explain: bool = False
+    """Whether the request asked for ``extensions.explain`` (``X-Schoolgraph-Explain: 1``)."""

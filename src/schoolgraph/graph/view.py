@@ -13,8 +13,10 @@ from strawberry.schema.base import BaseSchema
 from strawberry.types import ExecutionResult
 
 from schoolgraph.config import Settings
-from schoolgraph.context import Context
+from schoolgraph.context import Context, ContextSource
 from schoolgraph.graph.extensions.error_codes import REQUEST_ERROR_CODES, mask_error
+from schoolgraph.graph.extensions.explain import EXPLAIN_HEADER, explain_requested
+from schoolgraph.loaders import make_loaders
 from schoolgraph.middlewares import CALL_LOG, REQUEST_ID, error_for_status
 
 __all__ = ["GatewayView"]
@@ -37,16 +39,18 @@ class GatewayView(GraphQLView[Context, None]):
 
     Args:
         schema: The schema to execute.
-        settings: The gateway settings, handed to every request's context.
+        settings: The gateway settings (whether GraphiQL is served).
+        source: The app's runtime: each request's context takes the settings in effect and
+            the directory from it, and gets fresh loaders over that directory.
     """
 
-    def __init__(self, schema: BaseSchema, settings: Settings) -> None:
+    def __init__(self, schema: BaseSchema, settings: Settings, source: ContextSource) -> None:
         super().__init__(
             schema=schema,
             graphql_ide="graphiql" if settings.introspection else None,
             subscription_protocols=(),
         )
-        self.settings = settings
+        self.source = source
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -57,11 +61,15 @@ class GatewayView(GraphQLView[Context, None]):
     async def get_context(
         self, request: web.Request, response: web.Response | web.WebSocketResponse
     ) -> Context:
+        directory = self.source.directory
         return Context(
             request=request,
             request_id=request[REQUEST_ID],
-            settings=self.settings,
+            settings=self.source.settings,
             calls=request[CALL_LOG],
+            directory=directory,
+            loaders=make_loaders(directory),
+            explain=explain_requested(request.headers.get(EXPLAIN_HEADER)),
         )
 
     def parse_json(self, data: str | bytes) -> object:
