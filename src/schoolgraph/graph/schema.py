@@ -10,7 +10,11 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schoolgraph.graph.extensions.error_codes import ErrorCodes
+from schoolgraph.graph.extensions.explain import Explain
+from schoolgraph.graph.extensions.partial_errors import PartialErrorsExtension
+from schoolgraph.graph.mutations import Mutation
 from schoolgraph.graph.query import Query
+from schoolgraph.graph.scalars import SCALAR_OVERRIDES
 
 __all__ = ["GatewaySchema", "build_schema", "export_sdl"]
 
@@ -26,20 +30,27 @@ class GatewaySchema(Schema):
         return
 
 
-def build_schema(query: type = Query, *, introspection: bool = True) -> GatewaySchema:
+def build_schema(
+    query: type = Query, *, mutation: type | None = Mutation, introspection: bool = True
+) -> GatewaySchema:
     """The gateway schema over ``query``; tests pass their own root type.
 
     Args:
         query: The root query type.
+        mutation: The root mutation type; None for a read-only schema.
         introspection: When False, introspection queries fail validation and error messages
             stop suggesting field names.
     """
-    extensions: list[type[SchemaExtension]] = [ErrorCodes]
+    # PartialErrorsExtension adds its errors inside execution, so ErrorCodes (which codes
+    # errors as the operation ends) sees them already coded.
+    extensions: list[type[SchemaExtension]] = [ErrorCodes, Explain, PartialErrorsExtension]
     if not introspection:
         extensions.append(DisableIntrospection)
     return GatewaySchema(
         query=query,
+        mutation=mutation,
         extensions=extensions,
+        scalar_overrides=dict(SCALAR_OVERRIDES),
         config=StrawberryConfig(disable_field_suggestions=not introspection),
         # Pinned so that a strawberry upgrade changes the SDL only when we choose to.
         federation_version="2.11",

@@ -1,0 +1,134 @@
+"""Relay cursor connections: ``first``/``after`` pages over a list sorted by a stable key.
+
+A cursor holds the sort key of the row it points at, not an offset, so a page boundary stays
+put when rows are added or removed before it: ``after`` resumes at the first row whose key is
+greater than the cursor's.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import bisect
+import json
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+import strawberry
+
+from schoolgraph.graph.arguments import BadUserInputError, page_size
+
+__all__ = ["Connection", "Edge", "PageInfo", "SortKey", "check_page", "paginate"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+SortKey = tuple[str, ...]
+"""How rows of a connection are ordered; the row's id comes last, so keys are unique."""
+
+_CURSOR_VERSION = "c1"
+
+
+@strawberry.type(description="Where a page sits in the whole list.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="Whether rows follow this page.")
+    has_previous_page: bool = strawberry.field(description="Whether rows precede this page.")
+    start_cursor: str | None = strawberry.field(description="The first edge's cursor.")
+    end_cursor: str | None = strawberry.field(
+        description="The last edge's cursor; pass it as `after` for the next page."
+    )
+
+
+@strawberry.type(description="A row of a connection and the cursor that points at it.")
+class Edge(Generic[T]):
+    cursor: str = strawberry.field(description="Pass as `after` to read the rows after this.")
+    node: T
+
+
+@strawberry.type(description="A page of a list, with how to get the next one.")
+class Connection(Generic[T]):
+    total_count: int = strawberry.field(description="Rows matching the filters, on all pages.")
+    page_info: PageInfo
+    edges: list[Edge[T]]
+    nodes: list[T] = strawberry.field(
+        description="The edges' nodes, for when cursors are not needed."
+    )
+
+
+def encode_cursor(key: SortKey) -> str:
+    raw = json.dumps([_CURSOR_VERSION, *key], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str, *, field: str = "after") -> SortKey:
+    """The sort key a cursor holds.
+
+    Raises:
+        BadUserInputError: the cursor was not issued by this gateway; names ``field``.
+    """
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (binascii.Error, UnicodeError, ValueError):
+        value = None
+    if (
+        not isinstance(value, list)
+        or not value
+        or value[0] != _CURSOR_VERSION
+        or not all(isinstance(part, str) for part in value)
+    ):
+        raise BadUserInputError(
+            f"Argument '{field}' ({cursor!r}) is not a cursor from this list.", field=field
+        )
+    return tuple(value[1:])
+
+
+def check_page(first: int | None, after: str | None) -> None:
+    """Check a connection's page arguments before anything is read.
+
+    Raises:
+        BadUserInputError: ``first`` is out of bounds or ``after`` is not a cursor.
+    """
+    page_size(first)
+    if after is not None:
+        decode_cursor(after)
+
+
+def paginate(
+    rows: Sequence[R],
+    *,
+    key: Callable[[R], SortKey],
+    node: Callable[[R], T],
+    first: int | None,
+    after: str | None,
+) -> Connection[T]:
+    """One page of ``rows``, ordered by ``key``.
+
+    Args:
+        rows: Every row that matches the field's filters, in any order.
+        key: The row's sort key; unique per row (end it with the row's id).
+        node: Builds the GraphQL object for a row of the page.
+        first: The page size asked for; the default when None.
+        after: The cursor of the row the page starts after; the start of the list when None.
+
+    Raises:
+        BadUserInputError: ``first`` is out of bounds or ``after`` is not a cursor.
+    """
+    size = page_size(first)
+    keyed = sorted(((key(row), row) for row in rows), key=lambda pair: pair[0])
+    start = 0
+    if after is not None:
+        start = bisect.bisect_right([k for k, _ in keyed], decode_cursor(after))
+    page = keyed[start : start + size]
+    edges = [Edge(cursor=encode_cursor(k), node=node(row)) for k, row in page]
+    return Connection(
+        total_count=len(keyed),
+        page_info=PageInfo(
+            has_next_page=start + size < len(keyed),
+            has_previous_page=start > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        edges=edges,
+        nodes=[edge.node for edge in edges],
+    )

@@ -1,0 +1,27 @@
+"""Typed ``@field(...)`` and ``@mutation(...)`` decorators for resolver methods.
+
+``strawberry.field(description=...)`` used as a decorator is typed as returning a
+``StrawberryField``, which strict mypy reports as an untyped decorator on every resolver
+method; these wrappers declare what it does (keep the method's signature) and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+import strawberry
+
+__all__ = ["field", "mutation"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def field(description: str) -> Callable[[F], F]:
+    """``@strawberry.field(description=description)``."""
+    return cast(Callable[[F], F], strawberry.field(description=description))
+
+
+def mutation(description: str) -> Callable[[F], F]:
+    """``@strawberry.mutation(description=description)``."""
+    return cast(Callable[[F], F], strawberry.mutation(description=description))

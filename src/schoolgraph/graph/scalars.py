@@ -1,0 +1,83 @@
+"""The ``Date`` and ``DateTime`` scalars, stricter than strawberry's defaults.
+
+``DateTime`` is an instant: ISO-8601 with a UTC offset on the way in (a value without one is
+refused, since it could be any of 38 time zones), and always UTC (``+00:00``) on the way out.
+Local wall-clock times are separate string fields (``localStart``) named for what they are.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from strawberry.exceptions import StrawberryInputCoercionError
+from strawberry.types.scalar import ScalarDefinition
+
+__all__ = ["SCALAR_OVERRIDES", "DateDefinition", "DateTimeDefinition"]
+
+
+def _serialize_date(value: object) -> str:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise TypeError(f"Date cannot represent {type(value).__name__} values.")
+    return value.isoformat()
+
+
+def _parse_date(value: object) -> date:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise StrawberryInputCoercionError(
+        f"Date values are ISO-8601 calendar dates such as 2026-03-02, got {value!r}."
+    )
+
+
+def _serialize_datetime(value: object) -> str:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise TypeError("DateTime can only represent time-zone-aware datetimes.")
+    return value.astimezone(UTC).isoformat()
+
+
+def _parse_datetime(value: object) -> datetime:
+    parsed: datetime | None = None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise StrawberryInputCoercionError(
+            "DateTime values are ISO-8601 with a UTC offset, such as "
+            f"2026-03-02T08:30:00+00:00 or 2026-03-02T19:30:00+11:00, got {value!r}."
+        )
+    return parsed.astimezone(UTC)
+
+
+DateDefinition = ScalarDefinition(
+    name="Date",
+    description="A calendar day, ISO-8601 (`2026-03-02`).",
+    specified_by_url=None,
+    serialize=_serialize_date,
+    parse_value=_parse_date,
+    parse_literal=None,
+    origin=date,
+)
+
+DateTimeDefinition = ScalarDefinition(
+    name="DateTime",
+    description=(
+        "An instant, ISO-8601 with a UTC offset. Answers are always in UTC "
+        "(`2026-03-02T08:30:00+00:00`); inputs may use any offset but must have one."
+    ),
+    specified_by_url=None,
+    serialize=_serialize_datetime,
+    parse_value=_parse_datetime,
+    parse_literal=None,
+    origin=datetime,
+)
+
+SCALAR_OVERRIDES: dict[object, ScalarDefinition] = {
+    date: DateDefinition,
+    datetime: DateTimeDefinition,
+}
+"""Pass as the schema's ``scalar_overrides``."""

@@ -1,0 +1,140 @@
+"""``School``: an Xporter establishment or a TASS company, and what hangs off it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from schoolgraph import domain
+from schoolgraph.domain import GroupType, System
+from schoolgraph.graph.arguments import DEFAULT_PAGE_SIZE, After, First
+from schoolgraph.graph.connections import Connection
+from schoolgraph.graph.extensions.partial_errors import report_partial
+from schoolgraph.graph.fields import field
+from schoolgraph.graph.ids import decode_id_of, encode_global_id
+from schoolgraph.graph.info import Info, loaders
+from schoolgraph.graph.types.node import Node
+from schoolgraph.graph.types.source_ref import SourceRef, source_refs
+from schoolgraph.loaders.outcomes import ALL
+
+if TYPE_CHECKING:
+    from schoolgraph.graph.types.group import Group
+    from schoolgraph.graph.types.staff import Staff
+    from schoolgraph.graph.types.student import Student
+
+__all__ = ["School", "resolve_school", "resolve_schools"]
+
+
+@strawberry.federation.type(
+    keys=["id"], description="A school: an Xporter establishment or a TASS company."
+)
+class School(Node):
+    row: strawberry.Private[domain.School]
+    domain_id: str = strawberry.field(
+        description='The stable composite id, "<system>:<tenant>" (e.g. "xporter:7109606").'
+    )
+    name: str
+    system: System = strawberry.field(description="The MIS that holds the school's data.")
+    tenant: str = strawberry.field(description="The Xporter estab id or the TASS company code.")
+    country: str | None
+    time_zone: str = strawberry.field(description="The IANA zone of the school's local times.")
+    urn: str | None = strawberry.field(description="UK unique reference number.")
+    phase: str | None
+    address: str | None
+    town: str | None
+    postcode: str | None
+    phone: str | None
+    email: str | None
+    website: str | None
+    campuses: list[str]
+    sources: list[SourceRef]
+
+    @classmethod
+    def of(cls, row: domain.School) -> School:
+        return cls(
+            row=row,
+            id=strawberry.ID(encode_global_id("School", row.id)),
+            domain_id=row.id,
+            name=row.name,
+            system=row.system,
+            tenant=row.tenant,
+            country=row.country,
+            time_zone=row.time_zone,
+            urn=row.urn,
+            phase=row.phase,
+            address=row.address,
+            town=row.town,
+            postcode=row.postcode,
+            phone=row.phone,
+            email=row.email,
+            website=row.website,
+            campuses=list(row.campuses),
+            sources=source_refs(row.sources),
+        )
+
+    @classmethod
+    async def load_node(cls, info: Info, domain_id: str) -> School | None:
+        row = await loaders(info).school.load(domain_id)
+        return None if row is None else cls.of(row)
+
+    @field(description="The school's students, filtered, a page at a time.")
+    async def students(
+        self,
+        info: Info,
+        group_id: strawberry.ID | None = None,
+        year: int | None = None,
+        search: str | None = None,
+        updated_since: datetime | None = None,
+        first: First = DEFAULT_PAGE_SIZE,
+        after: After = None,
+    ) -> Connection[Annotated[Student, strawberry.lazy("schoolgraph.graph.types.student")]] | None:
+        from schoolgraph.graph.types.student import student_connection
+
+        return await student_connection(
+            info,
+            school_id=self.row.id,
+            group_id=group_id,
+            year=year,
+            search=search,
+            updated_since=updated_since,
+            first=first,
+            after=after,
+        )
+
+    @field(description="The school's staff (from its MIS), by surname.")
+    async def staff(
+        self, info: Info, search: str | None = None, is_teacher: bool | None = None
+    ) -> list[Annotated[Staff, strawberry.lazy("schoolgraph.graph.types.staff")]] | None:
+        from schoolgraph.graph.types.staff import Staff, find_staff
+
+        rows = await find_staff(info, school_id=self.row.id, search=search, is_teacher=is_teacher)
+        return [Staff.of(row) for row in rows]
+
+    @field(description="The school's groups, by type then name.")
+    async def groups(
+        self,
+        info: Info,
+        type: GroupType | None = None,
+        year: int | None = None,
+        search: str | None = None,
+    ) -> list[Annotated[Group, strawberry.lazy("schoolgraph.graph.types.group")]] | None:
+        from schoolgraph.graph.types.group import Group, find_groups
+
+        rows = await find_groups(
+            info, school_ids=[self.row.id], type=type, year=year, search=search, strict=True
+        )
+        return [Group.of(row) for row in rows]
+
+
+async def resolve_schools(info: Info) -> list[School]:
+    schools = await loaders(info).all_schools.load(ALL)
+    report_partial(info, schools.errors)
+    return [School.of(row) for row in sorted(schools.value, key=lambda row: (row.name, row.id))]
+
+
+async def resolve_school(
+    info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="A School id.")]
+) -> School | None:
+    return await School.load_node(info, decode_id_of("School", id))

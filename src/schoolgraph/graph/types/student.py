@@ -1,0 +1,272 @@
+"""``Student``, the ``students`` connection, and a student's groups, contacts and days."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from schoolgraph import domain
+from schoolgraph.domain import GroupType
+from schoolgraph.graph.arguments import (
+    DEFAULT_PAGE_SIZE,
+    After,
+    First,
+    From,
+    To,
+    date_window,
+)
+from schoolgraph.graph.connections import Connection, SortKey, check_page, paginate
+from schoolgraph.graph.extensions.partial_errors import report_partial
+from schoolgraph.graph.fields import field
+from schoolgraph.graph.ids import decode_id_of, encode_global_id
+from schoolgraph.graph.info import Info, loaders
+from schoolgraph.graph.loading import load_per_key
+from schoolgraph.graph.search import matches, search_terms
+from schoolgraph.graph.types.node import Node
+from schoolgraph.graph.types.source_ref import SourceRef, source_refs
+from schoolgraph.loaders import AttendanceKey, SchoolWindow
+from schoolgraph.loaders.outcomes import ALL
+from schoolgraph.loaders.people import school_of
+
+if TYPE_CHECKING:
+    from schoolgraph.graph.types.attendance import AttendanceMark
+    from schoolgraph.graph.types.contact import StudentContact
+    from schoolgraph.graph.types.group import Group
+    from schoolgraph.graph.types.lesson import Lesson
+    from schoolgraph.graph.types.school import School
+
+__all__ = ["Student", "find_students", "resolve_students", "student_connection", "student_sort_key"]
+
+
+@strawberry.federation.type(keys=["id"], description="A student on a school's roll.")
+class Student(Node):
+    row: strawberry.Private[domain.Student]
+    domain_id: str = strawberry.field(
+        description='The stable composite id, "<system>:<tenant>:<MIS id>".'
+    )
+    forename: str
+    surname: str
+    preferred_forename: str | None
+    middle_names: str | None
+    gender: str | None
+    date_of_birth: date | None
+    year: int | None = strawberry.field(description="National curriculum year or year level.")
+    upn: str | None = strawberry.field(description="UK unique pupil number.")
+    email: str | None
+    admission_date: date | None
+    leaving_date: date | None
+    campus: str | None
+    updated_at: datetime | None = strawberry.field(
+        description="When the MIS last changed the record, where it says."
+    )
+    sources: list[SourceRef]
+
+    @classmethod
+    def of(cls, row: domain.Student) -> Student:
+        return cls(
+            row=row,
+            id=strawberry.ID(encode_global_id("Student", row.id)),
+            domain_id=row.id,
+            forename=row.forename,
+            surname=row.surname,
+            preferred_forename=row.preferred_forename,
+            middle_names=row.middle_names,
+            gender=row.gender,
+            date_of_birth=row.date_of_birth,
+            year=row.year,
+            upn=row.upn,
+            email=row.email,
+            admission_date=row.admission_date,
+            leaving_date=row.leaving_date,
+            campus=row.campus,
+            updated_at=row.updated_at,
+            sources=source_refs(row.sources),
+        )
+
+    @classmethod
+    async def load_node(cls, info: Info, domain_id: str) -> Student | None:
+        row = await loaders(info).student.load(domain_id)
+        return None if row is None else cls.of(row)
+
+    @field(description="Preferred forename (or forename) and surname.")
+    def display_name(self) -> str:
+        return f"{self.row.preferred_forename or self.row.forename} {self.row.surname}"
+
+    @field(description="The student's school.")
+    async def school(
+        self, info: Info
+    ) -> Annotated[School, strawberry.lazy("schoolgraph.graph.types.school")] | None:
+        from schoolgraph.graph.types.school import School
+
+        return await School.load_node(info, self.row.school_id)
+
+    @field(description="The groups the student is in, by type then name.")
+    async def groups(
+        self, info: Info, type: GroupType | None = None
+    ) -> list[Annotated[Group, strawberry.lazy("schoolgraph.graph.types.group")]] | None:
+        from schoolgraph.graph.types.group import Group, group_sort_key
+
+        index = await loaders(info).groups_by_school.load(self.row.school_id)
+        rows = [
+            row for row in index.by_student.get(self.row.id, ()) if type is None or row.type is type
+        ]
+        return [Group.of(row) for row in sorted(rows, key=group_sort_key)]
+
+    @field(description="The student's contacts, first to call first.")
+    async def contacts(
+        self, info: Info
+    ) -> list[Annotated[StudentContact, strawberry.lazy("schoolgraph.graph.types.contact")]] | None:
+        from schoolgraph.graph.types.contact import StudentContact
+
+        index = await loaders(info).contacts_by_school.load(self.row.school_id)
+        return StudentContact.list_of(index.by_student.get(self.row.id, ()), index)
+
+    @field(description="Attendance marks from `from` to `to`, by day and session.")
+    async def attendance(
+        self, info: Info, from_: From, to: To
+    ) -> (
+        list[Annotated[AttendanceMark, strawberry.lazy("schoolgraph.graph.types.attendance")]]
+        | None
+    ):
+        from schoolgraph.graph.types.attendance import AttendanceMark
+
+        window = date_window(from_, to)
+        marks = await loaders(info).attendance.load(
+            AttendanceKey(self.row.school_id, self.row.id, window.start, window.end)
+        )
+        ordered = sorted(marks, key=lambda mark: (mark.date, mark.session, mark.id))
+        return [AttendanceMark.of(mark) for mark in ordered]
+
+    @field(description="The lessons of the student's groups from `from` to `to`.")
+    async def timetable(
+        self, info: Info, from_: From, to: To
+    ) -> list[Annotated[Lesson, strawberry.lazy("schoolgraph.graph.types.lesson")]] | None:
+        from schoolgraph.graph.types.lesson import Lesson
+
+        window = date_window(from_, to)
+        index = await loaders(info).groups_by_school.load(self.row.school_id)
+        timetable = await loaders(info).lessons.load(
+            SchoolWindow(self.row.school_id, window.start, window.end)
+        )
+        lessons = {
+            lesson.id: lesson
+            for group in index.by_student.get(self.row.id, ())
+            for lesson in timetable.by_group.get(group.id, ())
+        }
+        ordered = sorted(lessons.values(), key=lambda lesson: (lesson.start, lesson.id))
+        return [Lesson.of(lesson) for lesson in ordered]
+
+
+def student_sort_key(row: domain.Student) -> SortKey:
+    return (row.surname.casefold(), row.forename.casefold(), row.id)
+
+
+async def find_students(
+    info: Info,
+    *,
+    school_ids: Sequence[str],
+    group_id: strawberry.ID | None = None,
+    year: int | None = None,
+    search: str | None = None,
+    updated_since: datetime | None = None,
+    strict: bool,
+) -> list[domain.Student]:
+    """The students of ``school_ids`` that pass every filter given.
+
+    A school whose MIS cannot be read fails the field when ``strict`` (the client named it),
+    else is left out with its error reported against the field.
+    """
+    terms = search_terms(search)
+    members: set[str] | None = None
+    if group_id is not None:
+        group_domain_id = decode_id_of("Group", group_id, field="groupId")
+        school_ids = [
+            school_id for school_id in school_ids if school_id == school_of(group_domain_id)
+        ]
+        group = await loaders(info).group.load(group_domain_id)
+        members = set(group.student_ids) if group is not None else set()
+    by_school = await load_per_key(
+        info, loaders(info).students_by_school, school_ids, strict=strict
+    )
+    return [
+        row
+        for rows in by_school
+        for row in rows.values()
+        if (members is None or row.id in members)
+        and (year is None or row.year == year)
+        and (
+            updated_since is None
+            or (row.updated_at is not None and row.updated_at >= updated_since)
+        )
+        and matches(terms, row.forename, row.surname, row.preferred_forename, row.upn)
+    ]
+
+
+async def student_connection(
+    info: Info,
+    *,
+    school_id: str | None,
+    group_id: strawberry.ID | None,
+    year: int | None,
+    search: str | None,
+    updated_since: datetime | None,
+    first: int | None,
+    after: str | None,
+) -> Connection[Student]:
+    """The ``students`` connection of one school, or of every school when ``school_id`` is None."""
+    # Bad input costs no upstream request.
+    check_page(first, after)
+    search_terms(search)
+    if group_id is not None:
+        decode_id_of("Group", group_id, field="groupId")
+    if school_id is not None:
+        school_ids: list[str] = [school_id]
+    else:
+        schools = await loaders(info).all_schools.load(ALL)
+        report_partial(info, schools.errors)
+        school_ids = [school.id for school in schools.value]
+    rows = await find_students(
+        info,
+        school_ids=school_ids,
+        group_id=group_id,
+        year=year,
+        search=search,
+        updated_since=updated_since,
+        strict=school_id is not None,
+    )
+    return paginate(rows, key=student_sort_key, node=Student.of, first=first, after=after)
+
+
+async def resolve_students(
+    info: Info,
+    school_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only this school's students.")
+    ] = None,
+    group_id: Annotated[
+        strawberry.ID | None, strawberry.argument(description="Only this group's members.")
+    ] = None,
+    year: Annotated[int | None, strawberry.argument(description="Only this year group.")] = None,
+    search: Annotated[
+        str | None, strawberry.argument(description="Words that must all appear in a name or UPN.")
+    ] = None,
+    updated_since: Annotated[
+        datetime | None, strawberry.argument(description="Only records changed since then.")
+    ] = None,
+    first: First = DEFAULT_PAGE_SIZE,
+    after: After = None,
+) -> Connection[Student] | None:
+    return await student_connection(
+        info,
+        school_id=decode_id_of("School", school_id, field="schoolId")
+        if school_id is not None
+        else None,
+        group_id=group_id,
+        year=year,
+        search=search,
+        updated_since=updated_since,
+        first=first,
+        after=after,
+    )

@@ -1,0 +1,100 @@
+"""Students, staff and contacts: one list read per school (or one for every person).
+
+The MIS APIs have no batch-by-id parameter, so a school's whole list is read once per request
+(the connectors' caches make that a revalidation) and indexed in memory: the number of
+upstream requests follows the number of schools a query touches, never its rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from schoolgraph.domain import Contact, Partial, Staff, Student, StudentContact
+from schoolgraph.loaders.outcomes import (
+    ALL,
+    All,
+    Outcome,
+    gather_per_key,
+    id_prefix,
+    load_each,
+    missing,
+    pick,
+)
+
+if TYPE_CHECKING:
+    from schoolgraph.loaders.per_request import Loaders
+
+__all__ = [
+    "SchoolContacts",
+    "batch_all_staff",
+    "batch_contacts_by_school",
+    "batch_staff",
+    "batch_students",
+    "batch_students_by_school",
+    "school_of",
+]
+
+
+def school_of(domain_id: str) -> str:
+    """The school of an MIS entity: ``"xporter:7109606:150001"`` -> ``"xporter:7109606"``."""
+    return id_prefix(domain_id, 2)
+
+
+async def batch_students_by_school(
+    loaders: Loaders, keys: list[str]
+) -> list[Outcome[Mapping[str, Student]]]:
+    return await gather_per_key(keys, loaders.directory.students)
+
+
+async def batch_students(loaders: Loaders, keys: list[str]) -> list[Outcome[Student | None]]:
+    by_school = await load_each(loaders.students_by_school, (school_of(key) for key in keys))
+    return [pick(by_school[school_of(key)], key) for key in keys]
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolContacts:
+    """A school's contacts, and the links between them and its students."""
+
+    by_id: Mapping[str, Contact]
+    by_student: Mapping[str, Sequence[StudentContact]]
+    by_contact: Mapping[str, Sequence[StudentContact]]
+
+    @classmethod
+    def of(cls, contacts: Mapping[str, Contact], links: Sequence[StudentContact]) -> SchoolContacts:
+        by_student: dict[str, list[StudentContact]] = defaultdict(list)
+        by_contact: dict[str, list[StudentContact]] = defaultdict(list)
+        for link in links:
+            by_student[link.student_id].append(link)
+            by_contact[link.contact_id].append(link)
+        return cls(contacts, dict(by_student), dict(by_contact))
+
+
+async def batch_contacts_by_school(
+    loaders: Loaders, keys: list[str]
+) -> list[Outcome[SchoolContacts]]:
+    async def read(school_id: str) -> SchoolContacts:
+        contacts, links = await asyncio.gather(
+            loaders.directory.contacts(school_id), loaders.directory.student_contacts(school_id)
+        )
+        return SchoolContacts.of(contacts, links)
+
+    return await gather_per_key(keys, read)
+
+
+async def batch_all_staff(
+    loaders: Loaders, keys: list[All]
+) -> list[Outcome[Partial[Mapping[str, Staff]]]]:
+    # Directory.staff() does not raise for a down upstream: the failure is in the Partial.
+    staff = await loaders.directory.staff()
+    return [staff for _ in keys]
+
+
+async def batch_staff(loaders: Loaders, keys: list[str]) -> list[Outcome[Staff | None]]:
+    """One answer per Staff id: the person, ``None``, or the error of the upstream that
+    holds them when that upstream could not be read."""
+    staff = await loaders.all_staff.load(ALL)
+    return [staff.value.get(key) or missing(key, staff.errors) for key in keys]
