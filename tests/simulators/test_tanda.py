@@ -36,8 +36,9 @@ def bearer(token: str, scheme: str = "bearer") -> dict[str, str]:
     return {"Authorization": f"{scheme} {token}"}
 
 
-async def password_token(http: aiohttp.ClientSession, base: str, email: str, password: str,
-                         scope: str = ALL_SCOPES) -> str:
+async def password_token(
+    http: aiohttp.ClientSession, base: str, email: str, password: str, scope: str = ALL_SCOPES
+) -> str:
     form = {"username": email, "password": password, "scope": scope, "grant_type": "password"}
     async with http.post(f"{base}/api/oauth/token", data=form) as r:
         assert r.status == 200, await r.text()
@@ -45,41 +46,62 @@ async def password_token(http: aiohttp.ClientSession, base: str, email: str, pas
         return token
 
 
-async def admin_token(http: aiohttp.ClientSession, base: str, world: World,
-                      scope: str = ALL_SCOPES) -> str:
+async def admin_token(
+    http: aiohttp.ClientSession, base: str, world: World, scope: str = ALL_SCOPES
+) -> str:
     c = world.credentials
     return await password_token(http, base, c.tanda_admin_email, c.tanda_admin_password, scope)
 
 
 def employee(world: World) -> TandaUser:
     """An active worker who manages no team and has an email."""
-    return next(u for _, u in sorted(world.tanda_users.items())
-                if u.active and u.email and not u.managed_department_ids and not u.is_admin
-                and u.department_ids)
+    return next(
+        u
+        for _, u in sorted(world.tanda_users.items())
+        if u.active
+        and u.email
+        and not u.managed_department_ids
+        and not u.is_admin
+        and u.department_ids
+    )
 
 
 def manager(world: World) -> TandaUser:
     """A team manager who is not an admin."""
-    return next(u for _, u in sorted(world.tanda_users.items())
-                if u.managed_department_ids and not u.is_admin and u.email)
+    return next(
+        u
+        for _, u in sorted(world.tanda_users.items())
+        if u.managed_department_ids and not u.is_admin and u.email
+    )
 
 
-async def user_token(http: aiohttp.ClientSession, base: str, world: World, user: TandaUser,
-                     scope: str = ALL_SCOPES) -> str:
+async def user_token(
+    http: aiohttp.ClientSession, base: str, world: World, user: TandaUser, scope: str = ALL_SCOPES
+) -> str:
     assert user.email is not None
     return await password_token(http, base, user.email, user_password(world, user), scope)
 
 
-async def authorize_code(http: aiohttp.ClientSession, base: str, world: World,
-                         scope: str = "me roster", state: str = "xyz") -> str:
+async def authorize_code(
+    http: aiohttp.ClientSession,
+    base: str,
+    world: World,
+    scope: str = "me roster",
+    state: str = "xyz",
+) -> str:
     """Walk the authorization-code browser step (§2.1) and return the code."""
     c = world.credentials
-    form = {"client_id": c.tanda_client_id, "redirect_uri": c.tanda_redirect_uri,
-            "scope": scope, "response_type": "code", "state": state,
-            "email": c.tanda_admin_email, "password": c.tanda_admin_password,
-            "decision": "allow"}
-    async with http.post(f"{base}/api/oauth/authorize", data=form,
-                         allow_redirects=False) as r:
+    form = {
+        "client_id": c.tanda_client_id,
+        "redirect_uri": c.tanda_redirect_uri,
+        "scope": scope,
+        "response_type": "code",
+        "state": state,
+        "email": c.tanda_admin_email,
+        "password": c.tanda_admin_password,
+        "decision": "allow",
+    }
+    async with http.post(f"{base}/api/oauth/authorize", data=form, allow_redirects=False) as r:
         assert r.status == 302, await r.text()
         location = urlsplit(r.headers["Location"])
     assert f"{location.scheme}://{location.netloc}{location.path}" == c.tanda_redirect_uri
@@ -88,11 +110,16 @@ async def authorize_code(http: aiohttp.ClientSession, base: str, world: World,
     return query["code"][0]
 
 
-async def exchange(http: aiohttp.ClientSession, base: str, world: World,
-                   **fields: str) -> tuple[int, dict[str, Any]]:
+async def exchange(
+    http: aiohttp.ClientSession, base: str, world: World, **fields: str
+) -> tuple[int, dict[str, Any]]:
     c = world.credentials
-    form = {"client_id": c.tanda_client_id, "client_secret": c.tanda_client_secret,
-            "redirect_uri": c.tanda_redirect_uri, **fields}
+    form = {
+        "client_id": c.tanda_client_id,
+        "client_secret": c.tanda_client_secret,
+        "redirect_uri": c.tanda_redirect_uri,
+        **fields,
+    }
     data = aiohttp.FormData(default_to_multipart=True)  # multipart, as the doc's `curl -F`
     for key, value in form.items():
         data.add_field(key, value)
@@ -109,8 +136,12 @@ async def test_password_grant_gives_a_never_expiring_bearer_token(
 ) -> None:
     app, _ = make_app(holder)
     c = holder.world.credentials
-    form = {"username": c.tanda_admin_email.upper(), "password": c.tanda_admin_password,
-            "scope": "me user", "grant_type": "password"}
+    form = {
+        "username": c.tanda_admin_email.upper(),
+        "password": c.tanda_admin_password,
+        "scope": "me user",
+        "grant_type": "password",
+    }
     async with serve_app(app) as base, aiohttp.ClientSession() as http:
         async with http.post(f"{base}/api/oauth/token", data=form) as r:
             assert r.status == 200
@@ -121,8 +152,7 @@ async def test_password_grant_gives_a_never_expiring_bearer_token(
         assert abs(body["created_at"] - NOON.timestamp()) < 60  # the simulator's clock
         async with http.post(f"{base}/__sim/clock", json={"advance_seconds": 10 * 365 * 86400}):
             pass
-        async with http.get(f"{base}/api/v2/users/me",
-                            headers=bearer(body["access_token"])) as r:
+        async with http.get(f"{base}/api/v2/users/me", headers=bearer(body["access_token"])) as r:
             assert r.status == 200
             assert (await r.json())["email"] == c.tanda_admin_email
 
@@ -134,18 +164,24 @@ async def test_bearer_scheme_is_accepted_in_either_case(
     async with serve_app(app) as base, aiohttp.ClientSession() as http:
         token = await admin_token(http, base, holder.world)
         for scheme in ("bearer", "Bearer", "BEARER"):
-            async with http.get(f"{base}/api/v2/users/me",
-                                headers=bearer(token, scheme)) as r:
+            async with http.get(f"{base}/api/v2/users/me", headers=bearer(token, scheme)) as r:
                 assert r.status == 200
 
 
 async def test_wrong_password_is_invalid_grant(holder: WorldHolder, serve_app: ServeApp) -> None:
     app, _ = make_app(holder)
     c = holder.world.credentials
-    form = {"username": c.tanda_admin_email, "password": "not-it", "scope": "me",
-            "grant_type": "password"}
-    async with serve_app(app) as base, aiohttp.ClientSession() as http, \
-            http.post(f"{base}/api/oauth/token", data=form) as r:
+    form = {
+        "username": c.tanda_admin_email,
+        "password": "not-it",
+        "scope": "me",
+        "grant_type": "password",
+    }
+    async with (
+        serve_app(app) as base,
+        aiohttp.ClientSession() as http,
+        http.post(f"{base}/api/oauth/token", data=form) as r,
+    ):
         assert r.status == 400
         assert await r.json() == {"error": "invalid_grant"}
 
@@ -157,14 +193,16 @@ async def test_unknown_scope_and_missing_grant_type_are_refused(
     c = holder.world.credentials
     base_form = {"username": c.tanda_admin_email, "password": c.tanda_admin_password}
     async with serve_app(app) as base, aiohttp.ClientSession() as http:
-        async with http.post(f"{base}/api/oauth/token",
-                             data={**base_form, "scope": "me telepathy",
-                                   "grant_type": "password"}) as r:
+        async with http.post(
+            f"{base}/api/oauth/token",
+            data={**base_form, "scope": "me telepathy", "grant_type": "password"},
+        ) as r:
             assert (r.status, await r.json()) == (400, {"error": "invalid_scope"})
         async with http.post(f"{base}/api/oauth/token", data=base_form) as r:
             assert (r.status, await r.json()) == (400, {"error": "invalid_request"})
-        async with http.post(f"{base}/api/oauth/token",
-                             data={**base_form, "grant_type": "client_credentials"}) as r:
+        async with http.post(
+            f"{base}/api/oauth/token", data={**base_form, "grant_type": "client_credentials"}
+        ) as r:
             assert (r.status, await r.json()) == (400, {"error": "unsupported_grant_type"})
 
 
@@ -187,10 +225,17 @@ async def test_an_inactive_user_cannot_log_in(holder: WorldHolder, serve_app: Se
     worker = employee(holder.world)
     holder.world.touch("tanda_users", worker, active=False)
     assert worker.email is not None
-    form = {"username": worker.email, "password": user_password(holder.world, worker),
-            "scope": "me", "grant_type": "password"}
-    async with serve_app(app) as base, aiohttp.ClientSession() as http, \
-            http.post(f"{base}/api/oauth/token", data=form) as r:
+    form = {
+        "username": worker.email,
+        "password": user_password(holder.world, worker),
+        "scope": "me",
+        "grant_type": "password",
+    }
+    async with (
+        serve_app(app) as base,
+        aiohttp.ClientSession() as http,
+        http.post(f"{base}/api/oauth/token", data=form) as r,
+    ):
         assert r.status == 400
 
 
@@ -208,8 +253,7 @@ async def test_missing_or_unknown_token_is_401_in_the_error_shape(
         async with http.get(f"{base}/api/v2/users/me", headers=bearer("0" * 64)) as r:
             assert r.status == 401
             assert isinstance((await r.json())["error"], str)
-        async with http.get(f"{base}/api/v2/users/me",
-                            headers={"Authorization": "Basic abc"}) as r:
+        async with http.get(f"{base}/api/v2/users/me", headers={"Authorization": "Basic abc"}) as r:
             assert r.status == 401
 
 
@@ -223,8 +267,7 @@ async def test_missing_scope_is_403(holder: WorldHolder, serve_app: ServeApp) ->
         async with http.get(f"{base}/api/v2/rosters/current", headers=bearer(token)) as r:
             assert r.status == 403
         user_only = await admin_token(http, base, holder.world, scope="user")
-        async with http.get(f"{base}/api/v2/users?show_wages=true",
-                            headers=bearer(user_only)) as r:
+        async with http.get(f"{base}/api/v2/users?show_wages=true", headers=bearer(user_only)) as r:
             assert r.status == 403  # show_wages needs cost too (§2.6)
         async with http.get(f"{base}/api/v2/users/me", headers=bearer(user_only)) as r:
             assert r.status == 403  # /users/me needs `me`
@@ -236,14 +279,17 @@ async def test_wrong_organisation_or_profile_header_is_403(
     app, _ = make_app(holder)
     async with serve_app(app) as base, aiohttp.ClientSession() as http:
         token = await admin_token(http, base, holder.world)
-        async with http.get(f"{base}/api/v2/users/me",
-                            headers={**bearer(token), "X-Organisation-Id": "1"}) as r:
+        async with http.get(
+            f"{base}/api/v2/users/me", headers={**bearer(token), "X-Organisation-Id": "1"}
+        ) as r:
             assert r.status == 200
-        async with http.get(f"{base}/api/v2/users/me",
-                            headers={**bearer(token), "X-Organisation-Id": "99"}) as r:
+        async with http.get(
+            f"{base}/api/v2/users/me", headers={**bearer(token), "X-Organisation-Id": "99"}
+        ) as r:
             assert r.status == 403
-        async with http.get(f"{base}/api/v2/users/me",
-                            headers={**bearer(token), "X-User-Id": "123"}) as r:
+        async with http.get(
+            f"{base}/api/v2/users/me", headers={**bearer(token), "X-User-Id": "123"}
+        ) as r:
             assert r.status == 403
 
 
@@ -253,20 +299,27 @@ async def test_wrong_organisation_or_profile_header_is_403(
 async def test_authorize_page_is_a_login_form(holder: WorldHolder, serve_app: ServeApp) -> None:
     app, _ = make_app(holder)
     c = holder.world.credentials
-    query = {"client_id": c.tanda_client_id, "redirect_uri": c.tanda_redirect_uri,
-             "scope": "me roster", "response_type": "code"}
+    query = {
+        "client_id": c.tanda_client_id,
+        "redirect_uri": c.tanda_redirect_uri,
+        "scope": "me roster",
+        "response_type": "code",
+    }
     async with serve_app(app) as base, aiohttp.ClientSession() as http:
         async with http.get(f"{base}/api/oauth/authorize", params=query) as r:
             assert r.status == 200
             assert r.content_type == "text/html"
             assert 'name="password"' in await r.text()
-        async with http.get(f"{base}/api/oauth/authorize",
-                            params={**query, "client_id": "nope"}) as r:
+        async with http.get(
+            f"{base}/api/oauth/authorize", params={**query, "client_id": "nope"}
+        ) as r:
             assert r.status == 400
             assert "client_id" in (await r.json())["error"]
-        async with http.get(f"{base}/api/oauth/authorize",
-                            params={**query, "scope": "me bogus"},
-                            allow_redirects=False) as r:
+        async with http.get(
+            f"{base}/api/oauth/authorize",
+            params={**query, "scope": "me bogus"},
+            allow_redirects=False,
+        ) as r:
             assert r.status == 302
             assert "error=invalid_scope" in r.headers["Location"]
 
@@ -277,17 +330,20 @@ async def test_authorization_code_grant_expires_in_7200_and_works(
     app, _ = make_app(holder)
     async with serve_app(app) as base, aiohttp.ClientSession() as http:
         code = await authorize_code(http, base, holder.world)
-        status, body = await exchange(http, base, holder.world, code=code,
-                                      grant_type="authorization_code")
+        status, body = await exchange(
+            http, base, holder.world, code=code, grant_type="authorization_code"
+        )
         assert status == 200
         assert body["expires_in"] == 7200 and body["token_type"] == "bearer"
         assert body["scope"] == "me roster" and len(body["refresh_token"]) == 64
-        async with http.get(f"{base}/api/v2/users/me",
-                            headers=bearer(body["access_token"], "Bearer")) as r:
+        async with http.get(
+            f"{base}/api/v2/users/me", headers=bearer(body["access_token"], "Bearer")
+        ) as r:
             assert r.status == 200
         # The code is single use.
-        status, again = await exchange(http, base, holder.world, code=code,
-                                       grant_type="authorization_code")
+        status, again = await exchange(
+            http, base, holder.world, code=code, grant_type="authorization_code"
+        )
         assert (status, again) == (400, {"error": "invalid_grant"})
 
 
@@ -297,8 +353,14 @@ async def test_bad_client_secret_is_invalid_client(
     app, _ = make_app(holder)
     async with serve_app(app) as base, aiohttp.ClientSession() as http:
         code = await authorize_code(http, base, holder.world)
-        status, body = await exchange(http, base, holder.world, code=code,
-                                      grant_type="authorization_code", client_secret="nope")
+        status, body = await exchange(
+            http,
+            base,
+            holder.world,
+            code=code,
+            grant_type="authorization_code",
+            client_secret="nope",
+        )
         assert (status, body) == (401, {"error": "invalid_client"})
 
 
@@ -307,16 +369,21 @@ async def test_authorize_with_a_wrong_password_shows_the_form_again(
 ) -> None:
     app, _ = make_app(holder)
     c = holder.world.credentials
-    form = {"client_id": c.tanda_client_id, "redirect_uri": c.tanda_redirect_uri,
-            "scope": "me", "response_type": "code", "email": c.tanda_admin_email,
-            "password": "wrong"}
+    form = {
+        "client_id": c.tanda_client_id,
+        "redirect_uri": c.tanda_redirect_uri,
+        "scope": "me",
+        "response_type": "code",
+        "email": c.tanda_admin_email,
+        "password": "wrong",
+    }
     async with serve_app(app) as base, aiohttp.ClientSession() as http:
-        async with http.post(f"{base}/api/oauth/authorize", data=form,
-                             allow_redirects=False) as r:
+        async with http.post(f"{base}/api/oauth/authorize", data=form, allow_redirects=False) as r:
             assert r.status == 401
             assert "Wrong email or password" in await r.text()
-        async with http.post(f"{base}/api/oauth/authorize",
-                             data={**form, "decision": "deny"}, allow_redirects=False) as r:
+        async with http.post(
+            f"{base}/api/oauth/authorize", data={**form, "decision": "deny"}, allow_redirects=False
+        ) as r:
             assert r.status == 302
             assert "error=access_denied" in r.headers["Location"]
 
@@ -327,17 +394,16 @@ async def test_oauth_token_expires_after_two_hours(
     app, _ = make_app(holder)
     async with serve_app(app) as base, aiohttp.ClientSession() as http:
         code = await authorize_code(http, base, holder.world)
-        _, body = await exchange(http, base, holder.world, code=code,
-                                 grant_type="authorization_code")
+        _, body = await exchange(
+            http, base, holder.world, code=code, grant_type="authorization_code"
+        )
         async with http.post(f"{base}/__sim/clock", json={"advance_seconds": 7199}):
             pass
-        async with http.get(f"{base}/api/v2/users/me",
-                            headers=bearer(body["access_token"])) as r:
+        async with http.get(f"{base}/api/v2/users/me", headers=bearer(body["access_token"])) as r:
             assert r.status == 200
         async with http.post(f"{base}/__sim/clock", json={"advance_seconds": 2}):
             pass
-        async with http.get(f"{base}/api/v2/users/me",
-                            headers=bearer(body["access_token"])) as r:
+        async with http.get(f"{base}/api/v2/users/me", headers=bearer(body["access_token"])) as r:
             assert r.status == 401
             assert "expired" in (await r.json())["error"]
 
@@ -350,12 +416,12 @@ async def test_token_lifetime_fault_shortens_oauth_tokens(
         async with http.post(f"{base}/__sim/faults", json={"token_lifetime_seconds": 60}):
             pass
         code = await authorize_code(http, base, holder.world)
-        _, body = await exchange(http, base, holder.world, code=code,
-                                 grant_type="authorization_code")
+        _, body = await exchange(
+            http, base, holder.world, code=code, grant_type="authorization_code"
+        )
         assert body["expires_in"] == 60
         control.advance(61)
-        async with http.get(f"{base}/api/v2/users/me",
-                            headers=bearer(body["access_token"])) as r:
+        async with http.get(f"{base}/api/v2/users/me", headers=bearer(body["access_token"])) as r:
             assert r.status == 401
 
 
@@ -365,25 +431,37 @@ async def test_refresh_token_rotates_and_the_old_one_stops_working(
     app, control = make_app(holder)
     async with serve_app(app) as base, aiohttp.ClientSession() as http:
         code = await authorize_code(http, base, holder.world)
-        _, first = await exchange(http, base, holder.world, code=code,
-                                  grant_type="authorization_code")
+        _, first = await exchange(
+            http, base, holder.world, code=code, grant_type="authorization_code"
+        )
         control.advance(7300)  # the access token has expired; refresh it
-        status, second = await exchange(http, base, holder.world,
-                                        refresh_token=first["refresh_token"],
-                                        grant_type="refresh_token")
+        status, second = await exchange(
+            http,
+            base,
+            holder.world,
+            refresh_token=first["refresh_token"],
+            grant_type="refresh_token",
+        )
         assert status == 200 and second["expires_in"] == 7200
         assert second["refresh_token"] != first["refresh_token"]
         assert second["access_token"] != first["access_token"]
-        async with http.get(f"{base}/api/v2/users/me",
-                            headers=bearer(second["access_token"])) as r:
+        async with http.get(f"{base}/api/v2/users/me", headers=bearer(second["access_token"])) as r:
             assert r.status == 200
-        status, reused = await exchange(http, base, holder.world,
-                                        refresh_token=first["refresh_token"],
-                                        grant_type="refresh_token")
+        status, reused = await exchange(
+            http,
+            base,
+            holder.world,
+            refresh_token=first["refresh_token"],
+            grant_type="refresh_token",
+        )
         assert (status, reused) == (400, {"error": "invalid_grant"})
-        status, third = await exchange(http, base, holder.world,
-                                       refresh_token=second["refresh_token"],
-                                       grant_type="refresh_token")
+        status, third = await exchange(
+            http,
+            base,
+            holder.world,
+            refresh_token=second["refresh_token"],
+            grant_type="refresh_token",
+        )
         assert status == 200 and "access_token" in third
 
 
@@ -410,5 +488,8 @@ async def test_demo_credentials_log_in_as_admin_manager_and_employee(
             token = await password_token(http, base, login["email"], login["password"], "me")
             async with http.get(f"{demo['api_base']}/users/me", headers=bearer(token)) as r:
                 permissions[role] = (await r.json())["permissions"]
-    assert permissions == {"admin": ["organisation_admin", "manager", "employee"],
-                           "manager": ["manager", "employee"], "employee": ["employee"]}
+    assert permissions == {
+        "admin": ["organisation_admin", "manager", "employee"],
+        "manager": ["manager", "employee"],
+        "employee": ["employee"],
+    }

@@ -24,9 +24,11 @@ async def test_every_response_carries_rate_limit_headers_and_an_etag(
     app, _ = make_app(holder)
     async with serve_app(app) as base, aiohttp.ClientSession() as http:
         token = await admin_token(http, base, holder.world)
-        for path, headers in (("/api/v2/users/me", bearer(token)),
-                              ("/api/v2/users/me", {}),
-                              ("/api/v2/nowhere", bearer(token))):
+        for path, headers in (
+            ("/api/v2/users/me", bearer(token)),
+            ("/api/v2/users/me", {}),
+            ("/api/v2/nowhere", bearer(token)),
+        ):
             async with http.get(f"{base}{path}", headers=headers) as r:
                 assert all(h in r.headers for h in RATE_HEADERS), path
                 assert r.headers["X-RateLimit-Limit"] == "200"
@@ -43,8 +45,9 @@ async def test_remaining_counts_down_and_reset_is_a_minute_ahead(
         seen = []
         for _ in range(3):
             async with http.get(f"{base}/api/v2/users/me", headers=bearer(token)) as r:
-                seen.append((int(r.headers["X-RateLimit-Remaining"]),
-                             int(r.headers["X-RateLimit-Reset"])))
+                seen.append(
+                    (int(r.headers["X-RateLimit-Remaining"]), int(r.headers["X-RateLimit-Reset"]))
+                )
     assert [s[0] for s in seen] == [199, 198, 197]
     now = control.clock().timestamp()
     assert all(now < reset <= now + 60 for _, reset in seen)
@@ -87,14 +90,14 @@ async def test_password_tokens_of_one_user_share_a_bucket_and_oauth_gets_its_own
         first = await admin_token(http, base, holder.world)
         second = await admin_token(http, base, holder.world, scope="me")
         code = await authorize_code(http, base, holder.world)
-        _, oauth = await exchange(http, base, holder.world, code=code,
-                                  grant_type="authorization_code")
+        _, oauth = await exchange(
+            http, base, holder.world, code=code, grant_type="authorization_code"
+        )
         statuses = []
         for token in (first, second, first):
             async with http.get(f"{base}/api/v2/users/me", headers=bearer(token)) as r:
                 statuses.append(r.status)
-        async with http.get(f"{base}/api/v2/users/me",
-                            headers=bearer(oauth["access_token"])) as r:
+        async with http.get(f"{base}/api/v2/users/me", headers=bearer(oauth["access_token"])) as r:
             statuses.append(r.status)
     # tanda.md §3.1: token_1 + token_2 share one bucket; the OAuth app is a new requester.
     assert statuses == [200, 200, 429, 200]
@@ -116,8 +119,10 @@ async def test_if_none_match_round_trip_gives_304_until_the_data_changes(
                 assert await r.read() == b""
                 assert r.headers["ETag"] == tag
                 assert "X-RateLimit-Remaining" in r.headers
-        async with http.post(f"{base}/__sim/mutate", json={
-                "table": "tanda_users", "action": "update", "ids": [user_id]}) as r:
+        async with http.post(
+            f"{base}/__sim/mutate",
+            json={"table": "tanda_users", "action": "update", "ids": [user_id]},
+        ) as r:
             assert r.status == 200
         async with http.get(url, headers={**bearer(token), "If-None-Match": tag}) as r:
             assert r.status == 200
@@ -148,8 +153,9 @@ async def test_unknown_routes_and_methods_answer_in_the_error_shape(
         async with http.get(f"{base}/api/v2/users/999", headers=bearer(token)) as r:
             assert r.status == 404
             assert await r.json() == {"error": "No known user with that id!"}
-        async with http.post(f"{base}/api/v2/schedules", data=b"{not json",
-                             headers=bearer(token)) as r:
+        async with http.post(
+            f"{base}/api/v2/schedules", data=b"{not json", headers=bearer(token)
+        ) as r:
             assert r.status == 400
             assert set(await r.json()) == {"error"}
 
@@ -160,8 +166,7 @@ async def test_error_rate_fault_answers_in_the_error_shape(
     app, _ = make_app(holder)
     async with serve_app(app) as base, aiohttp.ClientSession() as http:
         token = await admin_token(http, base, holder.world)
-        async with http.post(f"{base}/__sim/faults",
-                             json={"error_rate": 1.0, "error_status": 502}):
+        async with http.post(f"{base}/__sim/faults", json={"error_rate": 1.0, "error_status": 502}):
             pass
         async with http.get(f"{base}/api/v2/users/me", headers=bearer(token)) as r:
             assert r.status == 502
@@ -189,8 +194,11 @@ async def test_hang_fault_times_out_the_client(holder: WorldHolder, serve_app: S
         async with http.post(f"{base}/__sim/faults", json={"hang": True}):
             pass
         with pytest.raises(TimeoutError):
-            async with http.get(f"{base}/api/v2/users/me", headers=bearer(token),
-                                timeout=aiohttp.ClientTimeout(total=0.3)):
+            async with http.get(
+                f"{base}/api/v2/users/me",
+                headers=bearer(token),
+                timeout=aiohttp.ClientTimeout(total=0.3),
+            ):
                 pass
         async with http.post(f"{base}/__sim/faults", json={"clear": True}):
             pass
@@ -223,10 +231,14 @@ async def test_same_world_gives_the_same_bytes(serve_app: ServeApp) -> None:
         async with serve_app(app) as base, aiohttp.ClientSession() as http:
             token = await admin_token(http, base, holder.world)
             got = []
-            for path in ("/api/v2/users", "/api/v2/departments", "/api/v2/locations",
-                         f"/api/v2/rosters/on/{TODAY}",
-                         "/api/v2/shifts?from=2026-11-09&to=2026-11-22",
-                         "/api/v2/leave?from=2026-10-01&to=2026-12-31"):
+            for path in (
+                "/api/v2/users",
+                "/api/v2/departments",
+                "/api/v2/locations",
+                f"/api/v2/rosters/on/{TODAY}",
+                "/api/v2/shifts?from=2026-11-09&to=2026-11-22",
+                "/api/v2/leave?from=2026-10-01&to=2026-12-31",
+            ):
                 async with http.get(f"{base}{path}", headers=bearer(token)) as r:
                     assert r.status == 200, path
                     got.append((await r.read(), r.headers["ETag"]))
@@ -240,8 +252,7 @@ async def test_responses_are_valid_json_without_mis_staff_ids(
     app, _ = make_app(holder)
     async with serve_app(app) as base, aiohttp.ClientSession() as http:
         token = await admin_token(http, base, holder.world)
-        async with http.get(f"{base}/api/v2/users?show_inactive=true",
-                            headers=bearer(token)) as r:
+        async with http.get(f"{base}/api/v2/users?show_inactive=true", headers=bearer(token)) as r:
             raw = await r.read()
     users = json.loads(raw)
     assert len(users) == len(holder.world.tanda_users)

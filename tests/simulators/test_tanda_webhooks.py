@@ -66,8 +66,13 @@ async def receiver(serve_app: ServeApp) -> AsyncIterator[Receiver]:
         box.attempts[0] += 1
         if box.attempts[0] <= box.fail_first[0]:
             return web.Response(status=500)
-        inbox.put_nowait(Received(request.headers["X-Webhook-Signature"],
-                                  request.headers.get("X-Hook-Signature"), body))
+        inbox.put_nowait(
+            Received(
+                request.headers["X-Webhook-Signature"],
+                request.headers.get("X-Hook-Signature"),
+                body,
+            )
+        )
         return web.Response(text="ok")
 
     app = web.Application()
@@ -81,8 +86,9 @@ def signature(secret: str, body: bytes) -> str:
     return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha1).digest()).decode()
 
 
-async def _subscribe(http: aiohttp.ClientSession, base: str, token: str,
-                     body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+async def _subscribe(
+    http: aiohttp.ClientSession, base: str, token: str, body: dict[str, Any]
+) -> tuple[int, dict[str, Any]]:
     async with http.post(f"{base}/api/v2/webhooks", json=body, headers=bearer(token)) as r:
         return r.status, await r.json()
 
@@ -91,23 +97,35 @@ async def test_subscribing_sends_a_signed_created_notification(
     holder: WorldHolder, serve_app: ServeApp
 ) -> None:
     app, _ = make_app(holder, webhook_retry_delays=(0.05,))
-    async with receiver(serve_app) as hooks, serve_app(app) as base, \
-            aiohttp.ClientSession() as http:
+    async with (
+        receiver(serve_app) as hooks,
+        serve_app(app) as base,
+        aiohttp.ClientSession() as http,
+    ):
         token = await admin_token(http, base, holder.world)
-        status, sub = await _subscribe(http, base, token, {
-            "url": hooks.url, "token": "IaMaSeCrEt", "topics": ["user.created"]})
+        status, sub = await _subscribe(
+            http, base, token, {"url": hooks.url, "token": "IaMaSeCrEt", "topics": ["user.created"]}
+        )
         assert status == 200
-        assert sub == {"id": 1, "url": hooks.url, "token": "IaMaSeCrEt",
-                       "topics": ["user.created"], "updated_at": sub["updated_at"]}
+        assert sub == {
+            "id": 1,
+            "url": hooks.url,
+            "token": "IaMaSeCrEt",
+            "topics": ["user.created"],
+            "updated_at": sub["updated_at"],
+        }
         got = await hooks.next()
     assert got.signature == signature("IaMaSeCrEt", got.body)
     assert got.legacy_signature == got.signature
     assert len(got.signature) == 28  # base64 of a 20-byte digest, as the doc's example
     message = got.json
     assert message["payload"]["topic"] == "created"
-    assert message["payload"]["body"] == {"id": 1, "url": hooks.url,
-                                          "topics": ["user.created"],
-                                          "updated_at": sub["updated_at"]}
+    assert message["payload"]["body"] == {
+        "id": 1,
+        "url": hooks.url,
+        "topics": ["user.created"],
+        "updated_at": sub["updated_at"],
+    }
     assert uuid.UUID(message["hook_key"])
     assert isinstance(message["hook_time"], int)
     assert message["payload"]["organisation_id"] == 1
@@ -119,14 +137,19 @@ async def test_a_mutate_delivers_the_rendered_object_signed_with_the_default_sec
     world = holder.world
     target = sorted(world.schedules)[0]
     app, _ = make_app(holder)
-    async with receiver(serve_app) as hooks, serve_app(app) as base, \
-            aiohttp.ClientSession() as http:
+    async with (
+        receiver(serve_app) as hooks,
+        serve_app(app) as base,
+        aiohttp.ClientSession() as http,
+    ):
         token = await admin_token(http, base, world)
-        await _subscribe(http, base, token, {"url": hooks.url,
-                                             "topics": ["schedule.updated", "user.updated"]})
+        await _subscribe(
+            http, base, token, {"url": hooks.url, "topics": ["schedule.updated", "user.updated"]}
+        )
         await hooks.next()  # "created"
-        async with http.post(f"{base}/__sim/mutate", json={
-                "table": "schedules", "action": "update", "ids": [target]}):
+        async with http.post(
+            f"{base}/__sim/mutate", json={"table": "schedules", "action": "update", "ids": [target]}
+        ):
             pass
         got = await hooks.next()
         async with http.get(f"{base}/api/v2/schedules/{target}", headers=bearer(token)) as r:
@@ -136,40 +159,70 @@ async def test_a_mutate_delivers_the_rendered_object_signed_with_the_default_sec
     assert got.json["payload"]["body"] == current
 
 
-async def test_api_writes_send_transition_topics(
-    holder: WorldHolder, serve_app: ServeApp
-) -> None:
+async def test_api_writes_send_transition_topics(holder: WorldHolder, serve_app: ServeApp) -> None:
     world = holder.world
     shift = next(s for s in world.shifts.values() if s.status == "PENDING")
     worker = employee(world)
     app, _ = make_app(holder)
-    async with receiver(serve_app) as hooks, serve_app(app) as base, \
-            aiohttp.ClientSession() as http:
+    async with (
+        receiver(serve_app) as hooks,
+        serve_app(app) as base,
+        aiohttp.ClientSession() as http,
+    ):
         token = await admin_token(http, base, world)
-        await _subscribe(http, base, token, {"url": hooks.url, "topics": [
-            "shift.updated", "shift.approved", "shift.unapproved", "user.updated",
-            "user.deactivated", "user.reactivated", "leaverequest.created",
-            "leaverequest.approved", "timesheet.approved"]})
+        await _subscribe(
+            http,
+            base,
+            token,
+            {
+                "url": hooks.url,
+                "topics": [
+                    "shift.updated",
+                    "shift.approved",
+                    "shift.unapproved",
+                    "user.updated",
+                    "user.deactivated",
+                    "user.reactivated",
+                    "leaverequest.created",
+                    "leaverequest.approved",
+                    "timesheet.approved",
+                ],
+            },
+        )
         await hooks.next()
-        async with http.put(f"{base}/api/v2/shifts/{shift.id}", json={"status": "APPROVED"},
-                            headers=bearer(token)) as r:
+        async with http.put(
+            f"{base}/api/v2/shifts/{shift.id}", json={"status": "APPROVED"}, headers=bearer(token)
+        ) as r:
             assert r.status == 200
         assert await hooks.topics(2) == ["shift.approved", "shift.updated"]
         async with http.delete(f"{base}/api/v2/users/{worker.id}", headers=bearer(token)) as r:
             assert r.status == 200
         assert await hooks.topics(2) == ["user.deactivated", "user.updated"]
-        async with http.put(f"{base}/api/v2/users/{worker.id}", json={"active": True},
-                            headers=bearer(token)) as r:
+        async with http.put(
+            f"{base}/api/v2/users/{worker.id}", json={"active": True}, headers=bearer(token)
+        ) as r:
             assert r.status == 200
         assert await hooks.topics(2) == ["user.reactivated", "user.updated"]
-        async with http.post(f"{base}/api/v2/leave", headers=bearer(token), json={
-                "user_id": worker.id, "leave_type": "Annual Leave", "start": "2026-12-14",
-                "finish": "2026-12-14", "hours": 7.6, "status": "approved"}) as r:
+        async with http.post(
+            f"{base}/api/v2/leave",
+            headers=bearer(token),
+            json={
+                "user_id": worker.id,
+                "leave_type": "Annual Leave",
+                "start": "2026-12-14",
+                "finish": "2026-12-14",
+                "hours": 7.6,
+                "status": "approved",
+            },
+        ) as r:
             assert r.status == 200
         assert await hooks.topics(2) == ["leaverequest.approved", "leaverequest.created"]
         sheet = next(t for t in world.timesheets.values() if t.status == "pending")
-        async with http.put(f"{base}/api/v2/timesheets/{sheet.id}", headers=bearer(token),
-                            json={"status": "approved"}) as r:
+        async with http.put(
+            f"{base}/api/v2/timesheets/{sheet.id}",
+            headers=bearer(token),
+            json={"status": "approved"},
+        ) as r:
             assert r.status == 200
         got = await hooks.next()
     assert got.topic == "timesheet.approved"
@@ -181,15 +234,19 @@ async def test_failed_deliveries_are_retried_with_the_same_hook_key(
     holder: WorldHolder, serve_app: ServeApp
 ) -> None:
     app, _ = make_app(holder, webhook_retry_delays=(0.05, 0.05, 0.05))
-    async with receiver(serve_app) as hooks, serve_app(app) as base, \
-            aiohttp.ClientSession() as http:
+    async with (
+        receiver(serve_app) as hooks,
+        serve_app(app) as base,
+        aiohttp.ClientSession() as http,
+    ):
         hooks.fail_first[0] = 2
         token = await admin_token(http, base, holder.world)
         await _subscribe(http, base, token, {"url": hooks.url, "topics": ["user.updated"]})
         got = await hooks.next()
         assert hooks.attempts[0] == 3
-        async with http.post(f"{base}/__sim/mutate", json={
-                "table": "tanda_users", "action": "update", "count": 1}):
+        async with http.post(
+            f"{base}/__sim/mutate", json={"table": "tanda_users", "action": "update", "count": 1}
+        ):
             pass
         update = await hooks.next()
     assert got.topic == "created" and update.topic == "user.updated"
@@ -199,8 +256,11 @@ async def test_a_url_that_keeps_failing_gets_no_new_events(
     holder: WorldHolder, serve_app: ServeApp
 ) -> None:
     app, _ = make_app(holder, webhook_retry_delays=(0.02, 0.02))
-    async with receiver(serve_app) as hooks, serve_app(app) as base, \
-            aiohttp.ClientSession() as http:
+    async with (
+        receiver(serve_app) as hooks,
+        serve_app(app) as base,
+        aiohttp.ClientSession() as http,
+    ):
         hooks.fail_first[0] = 3  # the initial attempt and both retries fail
         token = await admin_token(http, base, holder.world)
         await _subscribe(http, base, token, {"url": hooks.url, "topics": ["user.updated"]})
@@ -209,8 +269,9 @@ async def test_a_url_that_keeps_failing_gets_no_new_events(
                 break
             await asyncio.sleep(0.02)
         await asyncio.sleep(0.05)
-        async with http.post(f"{base}/__sim/mutate", json={
-                "table": "tanda_users", "action": "update", "count": 1}):
+        async with http.post(
+            f"{base}/__sim/mutate", json={"table": "tanda_users", "action": "update", "count": 1}
+        ):
             pass
         await asyncio.sleep(0.2)
     assert hooks.attempts[0] == 3 and hooks.inbox.empty()
@@ -220,28 +281,34 @@ async def test_unsubscribed_topics_and_deleted_subscriptions_get_nothing(
     holder: WorldHolder, serve_app: ServeApp
 ) -> None:
     app, _ = make_app(holder)
-    async with receiver(serve_app) as hooks, serve_app(app) as base, \
-            aiohttp.ClientSession() as http:
+    async with (
+        receiver(serve_app) as hooks,
+        serve_app(app) as base,
+        aiohttp.ClientSession() as http,
+    ):
         token = await admin_token(http, base, holder.world)
-        _, sub = await _subscribe(http, base, token, {"url": hooks.url,
-                                                      "topics": ["department.updated"]})
+        _, sub = await _subscribe(
+            http, base, token, {"url": hooks.url, "topics": ["department.updated"]}
+        )
         await hooks.next()
-        async with http.post(f"{base}/__sim/mutate", json={
-                "table": "tanda_users", "action": "update", "count": 2}):
+        async with http.post(
+            f"{base}/__sim/mutate", json={"table": "tanda_users", "action": "update", "count": 2}
+        ):
             pass
-        async with http.post(f"{base}/__sim/mutate", json={
-                "table": "teams", "action": "update", "count": 1}):
+        async with http.post(
+            f"{base}/__sim/mutate", json={"table": "teams", "action": "update", "count": 1}
+        ):
             pass
         assert (await hooks.next()).topic == "department.updated"
         async with http.get(f"{base}/api/v2/webhooks", headers=bearer(token)) as r:
             assert [s["id"] for s in await r.json()] == [sub["id"]]
-        async with http.delete(f"{base}/api/v2/webhooks/{sub['id']}",
-                               headers=bearer(token)) as r:
+        async with http.delete(f"{base}/api/v2/webhooks/{sub['id']}", headers=bearer(token)) as r:
             assert r.status == 200
         async with http.get(f"{base}/api/v2/webhooks/{sub['id']}", headers=bearer(token)) as r:
             assert r.status == 404
-        async with http.post(f"{base}/__sim/mutate", json={
-                "table": "teams", "action": "update", "count": 1}):
+        async with http.post(
+            f"{base}/__sim/mutate", json={"table": "teams", "action": "update", "count": 1}
+        ):
             pass
         await asyncio.sleep(0.2)
     assert hooks.inbox.empty()
@@ -253,15 +320,18 @@ async def test_only_admins_manage_webhooks_and_topics_are_checked(
     app, _ = make_app(holder)
     async with serve_app(app) as base, aiohttp.ClientSession() as http:
         worker = await user_token(http, base, holder.world, employee(holder.world))
-        status, body = await _subscribe(http, base, worker, {
-            "url": "http://127.0.0.1:9/hook", "topics": ["user.created"]})
+        status, body = await _subscribe(
+            http, base, worker, {"url": "http://127.0.0.1:9/hook", "topics": ["user.created"]}
+        )
         assert status == 403 and "admin" in body["error"]
         token = await admin_token(http, base, holder.world)
-        status, body = await _subscribe(http, base, token, {
-            "url": "http://127.0.0.1:9/hook", "topics": ["shift.created"]})
+        status, body = await _subscribe(
+            http, base, token, {"url": "http://127.0.0.1:9/hook", "topics": ["shift.created"]}
+        )
         assert status == 400 and "shift.created" in body["error"]
-        status, _ = await _subscribe(http, base, token, {"url": "ftp://x", "topics":
-                                                         ["user.created"]})
+        status, _ = await _subscribe(
+            http, base, token, {"url": "ftp://x", "topics": ["user.created"]}
+        )
         assert status == 400
         status, _ = await _subscribe(http, base, token, {"url": "http://127.0.0.1:9/hook"})
         assert status == 400

@@ -26,8 +26,10 @@ STS = "/idaas/sts/STS/GetToken"
 NARROW_RP = "narrow.example"
 NARROW_SECRET = "narrow-school-secret"
 FAILED = "Relying Party not found for estab or secret not correct"
-PAUSED = ("Authorisation is currently paused while the school finalises the selection of "
-          "people they wish to include in this feed.")
+PAUSED = (
+    "Authorisation is currently paused while the school finalises the selection of "
+    "people they wish to include in this feed."
+)
 Body = dict[str, Any]
 
 
@@ -52,20 +54,27 @@ class Xp:
 
     async def token(self, school: int = 0) -> str:
         creds = self.world.credentials
-        _, body = await self.sts({
-            "estab": creds.xporter_schools[school].estab,
-            "relyingParty": creds.xporter_relying_party,
-            "password": creds.xporter_schools[school].school_secret,
-            "thirdpartyid": "XporterOnDemand",
-        })
+        _, body = await self.sts(
+            {
+                "estab": creds.xporter_schools[school].estab,
+                "relyingParty": creds.xporter_relying_party,
+                "password": creds.xporter_schools[school].school_secret,
+                "thirdpartyid": "XporterOnDemand",
+            }
+        )
         token: str = body["token"]
         return token
 
     async def management_token(self) -> str:
         creds = self.world.credentials
-        _, body = await self.sts({"estab": "", "relyingParty": creds.xporter_relying_party,
-                                  "password": creds.xporter_management_secret,
-                                  "thirdpartyid": "XporterOnDemand"})
+        _, body = await self.sts(
+            {
+                "estab": "",
+                "relyingParty": creds.xporter_relying_party,
+                "password": creds.xporter_management_secret,
+                "thirdpartyid": "XporterOnDemand",
+            }
+        )
         token: str = body["token"]
         return token
 
@@ -80,8 +89,9 @@ class Xp:
         async with self.http.get(f"{self.base}{path}", headers=headers, params=params) as r:
             return r.status, await r.text(), dict(r.headers)
 
-    async def school(self, endpoint: str, token: str, school: int = 0,
-                     **params: str) -> tuple[int, Body]:
+    async def school(
+        self, endpoint: str, token: str, school: int = 0, **params: str
+    ) -> tuple[int, Body]:
         return await self.get(f"/api/v1/School/{self.estab(school)}/{endpoint}", token, **params)
 
     async def sim(self, path: str, body: Body) -> Body:
@@ -93,8 +103,12 @@ class Xp:
 
 @pytest.fixture
 async def xp(holder: WorldHolder, serve_app: ServeApp) -> AsyncIterator[Xp]:
-    narrow = Authorisation(NARROW_RP, holder.world.credentials.xporter_schools[0].estab,
-                           NARROW_SECRET, frozenset({"StudentLite"}))
+    narrow = Authorisation(
+        NARROW_RP,
+        holder.world.credentials.xporter_schools[0].estab,
+        NARROW_SECRET,
+        frozenset({"StudentLite"}),
+    )
     app = create_xporter_app(holder, extra_authorisations=[narrow])
     async with serve_app(app) as base, aiohttp.ClientSession() as http:
         yield Xp(http, base, holder)
@@ -116,12 +130,23 @@ def _row_hash(row: Body) -> str:
 async def test_school_token_has_the_documented_success_body(xp: Xp) -> None:
     creds = xp.world.credentials
     before = datetime.now(UTC)
-    status, body = await xp.sts({"estab": xp.estab(), "relyingParty": creds.xporter_relying_party,
-                                 "password": creds.xporter_schools[0].school_secret,
-                                 "thirdpartyid": "XporterOnDemand"})
+    status, body = await xp.sts(
+        {
+            "estab": xp.estab(),
+            "relyingParty": creds.xporter_relying_party,
+            "password": creds.xporter_schools[0].school_secret,
+            "thirdpartyid": "XporterOnDemand",
+        }
+    )
     assert status == 200
-    assert list(body) == ["token", "expires", "Message", "ExceptionType", "ExceptionMessage",
-                          "InnerException"]
+    assert list(body) == [
+        "token",
+        "expires",
+        "Message",
+        "ExceptionType",
+        "ExceptionMessage",
+        "InnerException",
+    ]
     assert body["token"] and body["ExceptionMessage"] is None
     assert body["expires"].endswith("Z")
     expires = datetime.fromisoformat(body["expires"][:26] + "+00:00")
@@ -130,34 +155,58 @@ async def test_school_token_has_the_documented_success_body(xp: Xp) -> None:
 
 async def test_token_body_keys_match_case_insensitively(xp: Xp) -> None:
     creds = xp.world.credentials
-    _, body = await xp.sts({"Estab": xp.estab(1), "RelyingParty": creds.xporter_relying_party,
-                            "Password": creds.xporter_schools[1].school_secret,
-                            "thirdPartyId": creds.xporter_third_party_id})
+    _, body = await xp.sts(
+        {
+            "Estab": xp.estab(1),
+            "RelyingParty": creds.xporter_relying_party,
+            "Password": creds.xporter_schools[1].school_secret,
+            "thirdPartyId": creds.xporter_third_party_id,
+        }
+    )
     assert body["token"]
 
 
 @pytest.mark.parametrize(
     "change",
-    [{"password": "wrong"}, {"relyingParty": "unknown.example"}, {"thirdpartyid": "Other"},
-     {"estab": "1234567"}],
+    [
+        {"password": "wrong"},
+        {"relyingParty": "unknown.example"},
+        {"thirdpartyid": "Other"},
+        {"estab": "1234567"},
+    ],
     ids=["bad-secret", "unknown-relying-party", "wrong-third-party", "unknown-estab"],
 )
 async def test_bad_credentials_get_the_failed_body(xp: Xp, change: Body) -> None:
     creds = xp.world.credentials
-    request = {"estab": xp.estab(), "relyingParty": creds.xporter_relying_party,
-               "password": creds.xporter_schools[0].school_secret,
-               "thirdpartyid": "XporterOnDemand", **change}
+    request = {
+        "estab": xp.estab(),
+        "relyingParty": creds.xporter_relying_party,
+        "password": creds.xporter_schools[0].school_secret,
+        "thirdpartyid": "XporterOnDemand",
+        **change,
+    }
     status, body = await xp.sts(request)
     assert status == 200
-    assert body == {"token": None, "expires": "0001-01-01T00:00:00", "Message": None,
-                    "ExceptionType": None, "ExceptionMessage": FAILED, "InnerException": None}
+    assert body == {
+        "token": None,
+        "expires": "0001-01-01T00:00:00",
+        "Message": None,
+        "ExceptionType": None,
+        "ExceptionMessage": FAILED,
+        "InnerException": None,
+    }
 
 
 async def test_one_schools_secret_does_not_open_another_school(xp: Xp) -> None:
     creds = xp.world.credentials
-    _, body = await xp.sts({"estab": xp.estab(1), "relyingParty": creds.xporter_relying_party,
-                            "password": creds.xporter_schools[0].school_secret,
-                            "thirdpartyid": "XporterOnDemand"})
+    _, body = await xp.sts(
+        {
+            "estab": xp.estab(1),
+            "relyingParty": creds.xporter_relying_party,
+            "password": creds.xporter_schools[0].school_secret,
+            "thirdpartyid": "XporterOnDemand",
+        }
+    )
     assert body["token"] is None and body["ExceptionMessage"] == FAILED
 
 
@@ -165,12 +214,21 @@ async def test_paused_authorisation_gets_the_paused_body_until_resumed(xp: Xp) -
     token = await xp.token()
     await xp.sim("/__sim/xporter/pause", {"estab": xp.estab()})
     creds = xp.world.credentials
-    request = {"estab": xp.estab(), "relyingParty": creds.xporter_relying_party,
-               "password": creds.xporter_schools[0].school_secret,
-               "thirdpartyid": "XporterOnDemand"}
+    request = {
+        "estab": xp.estab(),
+        "relyingParty": creds.xporter_relying_party,
+        "password": creds.xporter_schools[0].school_secret,
+        "thirdpartyid": "XporterOnDemand",
+    }
     _, body = await xp.sts(request)
-    assert body == {"token": None, "expires": "0001-01-01T00:00:00", "Message": None,
-                    "ExceptionType": None, "ExceptionMessage": PAUSED, "InnerException": None}
+    assert body == {
+        "token": None,
+        "expires": "0001-01-01T00:00:00",
+        "Message": None,
+        "ExceptionType": None,
+        "ExceptionMessage": PAUSED,
+        "InnerException": None,
+    }
     status, data = await xp.school("Students", token, httpstatuscodes="true")
     assert status == 403 and data["ExceptionMessage"] == PAUSED
     await xp.sim("/__sim/xporter/pause", {"estab": xp.estab(), "paused": False})
@@ -231,8 +289,14 @@ async def test_token_lifetime_fault_shortens_expires(xp: Xp) -> None:
 
 
 async def test_missing_endpoint_scope_is_refused(xp: Xp) -> None:
-    _, body = await xp.sts({"estab": xp.estab(), "relyingParty": NARROW_RP,
-                            "password": NARROW_SECRET, "thirdpartyid": "XporterOnDemand"})
+    _, body = await xp.sts(
+        {
+            "estab": xp.estab(),
+            "relyingParty": NARROW_RP,
+            "password": NARROW_SECRET,
+            "thirdpartyid": "XporterOnDemand",
+        }
+    )
     status, data = await xp.school("Staff", body["token"], httpstatuscodes="true")
     assert status == 403 and "Staff or StaffLite" in data["ExceptionMessage"]
 
@@ -243,8 +307,9 @@ async def test_management_token_reads_health_but_not_school_data(xp: Xp) -> None
     assert status == 403 and "management token" in body["ExceptionMessage"]
     status, body = await xp.school("Health", token, estab=xp.estab(1))
     assert status == 200
-    assert body["health"] == [{"Estab": xp.estab(1), "SchoolDataStatus": "ok",
-                               "SchoolDataAgeDays": 0, "XodStatus": "ok"}]
+    assert body["health"] == [
+        {"Estab": xp.estab(1), "SchoolDataStatus": "ok", "SchoolDataAgeDays": 0, "XodStatus": "ok"}
+    ]
 
 
 async def test_token_details_and_scopes_describe_the_token(xp: Xp) -> None:
@@ -269,18 +334,21 @@ async def test_get_xod_schools_lists_authorised_pending_and_revoked(xp: Xp) -> N
     assert [s["estab"] for s in body["Authorised"]] == [xp.estab(0)]
     assert body["PendingAuthorisation"] == []
     assert "Student" in body["Authorised"][0]["scopesAuthorised"].split(",")
-    _, body = await xp.get("/api/XporterOnDemand/GetXodSchools", token,
-                           includePendingAuthorisation="true")
+    _, body = await xp.get(
+        "/api/XporterOnDemand/GetXodSchools", token, includePendingAuthorisation="true"
+    )
     assert [s["estab"] for s in body["PendingAuthorisation"]] == [xp.estab(1)]
-    await xp.sim("/__sim/xporter/authorisations",
-                 {"relyingParty": rp, "estab": xp.estab(0), "revoked": True})
+    await xp.sim(
+        "/__sim/xporter/authorisations", {"relyingParty": rp, "estab": xp.estab(0), "revoked": True}
+    )
     _, body = await xp.get("/api/XporterOnDemand/GetXodSchools", token, estab=xp.estab(0))
     assert body["Authorised"] == [] and [s["estab"] for s in body["Revoked"]] == [xp.estab(0)]
 
 
 async def test_get_xod_schools_needs_a_management_token(xp: Xp) -> None:
-    status, body = await xp.get("/api/XporterOnDemand/GetXodSchools", await xp.token(),
-                                httpstatuscodes="true")
+    status, body = await xp.get(
+        "/api/XporterOnDemand/GetXodSchools", await xp.token(), httpstatuscodes="true"
+    )
     assert status == 403 and _is_error(body)
 
 
@@ -306,9 +374,15 @@ async def test_students_envelope_has_named_tables_meta_and_pagination(xp: Xp) ->
     on_roll = sorted(s.id for s in xp.world.students_of(school.id))
     assert [r["Id"] for r in body["Students"]] == [str(i) for i in on_roll]
     assert body["meta"][0].keys() == {"Id", "MIS", "Version", "DateTime"}
-    assert body["__pagination__"] == [{"PageSize": 100011, "PageNumber": 1, "PageCount": 1,
-                                       "RowCount": len(on_roll),
-                                       "NextPage": "?page=2&pageSize=100011"}]
+    assert body["__pagination__"] == [
+        {
+            "PageSize": 100011,
+            "PageNumber": 1,
+            "PageCount": 1,
+            "RowCount": len(on_roll),
+            "NextPage": "?page=2&pageSize=100011",
+        }
+    ]
 
 
 async def test_ids_are_strings_flags_ints_and_timestamps_local_without_offset(xp: Xp) -> None:
@@ -324,9 +398,14 @@ async def test_ids_are_strings_flags_ints_and_timestamps_local_without_offset(xp
 
 async def test_row_hash_is_sha1_of_the_visible_row(xp: Xp) -> None:
     token = await xp.token()
-    for endpoint, name in (("Students", "Students"), ("Staff", "Staff"), ("Contacts", "Contacts"),
-                           ("StudentContacts", "StudentContacts"), ("Groups", "Group"),
-                           ("SchoolInfo", "SchoolInfo")):
+    for endpoint, name in (
+        ("Students", "Students"),
+        ("Staff", "Staff"),
+        ("Contacts", "Contacts"),
+        ("StudentContacts", "StudentContacts"),
+        ("Groups", "Group"),
+        ("SchoolInfo", "SchoolInfo"),
+    ):
         _, body = await xp.school(endpoint, token, pageSize="3")
         for row in body[name]:
             assert row["RowHash"] == _row_hash(row), endpoint
@@ -339,8 +418,11 @@ async def test_row_hash_changes_exactly_for_the_mutated_row(xp: Xp) -> None:
     victim = int(before["Staff"][4]["Id"])
     await xp.sim("/__sim/mutate", {"table": "staff", "action": "update", "ids": [victim]})
     _, after = await xp.school("Staff", token)
-    changed = [a["Id"] for a, b in zip(after["Staff"], before["Staff"], strict=True)
-               if a["RowHash"] != b["RowHash"]]
+    changed = [
+        a["Id"]
+        for a, b in zip(after["Staff"], before["Staff"], strict=True)
+        if a["RowHash"] != b["RowHash"]
+    ]
     assert changed == [str(victim)]
 
 
@@ -348,20 +430,23 @@ async def test_same_world_gives_the_same_bytes(serve_app: ServeApp) -> None:
     bodies: list[list[str]] = []
     for _ in range(2):
         holder = WorldHolder(generate_world(7, "small", TODAY))
-        async with serve_app(create_xporter_app(holder)) as base, \
-                aiohttp.ClientSession() as http:
+        async with serve_app(create_xporter_app(holder)) as base, aiohttp.ClientSession() as http:
             xp = Xp(http, base, holder)
             token = await xp.token()
             texts = []
             for endpoint, params in (
-                ("Students", {}), ("Staff", {}), ("Contacts", {}), ("StudentContacts", {}),
+                ("Students", {}),
+                ("Staff", {}),
+                ("Contacts", {}),
+                ("StudentContacts", {}),
                 ("Groups", {"includeStudentMembers": "true", "includeStaffMembers": "true"}),
                 ("Timetable", {"includeLessons": "true", "includeLessonStaff": "true"}),
                 ("AttendanceForDateRange", {"DateFrom": "2026-11-16", "DateTo": "2026-11-20"}),
                 ("SchoolInfo", {}),
             ):
-                _, text, _ = await xp.get_raw(f"/api/v1/School/{xp.estab()}/{endpoint}", token,
-                                              **params)
+                _, text, _ = await xp.get_raw(
+                    f"/api/v1/School/{xp.estab()}/{endpoint}", token, **params
+                )
                 texts.append(text)
             bodies.append(texts)
     assert bodies[0] == bodies[1]
@@ -393,8 +478,13 @@ async def test_pagination_edges(xp: Xp) -> None:
     total = len(full["Staff"])
     _, last = await xp.school("Staff", token, page="3", pageSize="5")
     assert [r["Id"] for r in last["Staff"]] == [r["Id"] for r in full["Staff"][10:15]]
-    assert last["__pagination__"][0] == {"PageSize": 5, "PageNumber": 3, "PageCount": 3,
-                                         "RowCount": total, "NextPage": "?page=4&pageSize=5"}
+    assert last["__pagination__"][0] == {
+        "PageSize": 5,
+        "PageNumber": 3,
+        "PageCount": 3,
+        "RowCount": total,
+        "NextPage": "?page=4&pageSize=5",
+    }
     _, beyond = await xp.school("Staff", token, page="9", pageSize="5")
     assert beyond["Staff"] == [] and beyond["__pagination__"][0]["PageCount"] == 3
     _, capped = await xp.school("Staff", token, pageSize="999999")
@@ -406,8 +496,7 @@ async def test_pagination_edges(xp: Xp) -> None:
 async def test_options_csv_and_individual_switches_agree(xp: Xp) -> None:
     token = await xp.token()
     _, csv = await xp.school("Students", token, options="includeGroupIds,includeSiblingsList")
-    _, single = await xp.school("Students", token, includeGroupIds="true",
-                                includeSiblingsList="1")
+    _, single = await xp.school("Students", token, includeGroupIds="true", includeSiblingsList="1")
     assert csv == single
     assert "GroupIds" in csv["Students"][0] and "StudentSiblingIds" in csv["Students"][0]
     _, plain = await xp.school("Students", token)
@@ -426,8 +515,9 @@ async def test_updated_since_returns_rows_changed_after_the_date(xp: Xp) -> None
     token = await xp.token()
     _, before = await xp.school("Contacts", token, updatedSince=TODAY.isoformat())
     assert before["Contacts"] == []
-    result = await xp.sim("/__sim/mutate", {"table": "contacts", "action": "update",
-                                            "count": 2, "school": xp.estab()})
+    result = await xp.sim(
+        "/__sim/mutate", {"table": "contacts", "action": "update", "count": 2, "school": xp.estab()}
+    )
     _, after = await xp.school("Contacts", token, updatedSince="2026-01-01")
     _, since = await xp.school("Contacts", token, updatedSince=TODAY.isoformat())
     assert len(after["Contacts"]) > 2
@@ -446,14 +536,38 @@ async def test_unknown_endpoint_gets_the_error_envelope(xp: Xp) -> None:
 
 
 async def test_columns_outside_the_granted_scopes_are_not_returned(xp: Xp) -> None:
-    _, sts = await xp.sts({"estab": xp.estab(), "relyingParty": NARROW_RP,
-                           "password": NARROW_SECRET, "thirdpartyid": "XporterOnDemand"})
+    _, sts = await xp.sts(
+        {
+            "estab": xp.estab(),
+            "relyingParty": NARROW_RP,
+            "password": NARROW_SECRET,
+            "thirdpartyid": "XporterOnDemand",
+        }
+    )
     _, narrow = await xp.school("Students", sts["token"], options="includeGroupIds")
     _, demo = await xp.school("Students", await xp.token())
-    lite = {"Id", "ExternalId", "IdaasId", "Forename", "Surname", "DisplayName", "Gender",
-            "RegGroupId", "RegGroup", "YearGroupId", "YearGroup", "StandardYearGroupCode",
-            "StandardYearGroupName", "HouseGroupId", "HouseGroup", "WorkEmail", "IdaasEmail",
-            "EnrolmentStatus", "LastUpdated", "RowHash"}
+    lite = {
+        "Id",
+        "ExternalId",
+        "IdaasId",
+        "Forename",
+        "Surname",
+        "DisplayName",
+        "Gender",
+        "RegGroupId",
+        "RegGroup",
+        "YearGroupId",
+        "YearGroup",
+        "StandardYearGroupCode",
+        "StandardYearGroupName",
+        "HouseGroupId",
+        "HouseGroup",
+        "WorkEmail",
+        "IdaasEmail",
+        "EnrolmentStatus",
+        "LastUpdated",
+        "RowHash",
+    }
     assert set(narrow["Students"][0]) == lite  # GroupIds needs School, which is not granted
     assert {"DateOfBirth", "UPN", "AdmissionNo", "PostCode"} <= set(demo["Students"][0])
     assert "QuickNote" not in demo["Students"][0]  # StudentFreeText is not in the demo grant
@@ -461,11 +575,23 @@ async def test_columns_outside_the_granted_scopes_are_not_returned(xp: Xp) -> No
 
 
 async def test_a_narrower_grant_can_be_created_through_the_sim_route(xp: Xp) -> None:
-    await xp.sim("/__sim/xporter/authorisations", {
-        "relyingParty": "staff-only.example", "estab": xp.estab(1), "schoolSecret": "s3cret",
-        "scopes": ["StaffLite"]})
-    _, sts = await xp.sts({"estab": xp.estab(1), "relyingParty": "staff-only.example",
-                           "password": "s3cret", "thirdpartyid": "XporterOnDemand"})
+    await xp.sim(
+        "/__sim/xporter/authorisations",
+        {
+            "relyingParty": "staff-only.example",
+            "estab": xp.estab(1),
+            "schoolSecret": "s3cret",
+            "scopes": ["StaffLite"],
+        },
+    )
+    _, sts = await xp.sts(
+        {
+            "estab": xp.estab(1),
+            "relyingParty": "staff-only.example",
+            "password": "s3cret",
+            "thirdpartyid": "XporterOnDemand",
+        }
+    )
     token = sts["token"]
     _, staff = await xp.school("Staff", token, school=1)
     assert "PayrollNumber" not in staff["Staff"][0] and "RegGroup" not in staff["Staff"][0]
@@ -487,13 +613,20 @@ async def test_groups_map_world_kinds_to_xporter_types(xp: Xp) -> None:
     assert school is not None
     years = xp.world.groups_of(school.id, type="year")
     assert sorted(g["Id"] for g in some["Group"] if g["Type"] == "YearGrp") == sorted(
-        str(g.id) for g in years)
+        str(g.id) for g in years
+    )
 
 
 async def test_group_member_options_link_back_to_students_and_staff(xp: Xp) -> None:
     token = await xp.token()
-    _, body = await xp.school("Groups", token, Type="TeachingGrp", includeStudentMembers="true",
-                              includeStaffMembers="true", includeMembersIds="true")
+    _, body = await xp.school(
+        "Groups",
+        token,
+        Type="TeachingGrp",
+        includeStudentMembers="true",
+        includeStaffMembers="true",
+        includeMembersIds="true",
+    )
     group = body["Group"][0]
     members = [m for m in body["StudentMembers"] if m["GroupId"] == group["Id"]]
     assert sorted(m["StudentId"] for m in members) == sorted(group["StudentIds"].split(","))
@@ -524,9 +657,14 @@ async def test_timetable_is_empty_unless_an_option_is_set(xp: Xp) -> None:
     token = await xp.token()
     _, empty = await xp.school("Timetable", token)
     assert empty["Lessons"] == [] and empty["LessonStaff"] == [] and empty["LessonRooms"] == []
-    _, body = await xp.school("Timetable", token, includeLessons="true",
-                              includeLessonStaff="true", DateFrom="2026-11-23",
-                              DateTo="2026-11-23")
+    _, body = await xp.school(
+        "Timetable",
+        token,
+        includeLessons="true",
+        includeLessonStaff="true",
+        DateFrom="2026-11-23",
+        DateTo="2026-11-23",
+    )
     school = xp.world.school_by_code(xp.estab())
     assert school is not None
     lessons = xp.world.lessons(school.id, TODAY, TODAY)
@@ -542,17 +680,21 @@ async def test_timetable_for_staff_and_student(xp: Xp) -> None:
     assert status == 400 and "Id" in body["ExceptionMessage"]
     school = xp.world.school_by_code(xp.estab())
     assert school is not None
-    teacher = next(s for s in sorted(xp.world.staff_of(school.id), key=lambda s: s.id)
-                   if s.role == "teacher")
-    _, staff = await xp.school(f"TimetableForStaff/{teacher.id}", token,
-                               DateFrom="2026-11-16", DateTo="2026-11-20")
-    expected = xp.world.lessons(school.id, date(2026, 11, 16), date(2026, 11, 20),
-                                staff_id=teacher.id)
+    teacher = next(
+        s for s in sorted(xp.world.staff_of(school.id), key=lambda s: s.id) if s.role == "teacher"
+    )
+    _, staff = await xp.school(
+        f"TimetableForStaff/{teacher.id}", token, DateFrom="2026-11-16", DateTo="2026-11-20"
+    )
+    expected = xp.world.lessons(
+        school.id, date(2026, 11, 16), date(2026, 11, 20), staff_id=teacher.id
+    )
     assert sorted(r["Id"] for r in staff["Timetable"]) == sorted(x.id for x in expected)
     assert all(r["StaffCodes"] == teacher.code for r in staff["Timetable"])
     pupil = min(xp.world.students_of(school.id), key=lambda s: s.id)
-    _, student = await xp.school(f"TimetableForStudent/{pupil.id}", token,
-                                 includeTTStructure="true")
+    _, student = await xp.school(
+        f"TimetableForStudent/{pupil.id}", token, includeTTStructure="true"
+    )
     groups = {str(g.id) for g in xp.world.groups_of_student(pupil.id)}
     assert student["Timetable"] and {r["ClassId"] for r in student["Timetable"]} <= groups
     assert student["TimetablePeriods"] and student["Timetables"][0]["DaysPerCycle"] == 5
@@ -561,38 +703,52 @@ async def test_timetable_for_staff_and_student(xp: Xp) -> None:
 async def test_attendance_codes_come_from_the_world(xp: Xp) -> None:
     _, body = await xp.school("AttendanceCodes", await xp.token())
     assert sorted(r["Mark"] for r in body["AttendCodes"]) == sorted(
-        c.code for c in xp.world.attendance_codes)
-    assert set(body["AttendCodes"][0]) == {"Mark", "Description", "MeaningDescription",
-                                           "ShortMeaningDescription", "PhysicalMeaning", "Active"}
+        c.code for c in xp.world.attendance_codes
+    )
+    assert set(body["AttendCodes"][0]) == {
+        "Mark",
+        "Description",
+        "MeaningDescription",
+        "ShortMeaningDescription",
+        "PhysicalMeaning",
+        "Active",
+    }
 
 
 async def test_attendance_for_date_has_session_and_lesson_marks(xp: Xp) -> None:
     token = await xp.token()
-    _, sessions = await xp.school("AttendanceForDate", token, date="2026-11-20",
-                                  attendanceType="S", sessionType="AM")
+    _, sessions = await xp.school(
+        "AttendanceForDate", token, date="2026-11-20", attendanceType="S", sessionType="AM"
+    )
     school = xp.world.school_by_code(xp.estab())
     assert school is not None
     pupils = xp.world.students_of(school.id)
     assert len(sessions["AttendMarks"]) == len(pupils)
     mark = sessions["AttendMarks"][0]
-    world_mark = xp.world.attendance(int(mark["StudentId"]), date(2026, 11, 20),
-                                     date(2026, 11, 20))[0]
+    world_mark = xp.world.attendance(
+        int(mark["StudentId"]), date(2026, 11, 20), date(2026, 11, 20)
+    )[0]
     assert mark["Id"] == world_mark.id and mark["Mark"] == world_mark.code
     assert mark["Type"] == "S" and mark["Session"] == "AM"
     assert sessions["DateRange"] == [{"DateFrom": "2026-11-20", "DateTo": "2026-11-20"}]
-    _, lessons = await xp.school("AttendanceForDate", token, date="2026-11-20",
-                                 attendanceType="L")
+    _, lessons = await xp.school("AttendanceForDate", token, date="2026-11-20", attendanceType="L")
     assert lessons["AttendMarks"] and {m["Type"] for m in lessons["AttendMarks"]} == {"L"}
     assert all(m["InstanceId"] for m in lessons["AttendMarks"])
 
 
 async def test_attendance_for_date_range_needs_both_dates(xp: Xp) -> None:
     token = await xp.token()
-    status, body = await xp.school("AttendanceForDateRange", token, DateFrom="2026-11-16",
-                                   httpstatuscodes="true")
+    status, body = await xp.school(
+        "AttendanceForDateRange", token, DateFrom="2026-11-16", httpstatuscodes="true"
+    )
     assert status == 400 and "DateTo" in body["ExceptionMessage"]
-    _, body = await xp.school("AttendanceForDateRange", token, DateFrom="2026-11-16",
-                              DateTo="2026-11-20", sessionType="PM")
+    _, body = await xp.school(
+        "AttendanceForDateRange",
+        token,
+        DateFrom="2026-11-16",
+        DateTo="2026-11-20",
+        sessionType="PM",
+    )
     assert body["AttendMarks"] and {m["Session"] for m in body["AttendMarks"]} == {"PM"}
     assert {m["Date"] for m in body["AttendMarks"]} == {f"2026-11-{d}" for d in range(16, 21)}
 
@@ -623,8 +779,15 @@ async def test_change_set_round_trip_after_mutate(xp: Xp) -> None:
     assert [r["Id"] for r in changes["Students"]] == [str(ids[3])]
     assert changes["Students_deleted"] == [{"Id": str(ids[7])}]
     assert changes["StudentSiblings_deleted"] == []
-    assert list(changes) == ["Students", "StudentSiblings", "meta", "Students_deleted",
-                             "StudentSiblings_deleted", "__pagination__", "__changedRows__"]
+    assert list(changes) == [
+        "Students",
+        "StudentSiblings",
+        "meta",
+        "Students_deleted",
+        "StudentSiblings_deleted",
+        "__pagination__",
+        "__changedRows__",
+    ]
     second = changes["__changedRows__"][0]
     assert second["RequestedChangedRows"] == first["NextChangedRows"]
     assert second["NextChangedRows"] != first["NextChangedRows"]
@@ -639,13 +802,18 @@ async def test_deleting_a_student_removes_its_memberships_in_the_change_set(xp: 
     _, start = await xp.school("Groups", token, includeStudentMembers="true", changedRows="*")
     victim = start["StudentMembers"][0]["StudentId"]
     await xp.sim("/__sim/mutate", {"table": "students", "action": "delete", "ids": [int(victim)]})
-    _, changes = await xp.school("Groups", token, includeStudentMembers="true",
-                                 changedRows=start["__changedRows__"][0]["NextChangedRows"])
+    _, changes = await xp.school(
+        "Groups",
+        token,
+        includeStudentMembers="true",
+        changedRows=start["__changedRows__"][0]["NextChangedRows"],
+    )
     gone = {d["Id"] for d in changes["StudentMembers_deleted"]}
     assert gone == {m["Id"] for m in start["StudentMembers"] if m["StudentId"] == victim}
     assert changes["StudentMembers"] == []
     assert {g["Id"] for g in changes["Group"]} == {
-        m["GroupId"] for m in start["StudentMembers"] if m["StudentId"] == victim}
+        m["GroupId"] for m in start["StudentMembers"] if m["StudentId"] == victim
+    }
 
 
 async def test_change_sets_are_paginated_after_the_diff(xp: Xp) -> None:
@@ -653,8 +821,9 @@ async def test_change_sets_are_paginated_after_the_diff(xp: Xp) -> None:
     _, start = await xp.school("Staff", token, changedRows="*", pageSize="4")
     assert start["__changedRows__"][0]["NextUrl"].endswith("&page=1&pageSize=4")
     next_token = start["__changedRows__"][0]["NextChangedRows"]
-    await xp.sim("/__sim/mutate", {"table": "staff", "action": "update", "count": 6,
-                                   "school": xp.estab()})
+    await xp.sim(
+        "/__sim/mutate", {"table": "staff", "action": "update", "count": 6, "school": xp.estab()}
+    )
     _, page1 = await xp.school("Staff", token, changedRows=next_token, pageSize="4")
     _, page2 = await xp.school("Staff", token, changedRows=next_token, pageSize="4", page="2")
     assert page1["__pagination__"][0]["RowCount"] == 6
@@ -666,8 +835,9 @@ async def test_change_set_tokens_are_per_endpoint_and_must_be_known(xp: Xp) -> N
     token = await xp.token()
     _, start = await xp.school("Staff", token, changedRows="*")
     staff_token = start["__changedRows__"][0]["NextChangedRows"]
-    status, body = await xp.school("Contacts", token, changedRows=staff_token,
-                                   httpstatuscodes="true")
+    status, body = await xp.school(
+        "Contacts", token, changedRows=staff_token, httpstatuscodes="true"
+    )
     assert status == 400 and "changedRows=*" in body["ExceptionMessage"]
     status, body = await xp.school("Staff", token, changedRows="0" * 32)
     assert status == 200 and _is_error(body)
@@ -696,8 +866,11 @@ async def test_hang_fault_times_the_client_out(xp: Xp) -> None:
     await xp.sim("/__sim/faults", {"hang": True})
     url = f"{xp.base}/api/v1/School/{xp.estab()}/Health"
     with pytest.raises(asyncio.TimeoutError):
-        async with xp.http.get(url, headers={"Authorization": f"Idaas {token}"},
-                               timeout=aiohttp.ClientTimeout(total=0.3)):
+        async with xp.http.get(
+            url,
+            headers={"Authorization": f"Idaas {token}"},
+            timeout=aiohttp.ClientTimeout(total=0.3),
+        ):
             pass
     await xp.sim("/__sim/faults", {"clear": True})
     status, _ = await xp.school("Health", token)

@@ -49,9 +49,7 @@ async def test_a_401_wave_renews_exactly_once() -> None:
     issuer = Issuer(lifetime=None)
     slot = TokenSlot(issuer.fetch, clock=issuer.clock)
     stale = await slot.get()
-    renewed = await asyncio.gather(
-        *(slot.get(force=True, rejected=stale.value) for _ in range(20))
-    )
+    renewed = await asyncio.gather(*(slot.get(force=True, rejected=stale.value) for _ in range(20)))
     assert {t.value for t in renewed} == {"t2"}
     late = await slot.get(force=True, rejected=stale.value)  # a late 401 for the old token
     assert late.value == "t2"

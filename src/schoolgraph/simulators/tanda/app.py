@@ -160,8 +160,9 @@ def _route_error(request: web.Request, exc: web.HTTPException) -> web.Response:
     return error_response(exc.status, exc.reason)
 
 
-def _finish(request: web.Request, response: web.StreamResponse,
-            rate: RateState) -> web.StreamResponse:
+def _finish(
+    request: web.Request, response: web.StreamResponse, rate: RateState
+) -> web.StreamResponse:
     """Stamp rate-limit headers and the ETag; answer a matching If-None-Match with 304."""
     rate.apply(response)
     if not isinstance(response, web.Response):
@@ -169,8 +170,11 @@ def _finish(request: web.Request, response: web.StreamResponse,
     body = response.body if isinstance(response.body, bytes) else b""
     tag = etag_of(body)
     response.headers["ETag"] = tag
-    if (request.method in ("GET", "HEAD") and response.status == 200
-            and _matches(request.headers.get("If-None-Match"), tag)):
+    if (
+        request.method in ("GET", "HEAD")
+        and response.status == 200
+        and _matches(request.headers.get("If-None-Match"), tag)
+    ):
         not_modified = web.Response(status=304)
         not_modified.headers["ETag"] = tag
         rate.apply(not_modified)

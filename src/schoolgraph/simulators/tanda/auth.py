@@ -34,15 +34,35 @@ from .errors import TandaError, json_response
 
 # tanda.md §2.6, in the doc's order.
 SCOPES: tuple[str, ...] = (
-    "me", "roster", "timesheet", "department", "user", "cost", "leave", "unavailability",
-    "datastream", "device", "qualifications", "settings", "organisation", "sms", "personal",
-    "financial", "communication", "platform",
+    "me",
+    "roster",
+    "timesheet",
+    "department",
+    "user",
+    "cost",
+    "leave",
+    "unavailability",
+    "datastream",
+    "device",
+    "qualifications",
+    "settings",
+    "organisation",
+    "sms",
+    "personal",
+    "financial",
+    "communication",
+    "platform",
 )
 AUTH_CODE_LIFETIME = timedelta(minutes=10)
 OAUTH_TOKEN_LIFETIME = 7200  # tanda.md §2.1: "expires_in": 7200
 # tanda.md §3.6 / §4.1: the permission levels, in the doc's order.
 PERMISSIONS: tuple[str, ...] = (
-    "organisation_admin", "payroll_officer", "roster_manager", "manager", "employee", "partner",
+    "organisation_admin",
+    "payroll_officer",
+    "roster_manager",
+    "manager",
+    "employee",
+    "partner",
 )
 
 Grant = Literal["password", "authorization_code"]
@@ -122,8 +142,9 @@ class TokenStore:
         self.codes.clear()
 
     def issue_password_token(self, user: TandaUser, scopes: tuple[str, ...]) -> AccessToken:
-        token = AccessToken(secrets.token_hex(32), user.id, scopes, "password", None,
-                            self._clock(), None)
+        token = AccessToken(
+            secrets.token_hex(32), user.id, scopes, "password", None, self._clock(), None
+        )
         self.access[token.value] = token
         return token
 
@@ -131,18 +152,27 @@ class TokenStore:
         self, user_id: int, scopes: tuple[str, ...], client_id: str
     ) -> tuple[AccessToken, str]:
         now = self._clock()
-        token = AccessToken(secrets.token_hex(32), user_id, scopes, "authorization_code",
-                            client_id, now, now + timedelta(seconds=self._lifetime()))
+        token = AccessToken(
+            secrets.token_hex(32),
+            user_id,
+            scopes,
+            "authorization_code",
+            client_id,
+            now,
+            now + timedelta(seconds=self._lifetime()),
+        )
         refresh = secrets.token_hex(32)
         self.access[token.value] = token
         self.refresh[refresh] = RefreshGrant(user_id, scopes, client_id)
         return token, refresh
 
-    def issue_code(self, user_id: int, scopes: tuple[str, ...], client_id: str,
-                   redirect_uri: str) -> str:
+    def issue_code(
+        self, user_id: int, scopes: tuple[str, ...], client_id: str, redirect_uri: str
+    ) -> str:
         code = secrets.token_hex(20)
-        self.codes[code] = AuthCode(user_id, scopes, client_id, redirect_uri,
-                                    self._clock() + AUTH_CODE_LIFETIME)
+        self.codes[code] = AuthCode(
+            user_id, scopes, client_id, redirect_uri, self._clock() + AUTH_CODE_LIFETIME
+        )
         return code
 
     def now(self) -> datetime:
@@ -260,10 +290,14 @@ class OAuthEndpoints:
 
     def _client_ok(self, client_id: str | None, client_secret: str | None) -> bool:
         credentials = self._world().credentials
-        return (client_id is not None and client_secret is not None
-                and hmac.compare_digest(client_id, credentials.tanda_client_id)
-                and hmac.compare_digest(client_secret.encode(),
-                                        credentials.tanda_client_secret.encode()))
+        return (
+            client_id is not None
+            and client_secret is not None
+            and hmac.compare_digest(client_id, credentials.tanda_client_id)
+            and hmac.compare_digest(
+                client_secret.encode(), credentials.tanda_client_secret.encode()
+            )
+        )
 
     async def token(self, request: web.Request) -> web.Response:
         """POST /api/oauth/token: password, authorization_code and refresh_token grants."""
@@ -291,34 +325,44 @@ class OAuthEndpoints:
             return _oauth_error(400, "invalid_grant")
         token = self.tokens.issue_password_token(user, scopes)
         # tanda.md §2.3: no expires_in, no refresh_token.
-        return json_response({
-            "access_token": token.value,
-            "token_type": "bearer",
-            "scope": " ".join(token.scopes),
-            "created_at": int(token.created_at.timestamp()),
-        })
+        return json_response(
+            {
+                "access_token": token.value,
+                "token_type": "bearer",
+                "scope": " ".join(token.scopes),
+                "created_at": int(token.created_at.timestamp()),
+            }
+        )
 
     def _oauth_token_response(self, token: AccessToken, refresh: str) -> web.Response:
-        expires_in = 0 if token.expires_at is None else round(
-            (token.expires_at - token.created_at).total_seconds())
-        return json_response({
-            "access_token": token.value,
-            "token_type": "bearer",
-            "expires_in": expires_in,
-            "refresh_token": refresh,
-            "scope": " ".join(token.scopes),
-            "created_at": int(token.created_at.timestamp()),
-        })
+        expires_in = (
+            0
+            if token.expires_at is None
+            else round((token.expires_at - token.created_at).total_seconds())
+        )
+        return json_response(
+            {
+                "access_token": token.value,
+                "token_type": "bearer",
+                "expires_in": expires_in,
+                "refresh_token": refresh,
+                "scope": " ".join(token.scopes),
+                "created_at": int(token.created_at.timestamp()),
+            }
+        )
 
     def _code_grant(self, form: dict[str, str]) -> web.Response:
         if not self._client_ok(form.get("client_id"), form.get("client_secret")):
             return _oauth_error(401, "invalid_client")
         code = self.tokens.codes.pop(form.get("code") or "", None)  # single use
         world = self._world()
-        if (code is None or code.client_id != form.get("client_id")
-                or code.redirect_uri != form.get("redirect_uri")
-                or self.tokens.now() >= code.expires_at
-                or code.user_id not in world.tanda_users):
+        if (
+            code is None
+            or code.client_id != form.get("client_id")
+            or code.redirect_uri != form.get("redirect_uri")
+            or self.tokens.now() >= code.expires_at
+            or code.user_id not in world.tanda_users
+        ):
             return _oauth_error(400, "invalid_grant")
         token, refresh = self.tokens.issue_oauth_token(code.user_id, code.scopes, code.client_id)
         return self._oauth_token_response(token, refresh)
@@ -333,8 +377,7 @@ class OAuthEndpoints:
         del self.tokens.refresh[value]  # rotating: the old refresh token stops working
         if grant.user_id not in self._world().tanda_users:
             return _oauth_error(400, "invalid_grant")
-        token, refresh = self.tokens.issue_oauth_token(grant.user_id, grant.scopes,
-                                                       grant.client_id)
+        token, refresh = self.tokens.issue_oauth_token(grant.user_id, grant.scopes, grant.client_id)
         return self._oauth_token_response(token, refresh)
 
     # -- authorize (the browser step of §2.1) ------------------------------------------------
@@ -383,8 +426,7 @@ class OAuthEndpoints:
         user = find_login(self._world(), params.get("email", ""), params.get("password", ""))
         if user is None:
             return _login_page(params, message="Wrong email or password.", status=401)
-        code = self.tokens.issue_code(user.id, scopes, params["client_id"],
-                                      params["redirect_uri"])
+        code = self.tokens.issue_code(user.id, scopes, params["client_id"], params["redirect_uri"])
         out = {"code": code}
         if params.get("state"):
             out["state"] = params["state"]
@@ -397,18 +439,19 @@ _CARRIED = ("client_id", "redirect_uri", "scope", "response_type", "state")
 def _login_page(params: dict[str, str], *, message: str | None, status: int) -> web.Response:
     hidden = "".join(
         f'<input type="hidden" name="{name}" value="{html.escape(params[name])}">'
-        for name in _CARRIED if params.get(name)
+        for name in _CARRIED
+        if params.get(name)
     )
-    notice = f"<p role=\"alert\">{html.escape(message)}</p>" if message else ""
+    notice = f'<p role="alert">{html.escape(message)}</p>' if message else ""
     scope = html.escape(params.get("scope", ""))
     page = (
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Authorise application"
+        '<!doctype html><html><head><meta charset="utf-8"><title>Authorise application'
         "</title></head><body><h1>Authorise application</h1>"
         f"<p>The application asks for: {scope}</p>{notice}"
-        f"<form method=\"post\" action=\"/api/oauth/authorize\">{hidden}"
-        "<label>Email <input name=\"email\" type=\"email\"></label>"
-        "<label>Password <input name=\"password\" type=\"password\"></label>"
-        "<button name=\"decision\" value=\"allow\">Authorise</button>"
-        "<button name=\"decision\" value=\"deny\">Deny</button></form></body></html>"
+        f'<form method="post" action="/api/oauth/authorize">{hidden}'
+        '<label>Email <input name="email" type="email"></label>'
+        '<label>Password <input name="password" type="password"></label>'
+        '<button name="decision" value="allow">Authorise</button>'
+        '<button name="decision" value="deny">Deny</button></form></body></html>'
     )
     return web.Response(text=page, status=status, content_type="text/html")

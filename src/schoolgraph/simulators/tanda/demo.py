@@ -21,11 +21,11 @@ def demo_credentials(world: World, base_url: str) -> dict[str, Any]:
         world: the world the simulator serves.
         base_url: where the simulator listens, e.g. `http://127.0.0.1:8101`.
     """
-    users = [u for _, u in sorted(world.tanda_users.items())
-             if u.active and u.email and not u.is_admin]
+    users = [
+        u for _, u in sorted(world.tanda_users.items()) if u.active and u.email and not u.is_admin
+    ]
     manager = next((u for u in users if u.managed_department_ids), None)
-    employee = next((u for u in users if not u.managed_department_ids and u.department_ids),
-                    None)
+    employee = next((u for u in users if not u.managed_department_ids and u.department_ids), None)
     c = world.credentials
     return {
         "base_url": base_url,
@@ -35,8 +35,11 @@ def demo_credentials(world: World, base_url: str) -> dict[str, Any]:
         "admin": {"email": c.tanda_admin_email, "password": c.tanda_admin_password},
         "manager": _login(world, manager),
         "employee": _login(world, employee),
-        "oauth_client": {"client_id": c.tanda_client_id, "client_secret": c.tanda_client_secret,
-                         "redirect_uri": c.tanda_redirect_uri},
+        "oauth_client": {
+            "client_id": c.tanda_client_id,
+            "client_secret": c.tanda_client_secret,
+            "redirect_uri": c.tanda_redirect_uri,
+        },
         "webhook_secret": c.tanda_webhook_secret,
         "scopes": list(SCOPES),
     }

@@ -17,10 +17,20 @@ from zoneinfo import ZoneInfo
 
 from ..dataset import Schedule, World
 
-TANDA_TABLES: frozenset[str] = frozenset({
-    "organisation", "locations", "teams", "tanda_users", "rosters", "schedules", "timesheets",
-    "shifts", "leave_requests", "leave_balances",
-})
+TANDA_TABLES: frozenset[str] = frozenset(
+    {
+        "organisation",
+        "locations",
+        "teams",
+        "tanda_users",
+        "rosters",
+        "schedules",
+        "timesheets",
+        "shifts",
+        "leave_requests",
+        "leave_balances",
+    }
+)
 _ZONE_TABLES = frozenset({"organisation", "locations", "teams", "tanda_users"})
 
 
@@ -75,6 +85,7 @@ class WorldIndex:
 
     def rebuild(self, tables: set[str] | None) -> None:
         """Rebuild the indexes of `tables` (all when None)."""
+
         def wanted(*names: str) -> bool:
             return tables is None or any(name in tables for name in names)
 

@@ -61,8 +61,11 @@ async def list_leave(request: web.Request) -> web.Response:
         if wanted_users is not None and leave.user_id not in wanted_users:
             continue
         # Leave overlapping the from..to window, both inclusive.
-        if start is not None and finish is not None and (leave.finish < start
-                                                         or leave.start > finish):
+        if (
+            start is not None
+            and finish is not None
+            and (leave.finish < start or leave.start > finish)
+        ):
             continue
         if updated_after is not None and leave.updated_at <= updated_after:
             continue
@@ -97,8 +100,9 @@ def _check_status(principal: Principal, user_id: int, status: str) -> None:
     leave for their staff (not themselves: the org setting is off); admins for anyone.
     Violations are a 400."""
     if status not in STATUSES:
-        raise TandaError(400, f"Leave request status must be one of pending, approved, "
-                              f"rejected; got {status!r}.")
+        raise TandaError(
+            400, f"Leave request status must be one of pending, approved, rejected; got {status!r}."
+        )
     if principal.is_admin:
         return
     own = user_id == principal.user.id
@@ -127,12 +131,14 @@ def _leave_changes(body: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def _sync_leave_shifts(state: TandaState, leave: LeaveRequest, department_id: int | None
-                       ) -> None:
+def _sync_leave_shifts(state: TandaState, leave: LeaveRequest, department_id: int | None) -> None:
     """tanda.md §4.10: approved leave has one shift per day it spans; other statuses none."""
     world = state.world
-    existing = [world.shifts[i] for i in state.index.shifts_by_user.get(leave.user_id, [])
-                if world.shifts[i].leave_request_id == leave.id]
+    existing = [
+        world.shifts[i]
+        for i in state.index.shifts_by_user.get(leave.user_id, [])
+        if world.shifts[i].leave_request_id == leave.id
+    ]
     wanted: dict[date, None] = {}
     if leave.status == "approved":
         day = leave.start
@@ -153,13 +159,29 @@ def _sync_leave_shifts(state: TandaState, leave: LeaveRequest, department_id: in
         start = datetime.combine(day, time(9), zone(user.time_zone))
         finish = start + timedelta(hours=hours)
         sheet = ensure_timesheet(state, user.id, day)
-        world.add("shifts", Shift(
-            id=world.new_id(), updated_at=state.now(), revision=0, timesheet_id=sheet.id,
-            user_id=user.id, department_id=department_id or user.report_department_id,
-            date=day, start=start, finish=finish, break_start=None, break_finish=None,
-            break_length=None, status="PENDING", approved_by=None, approved_at=None,
-            leave_request_id=leave.id, cost=round(hours * user.hourly_rate, 2), metadata=None,
-        ))
+        world.add(
+            "shifts",
+            Shift(
+                id=world.new_id(),
+                updated_at=state.now(),
+                revision=0,
+                timesheet_id=sheet.id,
+                user_id=user.id,
+                department_id=department_id or user.report_department_id,
+                date=day,
+                start=start,
+                finish=finish,
+                break_start=None,
+                break_finish=None,
+                break_length=None,
+                status="PENDING",
+                approved_by=None,
+                approved_at=None,
+                leave_request_id=leave.id,
+                cost=round(hours * user.hourly_rate, 2),
+                metadata=None,
+            ),
+        )
 
 
 async def create_leave(request: web.Request) -> web.Response:
@@ -171,19 +193,27 @@ async def create_leave(request: web.Request) -> web.Response:
     if user_id is None or user_id not in state.world.tanda_users:
         raise TandaError(400, f"No known user with id {body.get('user_id')}!")
     changes = _leave_changes(body)
-    missing = [n for n in ("leave_type", "start", "finish", "hours", "status")
-               if changes.get(n) is None]
+    missing = [
+        n for n in ("leave_type", "start", "finish", "hours", "status") if changes.get(n) is None
+    ]
     if missing:
         raise TandaError(400, f"A leave request needs {', '.join(missing)}.")
     _check_status(principal, user_id, changes["status"])
     if changes["finish"] < changes["start"]:
         raise TandaError(400, "The finish date must not be before the start date.")
     world = state.world
-    leave = LeaveRequest(id=world.new_id(), updated_at=state.now(), revision=0,
-                         user_id=user_id, reason=changes.get("reason") or "",
-                         leave_type=changes["leave_type"], start=changes["start"],
-                         finish=changes["finish"], hours=changes["hours"],
-                         status=changes["status"])
+    leave = LeaveRequest(
+        id=world.new_id(),
+        updated_at=state.now(),
+        revision=0,
+        user_id=user_id,
+        reason=changes.get("reason") or "",
+        leave_type=changes["leave_type"],
+        start=changes["start"],
+        finish=changes["finish"],
+        hours=changes["hours"],
+        status=changes["status"],
+    )
     world.add("leave_requests", leave)
     _sync_leave_shifts(state, leave, body_int(body, "department_id"))
     return json_response(render_leave(world, leave))
@@ -201,10 +231,12 @@ async def update_leave(request: web.Request) -> web.Response:
             raise TandaError(400, f"A leave request needs a {name}.")
     status = changes.get("status", leave.status)
     if status not in STATUSES:
-        raise TandaError(400, f"Leave request status must be one of pending, approved, "
-                              f"rejected; got {status!r}.")
-    manages = principal.is_admin or (principal.can_manage_user(leave.user_id)
-                                     and leave.user_id != principal.user.id)
+        raise TandaError(
+            400, f"Leave request status must be one of pending, approved, rejected; got {status!r}."
+        )
+    manages = principal.is_admin or (
+        principal.can_manage_user(leave.user_id) and leave.user_id != principal.user.id
+    )
     if not manages and (leave.status != "pending" or status != "pending"):
         # tanda.md §4.10: employees only ever hold pending leave; violations are a 400.
         raise TandaError(400, "Only a manager can approve, reject or change decided leave.")
@@ -227,12 +259,21 @@ async def list_balances(request: web.Request) -> web.Response:
         raise TandaError(400, "user_ids is required.")
     updated_after = query_updated_after(request)
     world = state.world
-    ids = sorted({i for u in set(user_ids) if principal.can_see_user(u)
-                  for i in state.index.balances_by_user.get(u, [])})
-    return json_response([
-        render_balance(world.leave_balances[i]) for i in ids
-        if updated_after is None or world.leave_balances[i].updated_at > updated_after
-    ])
+    ids = sorted(
+        {
+            i
+            for u in set(user_ids)
+            if principal.can_see_user(u)
+            for i in state.index.balances_by_user.get(u, [])
+        }
+    )
+    return json_response(
+        [
+            render_balance(world.leave_balances[i])
+            for i in ids
+            if updated_after is None or world.leave_balances[i].updated_at > updated_after
+        ]
+    )
 
 
 def _balance(principal: Principal, request: web.Request) -> LeaveBalance:
@@ -265,8 +306,14 @@ def _new_balance(state: TandaState, principal: Principal, item: object) -> Leave
     leave_type, hours = body_text(item, "leave_type"), body_number(item, "hours")
     if not leave_type or hours is None:
         raise TandaError(400, "A leave balance needs a leave_type and hours.")
-    return LeaveBalance(id=state.world.new_id(), updated_at=state.now(), revision=0,
-                        user_id=user_id, leave_type=leave_type, hours=hours)
+    return LeaveBalance(
+        id=state.world.new_id(),
+        updated_at=state.now(),
+        revision=0,
+        user_id=user_id,
+        leave_type=leave_type,
+        hours=hours,
+    )
 
 
 async def create_balance(request: web.Request) -> web.Response:

@@ -117,7 +117,7 @@ def paginate(items: Sequence[T], page: Page | None) -> Sequence[T]:
     if page is None:
         return items
     start = (page.number - 1) * page.size
-    return items[start:start + page.size]
+    return items[start : start + page.size]
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:

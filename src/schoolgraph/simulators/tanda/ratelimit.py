@@ -61,8 +61,7 @@ class RateLimiter:
         window = self._windows.get(key)
         if window is None or now >= window.start + WINDOW_SECONDS:
             return RateState(limit, limit, now + WINDOW_SECONDS, False)
-        return RateState(limit, max(limit - window.count, 0), window.start + WINDOW_SECONDS,
-                         False)
+        return RateState(limit, max(limit - window.count, 0), window.start + WINDOW_SECONDS, False)
 
     def hit(self, key: tuple[object, ...]) -> RateState:
         """Count one request for `key`; `limited` says it must be refused with 429."""

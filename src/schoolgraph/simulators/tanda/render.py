@@ -71,8 +71,14 @@ def user_roles(user: TandaUser) -> list[str]:
     return roles
 
 
-def render_user(world: World, user: TandaUser, *, show_wages: bool = False,
-                show_regular_hours: bool = False, financial: bool = False) -> JSON:
+def render_user(
+    world: World,
+    user: TandaUser,
+    *,
+    show_wages: bool = False,
+    show_regular_hours: bool = False,
+    financial: bool = False,
+) -> JSON:
     """The User object of tanda.md §4.2.2."""
     out: JSON = {
         "id": user.id,
@@ -106,19 +112,27 @@ def render_user(world: World, user: TandaUser, *, show_wages: bool = False,
     }
     if show_wages:
         out["hourly_rate"] = user.hourly_rate
-    out.update({
-        "time_zone": user.time_zone,
-        "utc_offset": utc_offset(world, user.time_zone),
-        "created_at": unix(user.created_at),
-        "contracted_weekly_hours": 0.0,
-        "part_time_fixed_hours": 0.0,
-        "expected_hours_in_pay_period": None,
-        "days_overtime_averaged_over": 7,
-        "overtime_calculated_over_period_start": None,
-    })
+    out.update(
+        {
+            "time_zone": user.time_zone,
+            "utc_offset": utc_offset(world, user.time_zone),
+            "created_at": unix(user.created_at),
+            "contracted_weekly_hours": 0.0,
+            "part_time_fixed_hours": 0.0,
+            "expected_hours_in_pay_period": None,
+            "days_overtime_averaged_over": 7,
+            "overtime_calculated_over_period_start": None,
+        }
+    )
     if financial:
-        out.update({"super_fund_membership": None, "super_fund": None, "bank_details": None,
-                    "tax_declaration": None})
+        out.update(
+            {
+                "super_fund_membership": None,
+                "super_fund": None,
+                "bank_details": None,
+                "tax_declaration": None,
+            }
+        )
     out.update({"onboarding_status": "not_applicable", "qualifications": []})
     if show_regular_hours:
         out["regular_hours"] = None
@@ -146,8 +160,15 @@ def render_me(world: World, user: TandaUser, permissions: list[str]) -> JSON:
         "permissions": permissions,
         "valid_subscription": True,
         "user_ids": [user.id],
-        "organisations": [{"name": org_name, "id": org_id, "user_id": user.id,
-                           "locale": locale, "country": country_name}],
+        "organisations": [
+            {
+                "name": org_name,
+                "id": org_id,
+                "user_id": user.id,
+                "locale": locale,
+                "country": country_name,
+            }
+        ],
         "updated_at": unix(user.updated_at),
     }
 
@@ -158,8 +179,13 @@ def render_department(world: World, team: Team, *, full: bool) -> JSON:
     `staff` and `managers` name only users that still exist.
     """
     if not full:
-        return {"id": team.id, "name": team.name, "location_id": team.location_id,
-                "colour": team.colour, "updated_at": unix(team.updated_at)}
+        return {
+            "id": team.id,
+            "name": team.name,
+            "location_id": team.location_id,
+            "colour": team.colour,
+            "updated_at": unix(team.updated_at),
+        }
     return {
         "id": team.id,
         "location_id": team.location_id,
@@ -191,25 +217,30 @@ def render_location(world: World, location: Location, *, business_hours: bool) -
     }
     if business_hours:
         # School office hours, Monday to Friday (weekday 0 = Sunday in the doc's example).
-        out["business_hours"] = [{"weekday": d, "start": "08:00", "finish": "17:00"}
-                                 for d in range(1, 6)]
+        out["business_hours"] = [
+            {"weekday": d, "start": "08:00", "finish": "17:00"} for d in range(1, 6)
+        ]
     out["updated_at"] = unix(location.updated_at)
     return out
 
 
-def render_schedule(world: World, schedule: Schedule, *, show_costs: bool = False,
-                    include_names: bool = False) -> JSON:
+def render_schedule(
+    world: World, schedule: Schedule, *, show_costs: bool = False, include_names: bool = False
+) -> JSON:
     """A Schedule (tanda.md §4.4). The neutral world holds at most one break."""
     breaks: list[JSON] = []
     if schedule.break_start is not None and schedule.break_finish is not None:
-        breaks.append({
-            "start": unix(schedule.break_start),
-            "finish": unix(schedule.break_finish),
-            "paid": False,
-            "paid_meal_breaks": False,
-            "length": round((schedule.break_finish - schedule.break_start).total_seconds()
-                            / 60),
-        })
+        breaks.append(
+            {
+                "start": unix(schedule.break_start),
+                "finish": unix(schedule.break_finish),
+                "paid": False,
+                "paid_meal_breaks": False,
+                "length": round(
+                    (schedule.break_finish - schedule.break_start).total_seconds() / 60
+                ),
+            }
+        )
     finish: datetime | None = schedule.finish
     out: JSON = {
         "id": schedule.id,
@@ -224,14 +255,16 @@ def render_schedule(world: World, schedule: Schedule, *, show_costs: bool = Fals
     }
     if show_costs:
         out["cost"] = schedule.cost
-    out.update({
-        "last_published_at": unix(schedule.last_published_at),
-        "last_acknowledged_at": None,
-        "acceptance_status": "not_accepted",
-        "needs_acceptance": True,
-        "creation_method": "manual",
-        "creation_platform": "web",
-    })
+    out.update(
+        {
+            "last_published_at": unix(schedule.last_published_at),
+            "last_acknowledged_at": None,
+            "acceptance_status": "not_accepted",
+            "needs_acceptance": True,
+            "creation_method": "manual",
+            "creation_platform": "web",
+        }
+    )
     if include_names:
         # tanda.md §3.11: key names doc-silent; the digest recommends these two.
         team = world.teams.get(schedule.department_id or -1)
@@ -241,9 +274,16 @@ def render_schedule(world: World, schedule: Schedule, *, show_costs: bool = Fals
     return out
 
 
-def render_roster(world: World, roster: Roster, schedules: list[Schedule],
-                  dates: dict[int, date], *, show_costs: bool, meta: JSON | None,
-                  updated_at: datetime) -> JSON:
+def render_roster(
+    world: World,
+    roster: Roster,
+    schedules: list[Schedule],
+    dates: dict[int, date],
+    *,
+    show_costs: bool,
+    meta: JSON | None,
+    updated_at: datetime,
+) -> JSON:
     """A Roster with `schedules` as `[{date, schedules: [...]}]` (tanda.md §4.3)."""
     by_day: dict[date, list[JSON]] = {}
     day = roster.start
@@ -254,8 +294,9 @@ def render_roster(world: World, roster: Roster, schedules: list[Schedule],
         by_day.setdefault(dates[schedule.id], []).append(render_schedule(world, schedule))
     out: JSON = {
         "id": roster.id,
-        "schedules": [{"date": d.isoformat(), "schedules": rows}
-                      for d, rows in sorted(by_day.items())],
+        "schedules": [
+            {"date": d.isoformat(), "schedules": rows} for d, rows in sorted(by_day.items())
+        ],
         "start": roster.start.isoformat(),
         "finish": roster.finish.isoformat(),
     }
@@ -267,20 +308,23 @@ def render_roster(world: World, roster: Roster, schedules: list[Schedule],
     return out
 
 
-def render_shift(world: World, shift: Shift, *, show_costs: bool = False,
-                 show_export_name: bool = False) -> JSON:
+def render_shift(
+    world: World, shift: Shift, *, show_costs: bool = False, show_export_name: bool = False
+) -> JSON:
     """A Shift (tanda.md §4.6); the legacy break fields mirror the one break."""
     breaks: list[JSON] = []
     if shift.break_start is not None:
-        breaks.append({
-            "id": shift.id,  # one break per shift in the neutral world: it borrows the id
-            "shift_id": shift.id,
-            "start": unix(shift.break_start),
-            "finish": unix(shift.break_finish),
-            "length": shift.break_length,
-            "paid": False,
-            "selected_automatic_break_id": None,
-        })
+        breaks.append(
+            {
+                "id": shift.id,  # one break per shift in the neutral world: it borrows the id
+                "shift_id": shift.id,
+                "start": unix(shift.break_start),
+                "finish": unix(shift.break_finish),
+                "length": shift.break_length,
+                "paid": False,
+                "selected_automatic_break_id": None,
+            }
+        )
     out: JSON = {
         "id": shift.id,
         "timesheet_id": shift.timesheet_id,
@@ -303,18 +347,21 @@ def render_shift(world: World, shift: Shift, *, show_costs: bool = False,
     if show_export_name:
         team = world.teams.get(shift.department_id or -1)
         out["department_export_name"] = team.export_name if team is not None else None
-    out.update({
-        "metadata": shift.metadata,
-        "leave_request_id": shift.leave_request_id,
-        "approved_by": shift.approved_by,
-        "approved_at": unix(shift.approved_at),  # unix, as the doc's example (typed string)
-        "updated_at": unix(shift.updated_at),
-    })
+    out.update(
+        {
+            "metadata": shift.metadata,
+            "leave_request_id": shift.leave_request_id,
+            "approved_by": shift.approved_by,
+            "approved_at": unix(shift.approved_at),  # unix, as the doc's example (typed string)
+            "updated_at": unix(shift.updated_at),
+        }
+    )
     return out
 
 
-def render_timesheet(world: World, sheet: Timesheet, shifts: list[Shift], *,
-                     show_costs: bool = False) -> JSON:
+def render_timesheet(
+    world: World, sheet: Timesheet, shifts: list[Shift], *, show_costs: bool = False
+) -> JSON:
     """A Timesheet with its shifts; `updated_at` also moves when one of its shifts changes."""
     out: JSON = {
         "id": sheet.id,

@@ -39,7 +39,8 @@ def visible(principal: Principal, schedule: Schedule, *, colleagues: bool) -> bo
     if principal.is_admin:
         return True
     if schedule.department_id in principal.managed_team_ids or (
-            schedule.user_id is not None and schedule.user_id in principal.managed_user_ids):
+        schedule.user_id is not None and schedule.user_id in principal.managed_user_ids
+    ):
         return True
     if schedule.last_published_at is None:
         return False
@@ -85,13 +86,19 @@ def _ensure_roster(state: TandaState, day: date) -> Roster:
     if roster is not None:
         return roster
     start = week_start(state.world, day)
-    roster = Roster(id=state.world.new_id(), updated_at=state.now(), revision=0, start=start,
-                    finish=start + timedelta(days=6))
+    roster = Roster(
+        id=state.world.new_id(),
+        updated_at=state.now(),
+        revision=0,
+        start=start,
+        finish=start + timedelta(days=6),
+    )
     return state.world.add("rosters", roster)
 
 
-def _roster_response(request: web.Request, state: TandaState, principal: Principal,
-                     roster: Roster, *, paged: bool) -> web.Response:
+def _roster_response(
+    request: web.Request, state: TandaState, principal: Principal, roster: Roster, *, paged: bool
+) -> web.Response:
     show_costs = query_flag(request, "show_costs")
     principal.require_cost(show_costs)
     world, index = state.world, state.index
@@ -104,9 +111,17 @@ def _roster_response(request: web.Request, state: TandaState, principal: Princip
         # tanda.md §4.3: MetaData is undefined; the digest suggests this shape.
         meta = {"page": page.number, "page_size": page.size, "total": len(schedules)}
     shown = list(paginate(schedules, page))
-    return json_response(render_roster(world, roster, shown, index.schedule_date,
-                                       show_costs=show_costs, meta=meta,
-                                       updated_at=updated_at))
+    return json_response(
+        render_roster(
+            world,
+            roster,
+            shown,
+            index.schedule_date,
+            show_costs=show_costs,
+            meta=meta,
+            updated_at=updated_at,
+        )
+    )
 
 
 async def get_roster(request: web.Request) -> web.Response:
@@ -150,20 +165,26 @@ async def roster_on_date(request: web.Request) -> web.Response:
 # --------------------------------------------------------------------------- schedules
 
 
-def _render_one(request: web.Request, principal: Principal, state: TandaState,
-                schedule: Schedule) -> dict[str, Any]:
+def _render_one(
+    request: web.Request, principal: Principal, state: TandaState, schedule: Schedule
+) -> dict[str, Any]:
     show_costs = query_flag(request, "show_costs")
     award = query_flag(request, "show_award_interpretation")
     principal.require_cost(show_costs, award)
-    row = render_schedule(state.world, schedule, show_costs=show_costs,
-                          include_names=query_flag(request, "include_names"))
+    row = render_schedule(
+        state.world,
+        schedule,
+        show_costs=show_costs,
+        include_names=query_flag(request, "include_names"),
+    )
     if award:
         row["award_interpretation"] = []  # the neutral world has no award rules
     return row
 
 
-def _render_all(request: web.Request, principal: Principal, state: TandaState,
-                schedules: list[Schedule]) -> web.Response:
+def _render_all(
+    request: web.Request, principal: Principal, state: TandaState, schedules: list[Schedule]
+) -> web.Response:
     show_costs = query_flag(request, "show_costs")
     principal.require_cost(show_costs, query_flag(request, "show_award_interpretation"))
     return json_response([_render_one(request, principal, state, s) for s in schedules])
@@ -203,8 +224,11 @@ async def list_schedules(request: web.Request) -> web.Response:
     if (finish - start).days > MAX_RANGE_DAYS:
         raise TandaError(400, "from and to can be at most 7 days apart.")
     user_ids = query_ids(request, "user_ids")
-    if query_flag(request, "show_costs") and user_ids and not all(
-            principal.can_manage_user(u) for u in user_ids):
+    if (
+        query_flag(request, "show_costs")
+        and user_ids
+        and not all(principal.can_manage_user(u) for u in user_ids)
+    ):
         raise TandaError(403, "You cannot see wages for every user in user_ids.")
     index = state.index
     candidate_ids: set[int] = set()
@@ -248,8 +272,9 @@ async def get_schedule(request: web.Request) -> web.Response:
     return json_response(_render_one(request, principal, state, _schedule(principal, request)))
 
 
-def _schedule_changes(state: TandaState, body: dict[str, Any],
-                      current: Schedule | None) -> dict[str, Any]:
+def _schedule_changes(
+    state: TandaState, body: dict[str, Any], current: Schedule | None
+) -> dict[str, Any]:
     world = state.world
     changes: dict[str, Any] = {}
     if "user_id" in body:
@@ -282,18 +307,28 @@ def _schedule_changes(state: TandaState, body: dict[str, Any],
         changes["break_start"] = body_unix(first, "start")
         changes["break_finish"] = body_unix(first, "finish")
     has_breaks = changes.get("break_start", current.break_start if current else None)
-    automatic = changes.get("automatic_break_length",
-                            current.automatic_break_length if current else None)
+    automatic = changes.get(
+        "automatic_break_length", current.automatic_break_length if current else None
+    )
     if has_breaks is not None and automatic is not None:
         # tanda.md §4.4: only one of breaks and automatic_break_length may be set.
-        raise TandaError(400, "Only one of breaks and automatic_break_length can be set; "
-                              "clear the other by setting it to null.")
+        raise TandaError(
+            400,
+            "Only one of breaks and automatic_break_length can be set; "
+            "clear the other by setting it to null.",
+        )
     return changes
 
 
-def _cost(world: World, user_id: int | None, start: datetime, finish: datetime | None,
-          break_start: datetime | None, break_finish: datetime | None,
-          automatic_break: int | None) -> float:
+def _cost(
+    world: World,
+    user_id: int | None,
+    start: datetime,
+    finish: datetime | None,
+    break_start: datetime | None,
+    break_finish: datetime | None,
+    automatic_break: int | None,
+) -> float:
     user = world.tanda_users.get(user_id) if user_id is not None else None
     if user is None or finish is None:
         return 0.0
@@ -310,9 +345,15 @@ def _place(state: TandaState, schedule: Schedule) -> dict[str, Any]:
     finish: datetime | None = schedule.finish
     return {
         "roster_id": _ensure_roster(state, day).id,
-        "cost": _cost(state.world, schedule.user_id, schedule.start, finish,
-                      schedule.break_start, schedule.break_finish,
-                      schedule.automatic_break_length),
+        "cost": _cost(
+            state.world,
+            schedule.user_id,
+            schedule.start,
+            finish,
+            schedule.break_start,
+            schedule.break_finish,
+            schedule.automatic_break_length,
+        ),
     }
 
 
@@ -327,12 +368,19 @@ async def create_schedule(request: web.Request) -> web.Response:
     _require_edit(principal, changes.get("user_id"), changes.get("department_id"))
     world = state.world
     schedule = Schedule(
-        id=world.new_id(), updated_at=state.now(), revision=0, roster_id=0,
-        user_id=changes.get("user_id"), department_id=changes.get("department_id"),
-        start=changes["start"], finish=nullable_field(changes.get("finish")),
-        break_start=changes.get("break_start"), break_finish=changes.get("break_finish"),
+        id=world.new_id(),
+        updated_at=state.now(),
+        revision=0,
+        roster_id=0,
+        user_id=changes.get("user_id"),
+        department_id=changes.get("department_id"),
+        start=changes["start"],
+        finish=nullable_field(changes.get("finish")),
+        break_start=changes.get("break_start"),
+        break_finish=changes.get("break_finish"),
         automatic_break_length=changes.get("automatic_break_length"),
-        last_published_at=None, cost=0.0,
+        last_published_at=None,
+        cost=0.0,
     )
     placement = _place(state, schedule)
     schedule.roster_id, schedule.cost = placement["roster_id"], placement["cost"]
@@ -347,8 +395,11 @@ async def update_schedule(request: web.Request) -> web.Response:
     schedule = _schedule(principal, request)
     _require_edit(principal, schedule.user_id, schedule.department_id)
     changes = _schedule_changes(state, await json_body(request), schedule)
-    _require_edit(principal, changes.get("user_id", schedule.user_id),
-                  changes.get("department_id", schedule.department_id))
+    _require_edit(
+        principal,
+        changes.get("user_id", schedule.user_id),
+        changes.get("department_id", schedule.department_id),
+    )
     preview = Schedule(**{**_fields(schedule), **changes})
     changes.update(_place(state, preview))
     state.world.touch("schedules", schedule, **changes)
@@ -376,8 +427,9 @@ async def publish_schedules(request: web.Request) -> web.Response:
     principal.require("roster")
     body = await json_body(request)
     raw = body.get("schedule_ids")
-    if not isinstance(raw, list) or not all(isinstance(i, int) and not isinstance(i, bool)
-                                            for i in raw):
+    if not isinstance(raw, list) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in raw
+    ):
         raise TandaError(400, "schedule_ids must be a list of schedule ids.")
     if len(raw) > MAX_PUBLISH:
         raise TandaError(400, "Cannot publish more than 100 schedules at once")
@@ -385,9 +437,12 @@ async def publish_schedules(request: web.Request) -> web.Response:
         raise TandaError(403, "You do not have permission to publish schedules!")
     world = state.world
     # "Schedules you do not have permission to update will be filtered out".
-    chosen = [world.schedules[i] for i in sorted(set(raw)) if i in world.schedules
-              and _can_edit(principal, world.schedules[i].user_id,
-                            world.schedules[i].department_id)]
+    chosen = [
+        world.schedules[i]
+        for i in sorted(set(raw))
+        if i in world.schedules
+        and _can_edit(principal, world.schedules[i].user_id, world.schedules[i].department_id)
+    ]
     if not chosen:
         raise TandaError(404, "No valid schedules found!")
     now = state.now()

@@ -19,15 +19,20 @@ from .webhooks import WebhookHub
 class TandaState:
     """Tokens, rate-limit windows, indexes and webhook subscriptions over the live world."""
 
-    def __init__(self, holder: WorldHolder, control: SimControl, *,
-                 webhook_retry_delays: Sequence[float]) -> None:
+    def __init__(
+        self, holder: WorldHolder, control: SimControl, *, webhook_retry_delays: Sequence[float]
+    ) -> None:
         self.holder = holder
         self.control = control
         self.tokens = TokenStore(control.clock, self._token_lifetime)
         self.limiter = RateLimiter(control.clock, self._rate_limit)
         self.indexes = IndexCache()
-        self.hub = WebhookHub(lambda: self.holder.world, control.clock, self.timesheet_shifts,
-                              retry_delays=webhook_retry_delays)
+        self.hub = WebhookHub(
+            lambda: self.holder.world,
+            control.clock,
+            self.timesheet_shifts,
+            retry_delays=webhook_retry_delays,
+        )
         control.on_reset(self.reset)
         holder.on_reset(self._world_swapped)
 
@@ -61,8 +66,9 @@ class TandaState:
 
     # -- world listener --------------------------------------------------------------------
 
-    def on_world_change(self, action: str, table: str, record: Record | None,
-                        revision: int) -> None:
+    def on_world_change(
+        self, action: str, table: str, record: Record | None, revision: int
+    ) -> None:
         """Registered in `world.listeners` while the app runs."""
         self.indexes.note_change(table)
         self.hub.on_change(action, table, record, revision)
@@ -101,8 +107,9 @@ class TandaState:
         # tanda.md §2.4: X-Organisation-Id / X-User-Id narrow the call; ids the user has no
         # profile in are refused (doc-silent).
         org_header = request.headers.get("X-Organisation-Id")
-        if org_header is not None and org_header.strip() not in {str(o) for o in
-                                                                  world.organisation}:
+        if org_header is not None and org_header.strip() not in {
+            str(o) for o in world.organisation
+        }:
             raise TandaError(403, f"You have no profile in organisation {org_header!r}.")
         user_header = request.headers.get("X-User-Id")
         if user_header is not None and user_header.strip() != str(user.id):

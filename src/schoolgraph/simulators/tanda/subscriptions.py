@@ -36,8 +36,11 @@ async def create_webhook(request: web.Request) -> web.Response:
     _admin(principal)
     body = await json_body(request)
     url, token, topics = body.get("url"), body.get("token"), body.get("topics")
-    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") \
-            or not urlsplit(url).netloc:
+    if (
+        not isinstance(url, str)
+        or urlsplit(url).scheme not in ("http", "https")
+        or not urlsplit(url).netloc
+    ):
         raise TandaError(400, f"url must be an http or https URL, got {url!r}.")
     if token is not None and not isinstance(token, str):
         raise TandaError(400, "token must be a string.")

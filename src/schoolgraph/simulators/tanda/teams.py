@@ -46,8 +46,9 @@ async def list_departments(request: web.Request) -> web.Response:
         if full is None or (updated_after is not None and team.updated_at <= updated_after):
             continue
         rows.append((team, full))
-    return json_response([render_department(state.world, t, full=f)
-                          for t, f in paginate(rows, page)])
+    return json_response(
+        [render_department(state.world, t, full=f) for t, f in paginate(rows, page)]
+    )
 
 
 def _team(principal: Principal, request: web.Request) -> tuple[Team, bool]:
@@ -124,11 +125,17 @@ async def create_department(request: web.Request) -> web.Response:
     if not isinstance(body.get("name"), str) or body.get("location_id") is None:
         raise TandaError(400, "A team needs a name and a location_id.")
     changes = _team_changes(world, body)
-    team = Team(id=world.new_id(), updated_at=state.now(), revision=0,
-                location_id=changes["location_id"], name=changes["name"].strip(),
-                export_name=nullable_field(changes.get("export_name")),
-                colour=nullable_field(changes.get("colour")),
-                user_ids=changes.get("user_ids", []), manager_ids=changes.get("manager_ids", []))
+    team = Team(
+        id=world.new_id(),
+        updated_at=state.now(),
+        revision=0,
+        location_id=changes["location_id"],
+        name=changes["name"].strip(),
+        export_name=nullable_field(changes.get("export_name")),
+        colour=nullable_field(changes.get("colour")),
+        user_ids=changes.get("user_ids", []),
+        manager_ids=changes.get("manager_ids", []),
+    )
     world.add("teams", team)
     _sync_users(world, team, set(), set())
     return json_response(render_department(world, team, full=True))
@@ -162,10 +169,12 @@ async def delete_department(request: web.Request) -> web.Response:
         user = world.tanda_users.get(user_id)
         if user is not None:
             world.touch(
-                "tanda_users", user,
+                "tanda_users",
+                user,
                 department_ids=[t for t in user.department_ids if t != team.id],
                 managed_department_ids=[t for t in user.managed_department_ids if t != team.id],
-                report_department_id=None if user.report_department_id == team.id
+                report_department_id=None
+                if user.report_department_id == team.id
                 else user.report_department_id,
             )
     return json_response(body)
@@ -178,11 +187,13 @@ async def list_locations(request: web.Request) -> web.Response:
     updated_after = query_updated_after(request)
     business_hours = query_flag(request, "show_business_hours")
     world = state.world
-    return json_response([
-        render_location(world, world.locations[i], business_hours=business_hours)
-        for i in sorted(world.locations)
-        if updated_after is None or world.locations[i].updated_at > updated_after
-    ])
+    return json_response(
+        [
+            render_location(world, world.locations[i], business_hours=business_hours)
+            for i in sorted(world.locations)
+            if updated_after is None or world.locations[i].updated_at > updated_after
+        ]
+    )
 
 
 async def get_location(request: web.Request) -> web.Response:
@@ -195,6 +206,8 @@ async def get_location(request: web.Request) -> web.Response:
         location = None
     if location is None:
         raise not_found("location")
-    return json_response(render_location(state.world, location,
-                                         business_hours=query_flag(request,
-                                                                   "show_business_hours")))
+    return json_response(
+        render_location(
+            state.world, location, business_hours=query_flag(request, "show_business_hours")
+        )
+    )

@@ -55,8 +55,15 @@ def ensure_timesheet(state: TandaState, user_id: int, day: date) -> Timesheet:
     period = org.pay_period_days
     anchor = min((t.start for t in world.timesheets.values()), default=_PERIOD_ANCHOR)
     start = anchor + timedelta(days=(day - anchor).days // period * period)
-    sheet = Timesheet(id=world.new_id(), updated_at=state.now(), revision=0, user_id=user_id,
-                      start=start, finish=start + timedelta(days=period - 1), status="pending")
+    sheet = Timesheet(
+        id=world.new_id(),
+        updated_at=state.now(),
+        revision=0,
+        user_id=user_id,
+        start=start,
+        finish=start + timedelta(days=period - 1),
+        status="pending",
+    )
     return world.add("timesheets", sheet)
 
 
@@ -75,8 +82,9 @@ def _sheet_options(request: web.Request, principal: Principal) -> tuple[bool, bo
     return show_costs, award, query_flag(request, "show_notes")
 
 
-def _render_sheet(state: TandaState, sheet: Timesheet, options: tuple[bool, bool, bool]
-                  ) -> dict[str, Any]:
+def _render_sheet(
+    state: TandaState, sheet: Timesheet, options: tuple[bool, bool, bool]
+) -> dict[str, Any]:
     show_costs, award, notes = options
     out = render_timesheet(state.world, sheet, _shifts_of(state, sheet), show_costs=show_costs)
     if award:
@@ -92,8 +100,9 @@ def _report_location(world: World, user_id: int) -> int | None:
     return team.location_id if team is not None else None
 
 
-def _sheets_on(request: web.Request, state: TandaState, principal: Principal, day: date,
-               *, paged: bool) -> web.Response:
+def _sheets_on(
+    request: web.Request, state: TandaState, principal: Principal, day: date, *, paged: bool
+) -> web.Response:
     options = _sheet_options(request, principal)
     updated_after = query_updated_after(request)
     report_location_id = query_int(request, "report_location_id")
@@ -104,14 +113,18 @@ def _sheets_on(request: web.Request, state: TandaState, principal: Principal, da
     for user_id in sorted(index.timesheets_by_user):
         if not principal.can_see_user(user_id):
             continue
-        if report_location_id is not None and \
-                _report_location(world, user_id) != report_location_id:
+        if (
+            report_location_id is not None
+            and _report_location(world, user_id) != report_location_id
+        ):
             continue
         sheet = timesheet_on(state, user_id, day)
         if sheet is None or (approved_only and sheet.status != "approved"):
             continue
-        if updated_after is not None and \
-                timesheet_updated_at(sheet, _shifts_of(state, sheet)) <= updated_after:
+        if (
+            updated_after is not None
+            and timesheet_updated_at(sheet, _shifts_of(state, sheet)) <= updated_after
+        ):
             continue
         rows.append(sheet)
     rows.sort(key=lambda t: t.id)
@@ -137,8 +150,9 @@ async def timesheets_on(request: web.Request) -> web.Response:
     return _sheets_on(request, state, principal, day, paged=True)
 
 
-def _for_user(request: web.Request, state: TandaState, principal: Principal, day: date | None
-              ) -> web.Response:
+def _for_user(
+    request: web.Request, state: TandaState, principal: Principal, day: date | None
+) -> web.Response:
     raw = request.match_info["user_id"]
     if raw == "me":  # tanda.md §4.5: "me can also be used to reference the current user"
         user_id = principal.user.id
@@ -217,15 +231,21 @@ async def update_timesheet(request: web.Request) -> web.Response:
 
 
 def _shift_options(request: web.Request, principal: Principal) -> dict[str, bool]:
-    options = {name: query_flag(request, name) for name in (
-        "show_costs", "show_award_interpretation", "show_notes", "show_export_name")}
+    options = {
+        name: query_flag(request, name)
+        for name in ("show_costs", "show_award_interpretation", "show_notes", "show_export_name")
+    }
     principal.require_cost(options["show_costs"], options["show_award_interpretation"])
     return options
 
 
 def _render_one(state: TandaState, shift: Shift, options: dict[str, bool]) -> dict[str, Any]:
-    row = render_shift(state.world, shift, show_costs=options["show_costs"],
-                       show_export_name=options["show_export_name"])
+    row = render_shift(
+        state.world,
+        shift,
+        show_costs=options["show_costs"],
+        show_export_name=options["show_export_name"],
+    )
     if options["show_award_interpretation"]:
         row["award_interpretation"] = []
     if options["show_notes"]:
@@ -243,8 +263,7 @@ async def list_shifts(request: web.Request) -> web.Response:
     if (start is None) != (finish is None):
         raise TandaError(400, "Pass from and to together.")
     if ids is None and user_ids is None and start is None:
-        raise TandaError(400, "You need to provide at least one of ids, user_ids, or "
-                              "from + to.")
+        raise TandaError(400, "You need to provide at least one of ids, user_ids, or from + to.")
     updated_after = query_updated_after(request)
     report_location_id = query_int(request, "report_location_id")
     page = query_page(request)
@@ -272,8 +291,10 @@ async def list_shifts(request: web.Request) -> web.Response:
             continue
         if updated_after is not None and shift.updated_at <= updated_after:
             continue
-        if report_location_id is not None and \
-                _report_location(world, shift.user_id) != report_location_id:
+        if (
+            report_location_id is not None
+            and _report_location(world, shift.user_id) != report_location_id
+        ):
             continue
         rows.append(shift)
     return json_response([_render_one(state, s, options) for s in paginate(rows, page)])
@@ -310,8 +331,7 @@ def _not_exported(sheet: Timesheet | None) -> None:
         raise TandaError(400, f"Timesheet {sheet.id} is exported and cannot be edited.")
 
 
-def _shift_changes(state: TandaState, principal: Principal, body: dict[str, Any]
-                   ) -> dict[str, Any]:
+def _shift_changes(state: TandaState, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     changes: dict[str, Any] = {}
     if "date" in body:
         day = body_date(body, "date")
@@ -377,13 +397,23 @@ async def create_shift(request: web.Request) -> web.Response:
         raise TandaError(400, "A shift needs a date or a start.")
     status: Literal["PENDING", "APPROVED"] = changes.get("status", "PENDING")
     shift = Shift(
-        id=state.world.new_id(), updated_at=state.now(), revision=0, timesheet_id=0,
+        id=state.world.new_id(),
+        updated_at=state.now(),
+        revision=0,
+        timesheet_id=0,
         user_id=user_id,
         department_id=changes.get("department_id", user.report_department_id),
-        date=day, start=start, finish=changes.get("finish"),
-        break_start=changes.get("break_start"), break_finish=changes.get("break_finish"),
-        break_length=None, status=status, approved_by=changes.get("approved_by"),
-        approved_at=changes.get("approved_at"), leave_request_id=None, cost=0.0,
+        date=day,
+        start=start,
+        finish=changes.get("finish"),
+        break_start=changes.get("break_start"),
+        break_finish=changes.get("break_finish"),
+        break_length=None,
+        status=status,
+        approved_by=changes.get("approved_by"),
+        approved_at=changes.get("approved_at"),
+        leave_request_id=None,
+        cost=0.0,
         metadata=changes.get("metadata"),
     )
     for name, value in _derived(state, shift).items():

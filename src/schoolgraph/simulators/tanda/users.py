@@ -44,9 +44,13 @@ async def me(request: web.Request) -> web.Response:
 def _render(principal: Principal, request: web.Request, user: TandaUser) -> dict[str, Any]:
     show_wages = query_flag(request, "show_wages")
     principal.require_cost(show_wages)
-    return render_user(principal.world, user, show_wages=show_wages,
-                       show_regular_hours=query_flag(request, "show_regular_hours"),
-                       financial=principal.has("financial"))
+    return render_user(
+        principal.world,
+        user,
+        show_wages=show_wages,
+        show_regular_hours=query_flag(request, "show_regular_hours"),
+        financial=principal.has("financial"),
+    )
 
 
 def _location_of(world: World, team_id: int | None) -> int | None:
@@ -54,8 +58,9 @@ def _location_of(world: World, team_id: int | None) -> int | None:
     return team.location_id if team is not None else None
 
 
-def _listed(request: web.Request, state: TandaState, principal: Principal, *,
-            inactive: bool) -> web.Response:
+def _listed(
+    request: web.Request, state: TandaState, principal: Principal, *, inactive: bool
+) -> web.Response:
     principal.require("user")
     name, email = query_text(request, "name"), query_text(request, "email")
     if name is not None and email is not None:
@@ -63,8 +68,10 @@ def _listed(request: web.Request, state: TandaState, principal: Principal, *,
     show_wages = query_flag(request, "show_wages")
     principal.require_cost(show_wages)
     show_inactive = query_flag(request, "show_inactive")
-    legal = {field: query_text(request, field) for field in
-             ("legal_first_name", "legal_middle_names", "legal_last_name")}
+    legal = {
+        field: query_text(request, field)
+        for field in ("legal_first_name", "legal_middle_names", "legal_last_name")
+    }
     updated_after = query_updated_after(request)
     report_location_id = query_int(request, "report_location_id")
     # These filters are documented on GET /users only (§4.2.1), not on /users/inactive.
@@ -90,27 +97,35 @@ def _listed(request: web.Request, state: TandaState, principal: Principal, *,
             continue
         if name is not None and user.name != name:
             continue
-        if legal["legal_first_name"] is not None and \
-                user.legal_first_name != legal["legal_first_name"]:
+        if (
+            legal["legal_first_name"] is not None
+            and user.legal_first_name != legal["legal_first_name"]
+        ):
             continue
         if legal["legal_middle_names"] is not None:
             continue  # the neutral world has no middle names: nobody matches
-        if legal["legal_last_name"] is not None and \
-                user.legal_last_name != legal["legal_last_name"]:
+        if (
+            legal["legal_last_name"] is not None
+            and user.legal_last_name != legal["legal_last_name"]
+        ):
             continue
         if updated_after is not None and user.updated_at <= updated_after:
             continue
         if location_id is not None and not any(
-                _location_of(world, t) == location_id for t in user.department_ids):
+            _location_of(world, t) == location_id for t in user.department_ids
+        ):
             continue
-        if report_location_id is not None and \
-                _location_of(world, user.report_department_id) != report_location_id:
+        if (
+            report_location_id is not None
+            and _location_of(world, user.report_department_id) != report_location_id
+        ):
             continue
         roles = user_roles(user)
         if wanted_roles is not None and not wanted_roles & set(roles):
             continue
         if platform_role_ids is not None and not set(platform_role_ids) & {
-                ROLE_IDS[r] for r in roles}:
+            ROLE_IDS[r] for r in roles
+        }:
             continue
         if employee_id is not None and user.employee_id != employee_id:
             continue
@@ -165,8 +180,9 @@ _DATE_FIELDS = ("date_of_birth", "employment_start_date", "employment_end_date")
 _FINANCIAL_FIELDS = ("tax_declaration", "bank_details", "super_fund_membership")
 
 
-def _changes(world: World, principal: Principal, body: dict[str, Any],
-             current: TandaUser | None) -> dict[str, Any]:
+def _changes(
+    world: World, principal: Principal, body: dict[str, Any], current: TandaUser | None
+) -> dict[str, Any]:
     """Validated changes from a create or update body."""
     if any(body.get(name) is not None for name in _FINANCIAL_FIELDS):
         principal.require("financial")
@@ -187,8 +203,11 @@ def _changes(world: World, principal: Principal, body: dict[str, Any],
         changes["employee_id"] = None if value is None else str(value)
     if "passcode" in body:
         value = body.get("passcode")
-        changes["passcode"] = (passcode_for(world, current.id) if current is not None
-                               else None) if value is None else str(value)
+        changes["passcode"] = (
+            (passcode_for(world, current.id) if current is not None else None)
+            if value is None
+            else str(value)
+        )
     if "hourly_rate" in body:
         changes["hourly_rate"] = body_number(body, "hourly_rate") or 0.0
     for name in ("department_ids", "managed_department_ids"):
@@ -218,8 +237,9 @@ def _changes(world: World, principal: Principal, body: dict[str, Any],
     return changes
 
 
-def _sync_teams(world: World, user: TandaUser, old_members: set[int],
-                old_managers: set[int]) -> None:
+def _sync_teams(
+    world: World, user: TandaUser, old_members: set[int], old_managers: set[int]
+) -> None:
     """Keep team `staff`/`managers` in step with the user's `department_ids` (§4.7)."""
     for team_id in sorted(old_members ^ set(user.department_ids)):
         team = world.teams.get(team_id)
@@ -251,27 +271,38 @@ async def create_user(request: web.Request) -> web.Response:
     world = state.world
     changes = _changes(world, principal, body, None)
     email = changes.get("email")
-    if email and not query_flag(request, "skip_validation") and \
-            state.index.users_by_email.get(email.lower()):
+    if (
+        email
+        and not query_flag(request, "skip_validation")
+        and state.index.users_by_email.get(email.lower())
+    ):
         raise TandaError(400, f"A user with the email {email} already exists.")
     name: str = changes["name"].strip()
     first, _, last = name.partition(" ")
     now: datetime = state.now()
     user_id = world.new_id()
     user = TandaUser(
-        id=user_id, updated_at=now, revision=0, name=name,
+        id=user_id,
+        updated_at=now,
+        revision=0,
+        name=name,
         legal_first_name=changes.get("legal_first_name") or first,
         legal_last_name=changes.get("legal_last_name") or last,
-        email=email, employee_id=changes.get("employee_id"), phone=changes.get("phone"),
+        email=email,
+        employee_id=changes.get("employee_id"),
+        phone=changes.get("phone"),
         date_of_birth=nullable_field(changes.get("date_of_birth")),
         employment_start_date=nullable_field(changes.get("employment_start_date")),
         employment_end_date=changes.get("employment_end_date"),
-        active=changes.get("active", True), department_ids=changes.get("department_ids", []),
+        active=changes.get("active", True),
+        department_ids=changes.get("department_ids", []),
         report_department_id=changes.get("report_department_id"),
         managed_department_ids=changes.get("managed_department_ids", []),
         time_zone=org_zone(world),
         passcode=changes.get("passcode") or passcode_for(world, user_id),
-        hourly_rate=changes.get("hourly_rate", 0.0), created_at=now, is_admin=False,
+        hourly_rate=changes.get("hourly_rate", 0.0),
+        created_at=now,
+        is_admin=False,
         mis_staff_id=None,
     )
     world.add("tanda_users", user)

@@ -70,16 +70,41 @@ from .render import (
 
 # tanda.md §4.15, the complete topic list.
 TOPICS: tuple[str, ...] = (
-    "clockin.updated", "clockin.photo", "department.created", "department.updated",
-    "department.destroyed", "leaverequest.approved", "leaverequest.created",
-    "leaverequest.rejected", "leaverequest.updated", "schedule.created", "schedule.updated",
-    "schedule.destroyed", "schedule.published", "shift.approved", "shift.unapproved",
-    "shift.updated", "super_fund_membership.updated", "timesheet.approved",
-    "timesheet.exported", "timesheet.costed", "unavailability.created",
-    "qualification.created", "qualification.updated", "qualification.destroyed",
-    "user.created", "user.deactivated", "user.reactivated", "user.onboarding_complete",
-    "user.updated", "leavebalance.created", "leavebalance.updated", "platform_record.created",
-    "platform_record.updated", "platform_record.destroyed", "ats_jobapplication.stage_changed",
+    "clockin.updated",
+    "clockin.photo",
+    "department.created",
+    "department.updated",
+    "department.destroyed",
+    "leaverequest.approved",
+    "leaverequest.created",
+    "leaverequest.rejected",
+    "leaverequest.updated",
+    "schedule.created",
+    "schedule.updated",
+    "schedule.destroyed",
+    "schedule.published",
+    "shift.approved",
+    "shift.unapproved",
+    "shift.updated",
+    "super_fund_membership.updated",
+    "timesheet.approved",
+    "timesheet.exported",
+    "timesheet.costed",
+    "unavailability.created",
+    "qualification.created",
+    "qualification.updated",
+    "qualification.destroyed",
+    "user.created",
+    "user.deactivated",
+    "user.reactivated",
+    "user.onboarding_complete",
+    "user.updated",
+    "leavebalance.created",
+    "leavebalance.updated",
+    "platform_record.created",
+    "platform_record.updated",
+    "platform_record.destroyed",
+    "ats_jobapplication.stage_changed",
 )
 DELIVERY_TIMEOUT_SECONDS = 30
 # tanda.md §4.15: "retry 12 times, roughly every 5 minutes ... another 24 times, roughly
@@ -107,8 +132,13 @@ class Subscription:
     disabled: bool = False
 
     def render(self) -> dict[str, Any]:
-        return {"id": self.id, "url": self.url, "token": self.token, "topics": self.topics,
-                "updated_at": unix(self.created_at)}
+        return {
+            "id": self.id,
+            "url": self.url,
+            "token": self.token,
+            "topics": self.topics,
+            "updated_at": unix(self.created_at),
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +166,14 @@ def sign(secret: str, body: bytes) -> str:
 class WebhookHub:
     """Subscriptions, topic mapping and the background delivery worker."""
 
-    def __init__(self, world: Callable[[], World], clock: Callable[[], datetime],
-                 timesheet_shifts: Callable[[int], list[int]], *,
-                 retry_delays: Sequence[float] = DOCUMENTED_RETRY_DELAYS) -> None:
+    def __init__(
+        self,
+        world: Callable[[], World],
+        clock: Callable[[], datetime],
+        timesheet_shifts: Callable[[int], list[int]],
+        *,
+        retry_delays: Sequence[float] = DOCUMENTED_RETRY_DELAYS,
+    ) -> None:
         self._world = world
         self._clock = clock
         self._timesheet_shifts = timesheet_shifts
@@ -195,8 +230,9 @@ class WebhookHub:
         for topic in topics:
             for subscription in sorted(self.subscriptions.values(), key=lambda s: s.id):
                 if topic in subscription.topics and not subscription.disabled:
-                    self._enqueue(subscription, topic, body,
-                                  f"{revision}:{table}:{record.id}:{topic}")
+                    self._enqueue(
+                        subscription, topic, body, f"{revision}:{table}:{record.id}:{topic}"
+                    )
 
     def _body(self, table: str, record: Record) -> dict[str, Any]:
         world = self._world()
@@ -211,8 +247,9 @@ class WebhookHub:
         if isinstance(record, Shift):
             return render_shift(world, record)
         if isinstance(record, Timesheet):
-            shifts = [world.shifts[i] for i in self._timesheet_shifts(record.id)
-                      if i in world.shifts]
+            shifts = [
+                world.shifts[i] for i in self._timesheet_shifts(record.id) if i in world.shifts
+            ]
             return render_timesheet(world, record, shifts)
         if isinstance(record, LeaveRequest):
             return render_leave(world, record)
@@ -220,29 +257,36 @@ class WebhookHub:
             return render_balance(record)
         return {"id": record.id, "updated_at": unix(record.updated_at)}
 
-    def _enqueue(self, subscription: Subscription, topic: str, body: dict[str, Any],
-                 event: str) -> None:
+    def _enqueue(
+        self, subscription: Subscription, topic: str, body: dict[str, Any], event: str
+    ) -> None:
         runtime = self._runtime
         if runtime is None:
             return
         world = self._world()
-        hook_key = uuid.uuid5(uuid.NAMESPACE_URL,
-                              f"tanda:{world.seed}:{event}:{subscription.id}")
-        payload = encode({
-            "hook_key": str(hook_key),
-            "hook_time": unix(self._clock()),
-            "payload": {"organisation_id": min(world.organisation, default=0), "body": body,
-                        "topic": topic},
-        })
+        hook_key = uuid.uuid5(uuid.NAMESPACE_URL, f"tanda:{world.seed}:{event}:{subscription.id}")
+        payload = encode(
+            {
+                "hook_key": str(hook_key),
+                "hook_time": unix(self._clock()),
+                "payload": {
+                    "organisation_id": min(world.organisation, default=0),
+                    "body": body,
+                    "topic": topic,
+                },
+            }
+        )
         secret = subscription.token or world.credentials.tanda_webhook_secret
         runtime.queue.put_nowait(
-            Delivery(subscription.id, subscription.url, payload, sign(secret, payload)))
+            Delivery(subscription.id, subscription.url, payload, sign(secret, payload))
+        )
 
     # -- delivery ------------------------------------------------------------------------------
 
     async def start(self) -> None:
         session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=DELIVERY_TIMEOUT_SECONDS))
+            timeout=aiohttp.ClientTimeout(total=DELIVERY_TIMEOUT_SECONDS)
+        )
         queue: asyncio.Queue[Delivery] = asyncio.Queue()
         worker = asyncio.create_task(self._work(queue))
         self._runtime = _Runtime(queue, session, worker)
@@ -297,11 +341,15 @@ class WebhookHub:
             return False
 
 
-def _topics(action: str, table: str, record: Record, before: object, *,
-            created: bool) -> list[str]:
+def _topics(action: str, table: str, record: Record, before: object, *, created: bool) -> list[str]:
     if table == "teams":
-        return [{"add": "department.created", "update": "department.updated",
-                 "delete": "department.destroyed"}[action]]
+        return [
+            {
+                "add": "department.created",
+                "update": "department.updated",
+                "delete": "department.destroyed",
+            }[action]
+        ]
     if table == "tanda_users" and isinstance(record, TandaUser):
         if action == "delete":
             return ["user.deactivated"]
@@ -325,8 +373,7 @@ def _topics(action: str, table: str, record: Record, before: object, *,
             return []
         topics = ["shift.updated"]
         if record.status != before:
-            topics.append("shift.approved" if record.status == "APPROVED"
-                          else "shift.unapproved")
+            topics.append("shift.approved" if record.status == "APPROVED" else "shift.unapproved")
         return topics
     if table == "timesheets" and isinstance(record, Timesheet):
         if action == "delete" or record.status == before or record.status == "pending":
@@ -340,6 +387,5 @@ def _topics(action: str, table: str, record: Record, before: object, *,
             topics.append(f"leaverequest.{record.status}")
         return topics
     if table == "leave_balances":
-        return {"add": ["leavebalance.created"], "update": ["leavebalance.updated"]}.get(
-            action, [])
+        return {"add": ["leavebalance.created"], "update": ["leavebalance.updated"]}.get(action, [])
     return []

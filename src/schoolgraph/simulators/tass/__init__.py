@@ -30,5 +30,12 @@ from .crypto import decrypt_token, encrypt_token
 from .state import STATE, TassConfig
 from .store import company_names
 
-__all__ = ["STATE", "TassConfig", "company_names", "create_tass_app", "decrypt_token",
-           "encrypt_token", "tass_error_response"]
+__all__ = [
+    "STATE",
+    "TassConfig",
+    "company_names",
+    "create_tass_app",
+    "decrypt_token",
+    "encrypt_token",
+    "tass_error_response",
+]

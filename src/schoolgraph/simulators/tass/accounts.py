@@ -120,11 +120,16 @@ class EndpointGrant:
 
     def as_json(self) -> dict[str, object]:
         return {
-            "endpoint": self.endpoint, "enabled": self.enabled, "read": self.read,
+            "endpoint": self.endpoint,
+            "enabled": self.enabled,
+            "read": self.read,
             "read_fields": "All" if self.read_fields is None else list(self.read_fields),
-            "add": self.add, "update": self.update,
+            "add": self.add,
+            "update": self.update,
             "update_fields": "All" if self.update_fields is None else list(self.update_fields),
-            "delete": self.delete, "security_role": self.security_role, "alert": self.alert,
+            "delete": self.delete,
+            "security_role": self.security_role,
+            "alert": self.alert,
         }
 
 
@@ -220,18 +225,39 @@ class Accounts:
 
     # -- users --------------------------------------------------------------------------
 
-    def create_user(self, *, user_name: str, enabled: bool, contact_name: str,
-                    contact_email: str, purpose: str = "", contact_phone: str = "") -> ApiUser:
+    def create_user(
+        self,
+        *,
+        user_name: str,
+        enabled: bool,
+        contact_name: str,
+        contact_email: str,
+        purpose: str = "",
+        contact_phone: str = "",
+    ) -> ApiUser:
         """Add a user; the code is generated and cannot change (tass.md §C.1)."""
-        missing = {name: ["The field is required."] for name, value in (
-            ("user_name", user_name), ("contact_name", contact_name),
-            ("contact_email", contact_email)) if not value.strip()}
+        missing = {
+            name: ["The field is required."]
+            for name, value in (
+                ("user_name", user_name),
+                ("contact_name", contact_name),
+                ("contact_email", contact_email),
+            )
+            if not value.strip()
+        }
         if missing:
             raise AccountError(400, "One or more mandatory fields are empty.", missing)
         code = f"APIU{self._next:04d}"
         self._next += 1
-        user = ApiUser(code, user_name.strip(), enabled, contact_name.strip(),
-                       contact_email.strip(), purpose, contact_phone)
+        user = ApiUser(
+            code,
+            user_name.strip(),
+            enabled,
+            contact_name.strip(),
+            contact_email.strip(),
+            purpose,
+            contact_phone,
+        )
         self.users[code] = user
         return user
 
@@ -243,42 +269,84 @@ class Accounts:
 
     # -- keys ---------------------------------------------------------------------------
 
-    def install_key(self, user: ApiUser, client_key: str, client_secret: str,
-                    now: datetime) -> KeyRecord:
+    def install_key(
+        self, user: ApiUser, client_key: str, client_secret: str, now: datetime
+    ) -> KeyRecord:
         """Give `user` a known, already viewed key (the demo user)."""
         salt = secrets.token_bytes(16)
-        record = KeyRecord(client_key, salt, _digest(salt, client_secret), _digest(salt, ""),
-                           secrets.token_urlsafe(24), now, now, None, viewed_at=now)
+        record = KeyRecord(
+            client_key,
+            salt,
+            _digest(salt, client_secret),
+            _digest(salt, ""),
+            secrets.token_urlsafe(24),
+            now,
+            now,
+            None,
+            viewed_at=now,
+        )
         user.key = record
         user.history += [(now, ACTION_GENERATED), (now, ACTION_VERIFIED)]
         return record
 
-    def generate_key(self, user: ApiUser, *, passphrase: str, link_expiry_hours: int,
-                     now: datetime, link_base: str, company_names: Iterable[str]) -> KeyRecord:
+    def generate_key(
+        self,
+        user: ApiUser,
+        *,
+        passphrase: str,
+        link_expiry_hours: int,
+        now: datetime,
+        link_base: str,
+        company_names: Iterable[str],
+    ) -> KeyRecord:
         """'Generate' on the Key Generation screen (tass.md §C.5)."""
         if user.key is not None:
-            raise AccountError(409, "The user already has a key; delete it before generating "
-                                    "a new one.")
+            raise AccountError(
+                409, "The user already has a key; delete it before generating a new one."
+            )
         if len(passphrase) < PASSPHRASE_MIN:
-            raise AccountError(400, "The passphrase is too short.", {
-                "passphrase": [f"Enter a passphrase with a minimum of {PASSPHRASE_MIN} "
-                               "characters."]})
+            raise AccountError(
+                400,
+                "The passphrase is too short.",
+                {
+                    "passphrase": [
+                        f"Enter a passphrase with a minimum of {PASSPHRASE_MIN} characters."
+                    ]
+                },
+            )
         if link_expiry_hours not in LINK_EXPIRY_OPTIONS:
-            raise AccountError(400, "The link expiry time is not one of the options.", {
-                "link_expiry_hours": [f"Choose one of {list(LINK_EXPIRY_OPTIONS)}."]})
+            raise AccountError(
+                400,
+                "The link expiry time is not one of the options.",
+                {"link_expiry_hours": [f"Choose one of {list(LINK_EXPIRY_OPTIONS)}."]},
+            )
         salt = secrets.token_bytes(16)
         secret = _random(40)
-        record = KeyRecord(_random(20), salt, _digest(salt, secret), _digest(salt, passphrase),
-                           secrets.token_urlsafe(24), now,
-                           now + timedelta(hours=link_expiry_hours), secret)
+        record = KeyRecord(
+            _random(20),
+            salt,
+            _digest(salt, secret),
+            _digest(salt, passphrase),
+            secrets.token_urlsafe(24),
+            now,
+            now + timedelta(hours=link_expiry_hours),
+            secret,
+        )
         user.key = record
         self.links[record.link_id] = user.user_code
         user.history.append((now, ACTION_GENERATED))
         link = f"{link_base}/sim/keyshare/{record.link_id}"
         names = ", ".join(company_names)
-        self.outbox.append(Email(now, EMAIL_FROM, user.contact_email, EMAIL_SUBJECT,
-                                 EMAIL_BODY.format(user_name=user.user_name,
-                                                   company_name=names, link=link), link))
+        self.outbox.append(
+            Email(
+                now,
+                EMAIL_FROM,
+                user.contact_email,
+                EMAIL_SUBJECT,
+                EMAIL_BODY.format(user_name=user.user_name, company_name=names, link=link),
+                link,
+            )
+        )
         return record
 
     def delete_key(self, user: ApiUser, now: datetime) -> None:
@@ -318,8 +386,11 @@ class Accounts:
         user = self.link_user(link_id)
         state = self.status(user, now)
         if state == STATUS_ACCESSED:
-            raise AccountError(410, "The key and secret have already been viewed. Contact the "
-                                    "school if you require new credentials.")
+            raise AccountError(
+                410,
+                "The key and secret have already been viewed. Contact the "
+                "school if you require new credentials.",
+            )
         if state == STATUS_LOCKED:
             raise AccountError(403, STATUS_LOCKED)
         if state == STATUS_EXPIRED:
@@ -337,16 +408,19 @@ class Accounts:
             if key.failures >= MAX_ATTEMPTS:
                 raise AccountError(403, STATUS_LOCKED)
             left = MAX_ATTEMPTS - key.failures
-            raise AccountError(401, f"The passphrase is incorrect. {left} attempt"
-                                    f"{'s' if left != 1 else ''} remaining.")
+            raise AccountError(
+                401,
+                f"The passphrase is incorrect. {left} attempt{'s' if left != 1 else ''} remaining.",
+            )
         secret, key.pending_secret, key.viewed_at = key.pending_secret, None, now
         user.history.append((now, ACTION_VERIFIED))
         return key.client_key, secret
 
     # -- tokens -------------------------------------------------------------------------
 
-    def authenticate(self, client_key: str, client_secret: str, now: datetime,
-                     lifetime: timedelta) -> Token | None:
+    def authenticate(
+        self, client_key: str, client_secret: str, now: datetime, lifetime: timedelta
+    ) -> Token | None:
         """Issue a bearer token for a valid, enabled key/secret, else None."""
         for user in self.users.values():
             key = user.key
@@ -354,8 +428,7 @@ class Accounts:
                 continue
             if not key.secret_matches(client_secret) or not user.enabled:
                 return None
-            token = Token(secrets.token_urlsafe(32), user.user_code, key.client_key,
-                          now + lifetime)
+            token = Token(secrets.token_urlsafe(32), user.user_code, key.client_key, now + lifetime)
             self.tokens[token.value] = token
             self._prune(now)
             return token

@@ -84,11 +84,18 @@ def _company_names(state: TassState, codes: list[str]) -> list[str]:
 def _user_json(state: TassState, user: ApiUser) -> dict[str, Any]:
     companies = state.store.companies()
     return {
-        "user_code": user.user_code, "user_name": user.user_name, "purpose": user.purpose,
-        "enabled": user.enabled, "contact_name": user.contact_name,
-        "contact_email": user.contact_email, "contact_phone": user.contact_phone,
-        "companies": [{paths.COMPANY_CODE: c, paths.COMPANY_NAME: companies[c].name}
-                      for c in user.companies if c in companies],
+        "user_code": user.user_code,
+        "user_name": user.user_name,
+        "purpose": user.purpose,
+        "enabled": user.enabled,
+        "contact_name": user.contact_name,
+        "contact_email": user.contact_email,
+        "contact_phone": user.contact_phone,
+        "companies": [
+            {paths.COMPANY_CODE: c, paths.COMPANY_NAME: companies[c].name}
+            for c in user.companies
+            if c in companies
+        ],
         "endpoints": [user.endpoints[t].as_json() for t in sorted(user.endpoints)],
         "key_status": state.accounts.status(user, state.now()),
     }
@@ -99,12 +106,16 @@ def _key_json(state: TassState, user: ApiUser) -> dict[str, Any]:
     status = state.accounts.status(user, state.now())
     key = user.key
     return {
-        "user_code": user.user_code, "status": status,
-        "link_expiry": dmy_hm(key.link_expires, zone) if key and key.viewed_at is None
-        and key.pending_secret is not None else None,
+        "user_code": user.user_code,
+        "status": status,
+        "link_expiry": dmy_hm(key.link_expires, zone)
+        if key and key.viewed_at is None and key.pending_secret is not None
+        else None,
         "link_expiry_options": list(LINK_EXPIRY_OPTIONS),
-        "history": [{"action": action, "date_time": dmy_hm(at, zone)}
-                    for at, action in sorted(user.history, key=lambda h: h[0])],
+        "history": [
+            {"action": action, "date_time": dmy_hm(at, zone)}
+            for at, action in sorted(user.history, key=lambda h: h[0])
+        ],
     }
 
 
@@ -126,14 +137,25 @@ def _bool(body: dict[str, Any], name: str, default: bool) -> bool:
 
 
 async def list_companies(request: web.Request) -> web.StreamResponse:
-    return _ok([{paths.COMPANY_CODE: c.code, paths.COMPANY_NAME: c.name}
-                for c in _state(request).store.companies().values()])
+    return _ok(
+        [
+            {paths.COMPANY_CODE: c.code, paths.COMPANY_NAME: c.name}
+            for c in _state(request).store.companies().values()
+        ]
+    )
 
 
 async def list_endpoints(request: web.Request) -> web.StreamResponse:
-    return _ok([{"endpoint": e.template, "methods": list(e.methods),
-                 "fields": list(paths.wire_names(e.resource)) if e.resource else []}
-                for e in paths.ENDPOINTS])
+    return _ok(
+        [
+            {
+                "endpoint": e.template,
+                "methods": list(e.methods),
+                "fields": list(paths.wire_names(e.resource)) if e.resource else [],
+            }
+            for e in paths.ENDPOINTS
+        ]
+    )
 
 
 async def list_users(request: web.Request) -> web.StreamResponse:
@@ -145,12 +167,19 @@ async def create_user(request: web.Request) -> web.StreamResponse:
     state = _state(request)
     body = await _body(request)
     if "user_code" in body:
-        raise AccountError(400, "The User Code is generated automatically.",
-                           {"user_code": ["The User Code cannot be set."]})
+        raise AccountError(
+            400,
+            "The User Code is generated automatically.",
+            {"user_code": ["The User Code cannot be set."]},
+        )
     user = state.accounts.create_user(
-        user_name=_str(body, "user_name"), enabled=_bool(body, "enabled", True),
-        contact_name=_str(body, "contact_name"), contact_email=_str(body, "contact_email"),
-        purpose=_str(body, "purpose"), contact_phone=_str(body, "contact_phone"))
+        user_name=_str(body, "user_name"),
+        enabled=_bool(body, "enabled", True),
+        contact_name=_str(body, "contact_name"),
+        contact_email=_str(body, "contact_email"),
+        purpose=_str(body, "purpose"),
+        contact_phone=_str(body, "contact_phone"),
+    )
     if "companies" in body:
         _set_companies(state, user, body["companies"])
     if "endpoints" in body:
@@ -168,8 +197,11 @@ async def patch_user(request: web.Request) -> web.StreamResponse:
     user = state.accounts.user(request.match_info["user_code"])
     body = await _body(request)
     if "user_code" in body and body["user_code"] != user.user_code:
-        raise AccountError(400, "The User Code cannot be changed.",
-                           {"user_code": ["The User Code cannot be changed."]})
+        raise AccountError(
+            400,
+            "The User Code cannot be changed.",
+            {"user_code": ["The User Code cannot be changed."]},
+        )
     for name in ("user_name", "contact_name", "contact_email"):
         if name in body:
             value = _str(body, name).strip()
@@ -190,8 +222,11 @@ def _set_companies(state: TassState, user: ApiUser, codes: Any) -> None:
         raise AccountError(400, "companies must be a list of company codes.")
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise AccountError(400, f"Company {unknown[0]!r} does not exist.",
-                           {"companies": [f"Unknown company {c!r}." for c in unknown]})
+        raise AccountError(
+            400,
+            f"Company {unknown[0]!r} does not exist.",
+            {"companies": [f"Unknown company {c!r}." for c in unknown]},
+        )
     user.companies = sorted(dict.fromkeys(codes))
 
 
@@ -211,8 +246,11 @@ def _fields(value: Any, name: str, resource: str) -> tuple[str, ...] | None:
         raise AccountError(400, f"{name} must be 'All' or a list of field names.")
     unknown = sorted(set(value) - known)
     if unknown:
-        raise AccountError(400, f"{unknown[0]!r} is not a field of this endpoint.",
-                           {name: [f"Unknown field {u!r}." for u in unknown]})
+        raise AccountError(
+            400,
+            f"{unknown[0]!r} is not a field of this endpoint.",
+            {name: [f"Unknown field {u!r}." for u in unknown]},
+        )
     return tuple(dict.fromkeys(value))
 
 
@@ -225,18 +263,23 @@ def _set_endpoints(user: ApiUser, rows: Any) -> None:
             raise AccountError(400, "Each endpoint row needs an 'endpoint' template.")
         endpoint = paths.ENDPOINTS_BY_TEMPLATE.get(row["endpoint"])
         if endpoint is None:
-            raise AccountError(400, f"{row['endpoint']!r} is not an endpoint; see "
-                                    "/sim/admin/endpoints.")
+            raise AccountError(
+                400, f"{row['endpoint']!r} is not an endpoint; see /sim/admin/endpoints."
+            )
         role = row.get("security_role", FULL_ACCESS_ROLE)
         if role is not None and not isinstance(role, str):
             raise AccountError(400, "security_role must be a string or null.")
         grants[endpoint.template] = EndpointGrant(
-            endpoint.template, enabled=_bool(row, "enabled", True), read=_bool(row, "read", True),
+            endpoint.template,
+            enabled=_bool(row, "enabled", True),
+            read=_bool(row, "read", True),
             read_fields=_fields(row.get("read_fields"), "read_fields", endpoint.resource),
-            add=_bool(row, "add", False), update=_bool(row, "update", False),
-            update_fields=_fields(row.get("update_fields"), "update_fields",
-                                  endpoint.resource),
-            delete=_bool(row, "delete", False), security_role=role)
+            add=_bool(row, "add", False),
+            update=_bool(row, "update", False),
+            update_fields=_fields(row.get("update_fields"), "update_fields", endpoint.resource),
+            delete=_bool(row, "delete", False),
+            security_role=role,
+        )
     user.endpoints = grants
 
 
@@ -262,13 +305,20 @@ async def generate_key(request: web.Request) -> web.StreamResponse:
     body = await _body(request)
     hours = body.get("link_expiry_hours")
     if not isinstance(hours, int) or isinstance(hours, bool):
-        raise AccountError(400, "link_expiry_hours is mandatory.", {
-            "link_expiry_hours": [f"Choose one of {list(LINK_EXPIRY_OPTIONS)}."]})
+        raise AccountError(
+            400,
+            "link_expiry_hours is mandatory.",
+            {"link_expiry_hours": [f"Choose one of {list(LINK_EXPIRY_OPTIONS)}."]},
+        )
     record = state.accounts.generate_key(
-        user, passphrase=_str(body, "passphrase"), link_expiry_hours=hours, now=state.now(),
+        user,
+        passphrase=_str(body, "passphrase"),
+        link_expiry_hours=hours,
+        now=state.now(),
         link_base=str(request.url.origin()),
-        company_names=_company_names(state, user.companies) or _company_names(
-            state, list(state.store.world.credentials.tass_company_codes[:1])))
+        company_names=_company_names(state, user.companies)
+        or _company_names(state, list(state.store.world.credentials.tass_company_codes[:1])),
+    )
     out = _key_json(state, user)
     out["link"] = state.accounts.outbox[-1].link
     out["link_id"] = record.link_id
@@ -285,27 +335,42 @@ async def delete_key(request: web.Request) -> web.StreamResponse:
 async def outbox(request: web.Request) -> web.StreamResponse:
     state = _state(request)
     zone = school_zone(state)
-    return _ok([{"sent_at": dmy_hm(e.sent_at, zone), "from": e.sender, "to": e.to,
-                 "subject": e.subject, "message": e.message, "link": e.link}
-                for e in state.accounts.outbox])
+    return _ok(
+        [
+            {
+                "sent_at": dmy_hm(e.sent_at, zone),
+                "from": e.sender,
+                "to": e.to,
+                "subject": e.subject,
+                "message": e.message,
+                "link": e.link,
+            }
+            for e in state.accounts.outbox
+        ]
+    )
 
 
 async def keyshare_page(request: web.Request) -> web.StreamResponse:
     state = _state(request)
     user = state.accounts.check_link(request.match_info["link_id"], state.now())
     key = user.key
-    return _ok({"user_name": user.user_name,
-                "link_expiry": dmy_hm(key.link_expires, school_zone(state)) if key else None,
-                "attempts_remaining": 3 - key.failures if key else 0,
-                "message": "Enter the passphrase the school shared with you to view your key "
-                           "and secret. You can view them once."})
+    return _ok(
+        {
+            "user_name": user.user_name,
+            "link_expiry": dmy_hm(key.link_expires, school_zone(state)) if key else None,
+            "attempts_remaining": 3 - key.failures if key else 0,
+            "message": "Enter the passphrase the school shared with you to view your key "
+            "and secret. You can view them once.",
+        }
+    )
 
 
 async def keyshare_verify(request: web.Request) -> web.StreamResponse:
     state = _state(request)
     body = await _body(request)
-    key, secret = state.accounts.verify(request.match_info["link_id"],
-                                        _str(body, "passphrase"), state.now())
+    key, secret = state.accounts.verify(
+        request.match_info["link_id"], _str(body, "passphrase"), state.now()
+    )
     return _ok({paths.AUTH_KEY: key, paths.AUTH_SECRET: secret})
 
 
@@ -324,8 +389,9 @@ def _limit(request: web.Request, default: int | None) -> int | None:
 
 
 def _multi(request: web.Request, name: str) -> list[str]:
-    return [v.strip() for raw in request.query.getall(name, []) for v in raw.split(",")
-            if v.strip()]
+    return [
+        v.strip() for raw in request.query.getall(name, []) for v in raw.split(",") if v.strip()
+    ]
 
 
 def _date(request: web.Request, name: str) -> date | None:
@@ -344,14 +410,24 @@ async def audit_logs(request: web.Request) -> web.StreamResponse:
     if not all(s.isdigit() for s in statuses):
         raise AccountError(400, "status must list HTTP status codes.")
     records = state.audit.query(
-        today=local(state.now(), school_zone(state)).date(), date_from=_date(request, "date_from"),
-        date_to=_date(request, "date_to"), error_message=request.query.get("error_message", ""),
-        methods=_multi(request, "methods"), statuses=[int(s) for s in statuses],
+        today=local(state.now(), school_zone(state)).date(),
+        date_from=_date(request, "date_from"),
+        date_to=_date(request, "date_to"),
+        error_message=request.query.get("error_message", ""),
+        methods=_multi(request, "methods"),
+        statuses=[int(s) for s in statuses],
         errors_only=request.query.get("errors_only", "").lower() == "true",
-        users=_multi(request, "users"), companies=_multi(request, "companies"),
-        endpoints=_multi(request, "endpoints"))
-    return _ok({"count": len(records), "records": [r.grid_row() for r in records],
-                "status_codes": sorted({r.status for r in state.audit.records})})
+        users=_multi(request, "users"),
+        companies=_multi(request, "companies"),
+        endpoints=_multi(request, "endpoints"),
+    )
+    return _ok(
+        {
+            "count": len(records),
+            "records": [r.grid_row() for r in records],
+            "status_codes": sorted({r.status for r in state.audit.records}),
+        }
+    )
 
 
 async def recent_errors(request: web.Request) -> web.StreamResponse:
@@ -401,11 +477,14 @@ async def error_details(request: web.Request) -> web.StreamResponse:
 
 
 def _app_json(app: LegacyApp) -> dict[str, Any]:
-    return {"appcode": app.appcode, "companies": list(app.companies),
-            "security_role": sorted(app.security_role) if app.security_role is not None
-            else None, "versions": ["3"] if app.security_role is not None else ["1", "2"],
-            "methods": sorted(app.methods) if app.methods is not None else "All",
-            "enabled": app.enabled}
+    return {
+        "appcode": app.appcode,
+        "companies": list(app.companies),
+        "security_role": sorted(app.security_role) if app.security_role is not None else None,
+        "versions": ["3"] if app.security_role is not None else ["1", "2"],
+        "methods": sorted(app.methods) if app.methods is not None else "All",
+        "enabled": app.enabled,
+    }
 
 
 async def list_legacy_apps(request: web.Request) -> web.StreamResponse:
@@ -428,8 +507,9 @@ async def create_legacy_app(request: web.Request) -> web.StreamResponse:
     if not isinstance(companies, list) or not all(isinstance(c, str) for c in companies):
         raise AccountError(400, "companies must be a list of company codes.")
     role = body.get("security_role")
-    if role is not None and (not isinstance(role, list)
-                             or not all(isinstance(r, str) for r in role)):
+    if role is not None and (
+        not isinstance(role, list) or not all(isinstance(r, str) for r in role)
+    ):
         raise AccountError(400, "security_role must be null or a list of permission paths.")
     methods = body.get("methods")
     if methods is not None:
@@ -438,10 +518,14 @@ async def create_legacy_app(request: web.Request) -> web.StreamResponse:
         unknown = [m for m in methods if m.lower() not in METHODS]
         if unknown:
             raise AccountError(400, f"{unknown[0]!r} is not an implemented method.")
-    app = LegacyApp(appcode, token_key, tuple(companies),
-                    frozenset(role) if role is not None else None,
-                    frozenset(m.lower() for m in methods) if methods is not None else None,
-                    _bool(body, "enabled", True))
+    app = LegacyApp(
+        appcode,
+        token_key,
+        tuple(companies),
+        frozenset(role) if role is not None else None,
+        frozenset(m.lower() for m in methods) if methods is not None else None,
+        _bool(body, "enabled", True),
+    )
     state.accounts.legacy_apps[appcode] = app
     return _ok(_app_json(app), 201)
 

@@ -98,8 +98,7 @@ def _method_stats(records: Sequence[AuditRecord]) -> list[dict[str, Any]]:
             "avg_call_time_ms": round(sum(r.elapsed_ms for r in rows) / len(rows), 3),
             "data_received_kb": _kb(sum(r.request_length for r in rows)),
             "data_sent_kb": _kb(sum(r.response_length for r in rows)),
-            "last_activity": max(r.request_datetime for r in rows).strftime(
-                "%Y-%m-%d %H:%M:%S"),
+            "last_activity": max(r.request_datetime for r in rows).strftime("%Y-%m-%d %H:%M:%S"),
         }
         for method, rows in sorted(by_method.items())
     ]
@@ -125,8 +124,7 @@ class AuditLog:
     def recent_errors(self, limit: int = 10, user: str | None = None) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         for record in reversed(self.records):
-            if record.is_error and (user is None or user in (record.user_code,
-                                                             record.user_name)):
+            if record.is_error and (user is None or user in (record.user_code, record.user_name)):
                 out.append(record.grid_row())
                 if len(out) >= limit:
                     break
@@ -134,10 +132,13 @@ class AuditLog:
 
     def top_users(self, limit: int | None = 5) -> list[dict[str, Any]]:
         counts: Counter[tuple[str, str]] = Counter(
-            (r.user_code, r.user_name) for r in self.records if r.user_code)
+            (r.user_code, r.user_name) for r in self.records if r.user_code
+        )
         ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1], kv[0][0]))
-        return [{"user_code": code, "user_name": name, "requests": n}
-                for (code, name), n in ranked[:limit]]
+        return [
+            {"user_code": code, "user_name": name, "requests": n}
+            for (code, name), n in ranked[:limit]
+        ]
 
     def top_endpoints(self, limit: int | None = 5) -> list[dict[str, Any]]:
         counts: Counter[str] = Counter(r.endpoint for r in self.records if r.endpoint)
@@ -174,9 +175,10 @@ class AuditLog:
             "endpoint": endpoint,
             "last_activity": rows[-1].request_datetime.strftime("%Y-%m-%d %H:%M:%S"),
             "requests": _method_stats(rows),
-            "users": [{"user_code": code, "user_name": name, "requests": n}
-                      for (code, name), n in sorted(users.items(),
-                                                    key=lambda kv: (-kv[1], kv[0][1]))],
+            "users": [
+                {"user_code": code, "user_name": name, "requests": n}
+                for (code, name), n in sorted(users.items(), key=lambda kv: (-kv[1], kv[0][1]))
+            ],
         }
 
     # -- audit-log query -----------------------------------------------------------------

@@ -70,8 +70,7 @@ __all__ = ["LEGACY_PATHS", "METHODS", "install_legacy", "legacy_error_body"]
 
 LEGACY_PATHS = ("/tassweb/api/", "/tassweb/api/index.cfm")  # tass.md §A.1, §D.2
 _STATUSES_STUDENT = ("current", "future", "past", "noncurrent")
-_MSG_STATUS_STUDENT = ("Current Status must be 'current' or 'future' or 'past' or "
-                       "'noncurrent'.")
+_MSG_STATUS_STUDENT = "Current Status must be 'current' or 'future' or 'past' or 'noncurrent'."
 _MSG_STATUS_TEACHER = "Current Status must be 'current' or 'noncurrent'."
 _REQUIRED = "field is required"
 _BOOL = "Value is not a valid boolean."
@@ -180,8 +179,9 @@ def _state_number(student: Student) -> int:
     return int(f"6{digits[-6:]}")
 
 
-def _updated_between(moment: datetime, view: SchoolView, start: date | None, end: date | None,
-                     exact: date | None) -> bool:
+def _updated_between(
+    moment: datetime, view: SchoolView, start: date | None, end: date | None, exact: date | None
+) -> bool:
     day = local(moment, view.zone).date()
     if exact is not None and day != exact:
         return False
@@ -206,28 +206,42 @@ def _gender(value: str) -> str:
     return {"M": "Male", "F": "Female"}.get(value, "")
 
 
-def _general_details(view: SchoolView, s: Student, *, details: bool, quirks: bool
-                     ) -> dict[str, Any]:
+def _general_details(
+    view: SchoolView, s: Student, *, details: bool, quirks: bool
+) -> dict[str, Any]:
     """`general_details` of getStudentsDetails (`details`) or lms getStudents (§B.1.1-2)."""
     out: dict[str, Any] = {
-        "surname": s.surname, "next_year_indicator": view.next_year(s)[1],
-        "date_of_leaving": dmy(s.leaving_date), "student_code": view.student_code[s.id],
+        "surname": s.surname,
+        "next_year_indicator": view.next_year(s)[1],
+        "date_of_leaving": dmy(s.leaving_date),
+        "student_code": view.student_code[s.id],
         "usi": "",
     }
     if not details:
         out["portal_user_code"] = ""
-    out.update({"preferred_surname": s.surname, "first_name": s.forename,
-                "mobile_phone": s.mobile or "", "lui_number": _state_number(s),
-                "entry_year_group": view.entry_level(s)})
+    out.update(
+        {
+            "preferred_surname": s.surname,
+            "first_name": s.forename,
+            "mobile_phone": s.mobile or "",
+            "lui_number": _state_number(s),
+            "entry_year_group": view.entry_level(s),
+        }
+    )
     if details:
         out.update({"par_code": s.family_code, "sms_flg": _yn(s.mobile is not None)})
-    out.update({
-        "religion": view.religion(s)[1], "preferred_name": s.preferred_forename,
-        "other_name": s.middle_names or "", "gender": _gender(s.gender),
-        "date_of_entry": dmy(s.admission_date), "date_of_birth": dmy(s.date_of_birth),
-        "alternate_id": "", "given_names": " ".join(n for n in (s.forename, s.middle_names)
-                                                    if n),
-    })
+    out.update(
+        {
+            "religion": view.religion(s)[1],
+            "preferred_name": s.preferred_forename,
+            "other_name": s.middle_names or "",
+            "gender": _gender(s.gender),
+            "date_of_entry": dmy(s.admission_date),
+            "date_of_birth": dmy(s.date_of_birth),
+            "alternate_id": "",
+            "given_names": " ".join(n for n in (s.forename, s.middle_names) if n),
+        }
+    )
     if details:
         out["multipar_flg " if quirks else "multipar_flg"] = _yn(len(view.addresses(s)) > 1)
         out["last_update_on"] = dmy_hms(s.updated_at, view.zone)
@@ -239,10 +253,14 @@ def _school_details(view: SchoolView, s: Student) -> dict[str, Any]:
     campus = view.campus_of(s.campus_id)
     house = view.house(s)
     return {
-        "campus": campus.name if campus else "", "email_address": s.email or "",
-        "pc_tutor_group": view.tutor_group(s), "boarder": _yes_no(s.boarder),
-        "student_cafe_access": "Yes", "house": view.house_desc(house) if house else "",
-        "year_group": s.year, "form_class": view.form_class(s),
+        "campus": campus.name if campus else "",
+        "email_address": s.email or "",
+        "pc_tutor_group": view.tutor_group(s),
+        "boarder": _yes_no(s.boarder),
+        "student_cafe_access": "Yes",
+        "house": view.house_desc(house) if house else "",
+        "year_group": s.year,
+        "form_class": view.form_class(s),
         "residency_status": view.residency(s)[1],
     }
 
@@ -273,8 +291,9 @@ def get_students_details(call: LegacyCall) -> dict[str, Any]:
             raise Invalid({"code": "Student Code is invalid."})
         people = [by_code[c] for c in dict.fromkeys(wanted)]
         people.sort(key=lambda s: s.id)
-    campus, tutor, klass, year = (call.text(n) or None for n in (
-        "campus", "pc_tutor_group", "class", "year_group"))
+    campus, tutor, klass, year = (
+        call.text(n) or None for n in ("campus", "pc_tutor_group", "class", "year_group")
+    )
     # Consent2Go's key spellings, the evidently intended ones (tass.md §B.1.1 [DESIGN]).
     if view is not None:
         if campus is not None and campus not in {c.code for c in view.campuses}:
@@ -283,8 +302,9 @@ def get_students_details(call: LegacyCall) -> dict[str, Any]:
             raise Invalid({"pc_tutor_group": f"Invalid pc_tutor_group {tutor}."})
         if klass is not None and klass not in {view.form_class(s) for s in view.students}:
             raise Invalid({"form_class": f"Invalid form class {klass}."})
-        if year is not None and (not year.lstrip("-").isdigit()
-                                 or int(year) not in view.school.year_levels):
+        if year is not None and (
+            not year.lstrip("-").isdigit() or int(year) not in view.school.year_levels
+        ):
             raise Invalid({"year_group": f"Invalid year_group {year}."})
     start, end, exact = (call.day(n) for n in ("update_on_from", "update_on_to", "update_on"))
     keep_status = _student_status_filter(call, status)
@@ -300,12 +320,15 @@ def get_students_details(call: LegacyCall) -> dict[str, Any]:
             continue
         if year is not None and s.year != int(year):
             continue
-        if (start or end or exact) and not _updated_between(s.updated_at, view, start, end,
-                                                             exact):
+        if (start or end or exact) and not _updated_between(s.updated_at, view, start, end, exact):
             continue
-        out.append({"general_details": _general_details(view, s, details=True,
-                                                        quirks=call.quirks),
-                    "school_details": _school_details(view, s), "other_school_details": {}})
+        out.append(
+            {
+                "general_details": _general_details(view, s, details=True, quirks=call.quirks),
+                "school_details": _school_details(view, s),
+                "other_school_details": {},
+            }
+        )
     return {"students": out}
 
 
@@ -317,11 +340,17 @@ def get_students(call: LegacyCall) -> dict[str, Any]:
     _photo_flags(call)
     view = call.view
     keep = _student_status_filter(call, status)
-    return {"students": [
-        {"general_details": _general_details(view, s, details=False, quirks=call.quirks),
-         "school_details": _school_details(view, s), "other_school_details": {}}
-        for s in _students(call) if view is not None and keep(s)
-    ]}
+    return {
+        "students": [
+            {
+                "general_details": _general_details(view, s, details=False, quirks=call.quirks),
+                "school_details": _school_details(view, s),
+                "other_school_details": {},
+            }
+            for s in _students(call)
+            if view is not None and keep(s)
+        ]
+    }
 
 
 def get_student_subjects(call: LegacyCall) -> dict[str, Any]:
@@ -343,13 +372,23 @@ def get_student_subjects(call: LegacyCall) -> dict[str, Any]:
         return out
     semester = view.current_semester
     for s in people:
-        rows = [{
-            "sub_code": g.subject_code or "", "from_date": "",
-            "sub_short": view.subject_short(g), "to_date": "",
-            "student_code": view.student_code[s.id], "sub_long": g.subject_name or "",
-            "class": view.class_code(g), "sub_type": "COR", "semester": semester,
-            "year_grp_desc": g.year, "year_grp": g.year, "year_num": view.year,
-        } for g in sorted(view.classes_of.get(s.id, []), key=lambda g: g.id)]
+        rows = [
+            {
+                "sub_code": g.subject_code or "",
+                "from_date": "",
+                "sub_short": view.subject_short(g),
+                "to_date": "",
+                "student_code": view.student_code[s.id],
+                "sub_long": g.subject_name or "",
+                "class": view.class_code(g),
+                "sub_type": "COR",
+                "semester": semester,
+                "year_grp_desc": g.year,
+                "year_grp": g.year,
+                "year_num": view.year,
+            }
+            for g in sorted(view.classes_of.get(s.id, []), key=lambda g: g.id)
+        ]
         if rows:
             out[view.student_code[s.id]] = rows
     return out
@@ -377,26 +416,41 @@ def get_communication_rules(call: LegacyCall) -> dict[str, Any]:
     for s in people:
         if view is None or not keep(s):
             continue
-        addresses = [_address(view, s, a, call.quirks) for a in view.addresses(s)
-                     if commtype == "all" or commtype.upper() in a.types]
+        addresses = [
+            _address(view, s, a, call.quirks)
+            for a in view.addresses(s)
+            if commtype == "all" or commtype.upper() in a.types
+        ]
         if addresses:
             out.append({"addresses": addresses, "studcode": view.student_code[s.id]})
     return {"commrules": out}
 
 
 def _person(prefix: str, person: Contact | None, quirks: bool) -> dict[str, Any]:
-    fields = ("description", "title", "initials", "surname", "first_name", "other_name",
-              "preferred_name", "suffix")
+    fields = (
+        "description",
+        "title",
+        "initials",
+        "surname",
+        "first_name",
+        "other_name",
+        "preferred_name",
+        "suffix",
+    )
     if person is None:
         out: dict[str, Any] = {f"{prefix}_{f}": "" for f in fields}
         out[f"{prefix}_person_num"] = ""
     else:
         out = {
             f"{prefix}_description": "Mother/Parent 1" if prefix == "m" else "Father/Parent 2",
-            f"{prefix}_title": person.title, f"{prefix}_initials": person.forename[:1],
-            f"{prefix}_surname": person.surname, f"{prefix}_first_name": person.forename,
-            f"{prefix}_other_name": "", f"{prefix}_preferred_name": person.forename,
-            f"{prefix}_suffix": "", f"{prefix}_person_num": person.id,
+            f"{prefix}_title": person.title,
+            f"{prefix}_initials": person.forename[:1],
+            f"{prefix}_surname": person.surname,
+            f"{prefix}_first_name": person.forename,
+            f"{prefix}_other_name": "",
+            f"{prefix}_preferred_name": person.forename,
+            f"{prefix}_suffix": "",
+            f"{prefix}_person_num": person.id,
         }
     out[f"{prefix}_deceased_flg " if quirks else f"{prefix}_deceased_flg"] = "N"
     return out
@@ -408,31 +462,43 @@ def _address(view: SchoolView, s: Student, address: Any, quirks: bool) -> dict[s
     link = address.links[0] if address.links else None
     label = "Mother/Parent 1" if address.add_num == 1 else (link.relationship if link else "")
     lines = [f"{p.title} {p.forename[:1]} {p.surname}" for p in people]
-    town = (p1.town.upper() if p1 else "")
+    town = p1.town.upper() if p1 else ""
     addr1 = p1.address if p1 else ""
     return {
-        "communication_type": ",".join(address.types), "add_num": address.add_num,
+        "communication_type": ",".join(address.types),
+        "add_num": address.add_num,
         "parent_code": s.family_code,
         "address_description": "Parents" if address.add_num == 1 else label,
-        "address_person_posn": 1, "address_person_label": label,
+        "address_person_posn": 1,
+        "address_person_label": label,
         "address_person_gender": p1.gender if p1 else "",
         "address_person_gender_desc": _gender(p1.gender) if p1 else "",
         "addressee": " & ".join(lines),
         "salutation": " & ".join(f"{p.title} {p.surname}" for p in people),
         "relationship": "Biological" if link and link.parental_responsibility else "Other",
-        "tag": "", "email": (p1.email or "") if p1 else "",
+        "tag": "",
+        "email": (p1.email or "") if p1 else "",
         "email_2": (p2.email or "") if p2 else "",
         "mobile_phone_1": (p1.mobile or "") if p1 else "",
         "mobile_phone_2": (p2.mobile or "") if p2 else "",
-        "sms_flg_1": _yn(bool(p1 and p1.mobile)), "sms_flg_2": _yn(bool(p2 and p2.mobile)),
+        "sms_flg_1": _yn(bool(p1 and p1.mobile)),
+        "sms_flg_2": _yn(bool(p2 and p2.mobile)),
         "home_phone": (p1.home_phone or "") if p1 else "",
-        "business_phone": (p1.work_phone or "") if p1 else "", "facsimile": "",
-        "current_address": "<br />".join([" & ".join(lines), addr1,
-                                          f"{town} QLD {p1.postcode if p1 else ''}"]),
-        "addr1": addr1, "addr2": "", "addr3": "", "town_sub": town, "state_code": "QLD",
+        "business_phone": (p1.work_phone or "") if p1 else "",
+        "facsimile": "",
+        "current_address": "<br />".join(
+            [" & ".join(lines), addr1, f"{town} QLD {p1.postcode if p1 else ''}"]
+        ),
+        "addr1": addr1,
+        "addr2": "",
+        "addr3": "",
+        "town_sub": town,
+        "state_code": "QLD",
         "post_code": int(p1.postcode) if p1 and p1.postcode.isdigit() else "",
-        "country": "", "call_order": "",
-        **_person("m", p1, quirks), **_person("f", p2, quirks),
+        "country": "",
+        "call_order": "",
+        **_person("m", p1, quirks),
+        **_person("f", p2, quirks),
     }
 
 
@@ -454,15 +520,26 @@ def get_teachers(call: LegacyCall) -> dict[str, Any]:
         if current != (status == "current"):
             continue
         tutor = view.tutor_group_of_staff.get(t.id)
-        out.append({
-            "surname": t.surname, "employee_surname": t.surname,
-            "active_flag": _yn(current), "teacher_name": teacher_name(t),
-            "pc_tutor_group": tutor.code if tutor else "", "department": t.department or "",
-            "portal_user_code": "", "employee_code": int(view.emp_code[t.id]),
-            "teacher_code": view.teacher_code[t.id], "first_name": t.forename,
-            "email_address": "", "salutation": t.title, "preferred_name": t.preferred_forename,
-            "other_name": "", "school_email_address": t.email or "", "given_names": t.forename,
-        })
+        out.append(
+            {
+                "surname": t.surname,
+                "employee_surname": t.surname,
+                "active_flag": _yn(current),
+                "teacher_name": teacher_name(t),
+                "pc_tutor_group": tutor.code if tutor else "",
+                "department": t.department or "",
+                "portal_user_code": "",
+                "employee_code": int(view.emp_code[t.id]),
+                "teacher_code": view.teacher_code[t.id],
+                "first_name": t.forename,
+                "email_address": "",
+                "salutation": t.title,
+                "preferred_name": t.preferred_forename,
+                "other_name": "",
+                "school_email_address": t.email or "",
+                "given_names": t.forename,
+            }
+        )
     return {"teachers": out}
 
 
@@ -486,11 +563,11 @@ def get_employees_details(call: LegacyCall) -> dict[str, Any]:
     for person in staff:
         if view is None:
             break
-        if cutoff is not None and person.leaving_date is not None \
-                and person.leaving_date < cutoff:
+        if cutoff is not None and person.leaving_date is not None and person.leaving_date < cutoff:
             continue
-        if (start or end or exact) and not _updated_between(person.updated_at, view, start,
-                                                            end, exact):
+        if (start or end or exact) and not _updated_between(
+            person.updated_at, view, start, end, exact
+        ):
             continue
         out.append(_employee(view, person))
     return {"employees": out}
@@ -499,30 +576,59 @@ def get_employees_details(call: LegacyCall) -> dict[str, Any]:
 def _employee(view: SchoolView, p: Staff) -> dict[str, Any]:
     return {
         "address": {
-            "town_suburb": "", "address_line_1": "", "address_barcode": "",
-            "address_description": "1. Employee Address *", "address_line_2": "",
-            "state": "QLD", "employee_name": f"{p.title} {p.forename[:1]} {p.surname}",
-            "email": "", "work_phone": "", "mobile_phone": p.mobile or "", "country": "",
-            "sms": _yn(p.mobile is not None), "post_code": "", "home_phone": "",
+            "town_suburb": "",
+            "address_line_1": "",
+            "address_barcode": "",
+            "address_description": "1. Employee Address *",
+            "address_line_2": "",
+            "state": "QLD",
+            "employee_name": f"{p.title} {p.forename[:1]} {p.surname}",
+            "email": "",
+            "work_phone": "",
+            "mobile_phone": p.mobile or "",
+            "country": "",
+            "sms": _yn(p.mobile is not None),
+            "post_code": "",
+            "home_phone": "",
         },
         "general": {
-            "initials": p.forename[:1], "employment_status": "F", "surname": p.surname,
-            "marital_status": "", "last_update_on": dmy_hms(p.updated_at, view.zone),
-            "supervisor": "", "alt_id": p.payroll_number, "ceider": "",
-            "position_title": p.job_title, "start_date": dmy(p.start_date),
-            "employee_code": int(view.emp_code[p.id]), "school_email": p.email or "",
+            "initials": p.forename[:1],
+            "employment_status": "F",
+            "surname": p.surname,
+            "marital_status": "",
+            "last_update_on": dmy_hms(p.updated_at, view.zone),
+            "supervisor": "",
+            "alt_id": p.payroll_number,
+            "ceider": "",
+            "position_title": p.job_title,
+            "start_date": dmy(p.start_date),
+            "employee_code": int(view.emp_code[p.id]),
+            "school_email": p.email or "",
             "teacher_code": view.teacher_code.get(p.id, ""),
             "position_text": "Teacher" if p.role == "teacher" else "Support Staff",
-            "last_update_by": "Admin", "termination_date": dmy(p.leaving_date),
-            "supervisor_2": "", "preferred_name": p.preferred_forename, "name_suffixes": "",
-            "gender": p.gender, "title": p.title, "driver_licence_no": "",
-            "date_of_birth": dmy(p.date_of_birth), "supplier_code": "",
+            "last_update_by": "Admin",
+            "termination_date": dmy(p.leaving_date),
+            "supervisor_2": "",
+            "preferred_name": p.preferred_forename,
+            "name_suffixes": "",
+            "gender": p.gender,
+            "title": p.title,
+            "driver_licence_no": "",
+            "date_of_birth": dmy(p.date_of_birth),
+            "supplier_code": "",
             "given_names": p.forename,
         },
         "next_of_kin": {
-            "town_suburb": "", "address_line_1": "", "country": "", "address_line_2": "",
-            "state": "", "post_code": "", "home_phone": "", "relationship": "",
-            "work_phone": "", "name": "",
+            "town_suburb": "",
+            "address_line_1": "",
+            "country": "",
+            "address_line_2": "",
+            "state": "",
+            "post_code": "",
+            "home_phone": "",
+            "relationship": "",
+            "work_phone": "",
+            "name": "",
         },
     }
 
@@ -545,14 +651,25 @@ def get_teacher_subjects(call: LegacyCall) -> dict[str, Any]:
     if view is None:
         return out
     for t in teachers:
-        rows = [{
-            "semester": view.current_semester, "year_grp_desc": g.year,
-            "sub_code": g.subject_code or "", "sub_short": view.subject_short(g),
-            "year_grp": g.year, "year_num": view.year, "sub_long": g.subject_name or "",
-            "class": view.class_code(g), "employee_code": int(view.emp_code[t.id]),
-            "sub_type": "COR", "teacher_code": view.teacher_code[t.id],
-            "sub_dept_code": (g.subject_code or "")[:3], "sub_dept_desc": g.subject_name or "",
-        } for g in view.classes if t.id in g.staff_ids]
+        rows = [
+            {
+                "semester": view.current_semester,
+                "year_grp_desc": g.year,
+                "sub_code": g.subject_code or "",
+                "sub_short": view.subject_short(g),
+                "year_grp": g.year,
+                "year_num": view.year,
+                "sub_long": g.subject_name or "",
+                "class": view.class_code(g),
+                "employee_code": int(view.emp_code[t.id]),
+                "sub_type": "COR",
+                "teacher_code": view.teacher_code[t.id],
+                "sub_dept_code": (g.subject_code or "")[:3],
+                "sub_dept_desc": g.subject_name or "",
+            }
+            for g in view.classes
+            if t.id in g.staff_ids
+        ]
         if rows:
             out[view.teacher_code[t.id]] = rows
     return out
@@ -575,16 +692,26 @@ def get_timetables(call: LegacyCall) -> dict[str, Any]:
         group = slot.group
         teacher = view.teacher_code.get(slot.entry.staff_id, "")
         klass, subject = view.class_code(group), group.subject_code or ""
-        rows.append({
-            "sub_code": subject, "room_code": slot.entry.room, "tch_code": teacher,
-            "prd_code": slot.period_code, "table_id": "ttmast", "class": klass,
-            "day_code": slot.day_code, "semester": semester, "year_grp_desc": group.year,
-            "year_grp": group.year, "year_num": view.year, "record_id": slot.entry.id,
-            "id": f"{slot.period_code}_{tt_id}_{view.year}_{semester}_{slot.day_code}_"
-                  f"{slot.period_code}_{subject}_{group.year}_{klass}_{teacher}_"
-                  f"{slot.entry.room}",
-            "tt_id": tt_id,
-        })
+        rows.append(
+            {
+                "sub_code": subject,
+                "room_code": slot.entry.room,
+                "tch_code": teacher,
+                "prd_code": slot.period_code,
+                "table_id": "ttmast",
+                "class": klass,
+                "day_code": slot.day_code,
+                "semester": semester,
+                "year_grp_desc": group.year,
+                "year_grp": group.year,
+                "year_num": view.year,
+                "record_id": slot.entry.id,
+                "id": f"{slot.period_code}_{tt_id}_{view.year}_{semester}_{slot.day_code}_"
+                f"{slot.period_code}_{subject}_{group.year}_{klass}_{teacher}_"
+                f"{slot.entry.room}",
+                "tt_id": tt_id,
+            }
+        )
     return {"timetables": rows}
 
 
@@ -601,20 +728,28 @@ def get_timetable_calendar(call: LegacyCall) -> dict[str, Any]:
     rows = []
     day, index = start, 0
     while day <= end:
-        rows.append({
-            "CAT_NUM": "", "CMPY_CODE": int(call.company), "TTDATE": cf_datetime(day),
-            "RECORD_ID": tt_id * 1000 + index, "LABEL": day.strftime("%a %d/%m/%Y"),
-            "ID": f"{tt_id}-{day.isoformat()}", "TABLE_ID": "ttcalendar",
-            "VALUE": day.isoformat(), "TT_ID": tt_id,
-            "DAY_CODE": day.weekday() + 1 if view.is_school_day(day) else "",
-        })
+        rows.append(
+            {
+                "CAT_NUM": "",
+                "CMPY_CODE": int(call.company),
+                "TTDATE": cf_datetime(day),
+                "RECORD_ID": tt_id * 1000 + index,
+                "LABEL": day.strftime("%a %d/%m/%Y"),
+                "ID": f"{tt_id}-{day.isoformat()}",
+                "TABLE_ID": "ttcalendar",
+                "VALUE": day.isoformat(),
+                "TT_ID": tt_id,
+                "DAY_CODE": day.weekday() + 1 if view.is_school_day(day) else "",
+            }
+        )
         day += timedelta(days=1)
         index += 1
     return {"tt_calendar": rows}
 
 
-def _grid(view: SchoolView, slots: Iterable[Slot], *, student: bool) -> tuple[
-        dict[str, Any], dict[str, Any]]:
+def _grid(
+    view: SchoolView, slots: Iterable[Slot], *, student: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """DAYS (with SUBJECTS) and STRDAYS (bell times) of a person timetable (§B.4.3)."""
     by_cell: dict[tuple[int, int], list[Slot]] = {}
     for slot in slots:
@@ -637,17 +772,23 @@ def _grid(view: SchoolView, slots: Iterable[Slot], *, student: bool) -> tuple[
             for slot in by_cell.get((day_code, prd), []):
                 group = slot.group
                 item: dict[str, Any] = {
-                    "SUB_CODE": group.subject_code or "", "SUB_SHORT": view.subject_short(group),
-                    "HASOVERRIDE": 0, "ROOM_CODE": slot.entry.room,
+                    "SUB_CODE": group.subject_code or "",
+                    "SUB_SHORT": view.subject_short(group),
+                    "HASOVERRIDE": 0,
+                    "ROOM_CODE": slot.entry.room,
                     "TCH_CODE": view.teacher_code.get(slot.entry.staff_id, ""),
-                    "SUBTAB_YEAR_GRP_DESC": str(group.year), "CLASS": view.class_code(group),
-                    "YEAR_GRP": group.year, "SUB_DESC": group.subject_name or "",
-                    "SUB_ABREV": group.subject_code or "", "LINE_CODE": "",
+                    "SUBTAB_YEAR_GRP_DESC": str(group.year),
+                    "CLASS": view.class_code(group),
+                    "YEAR_GRP": group.year,
+                    "SUB_DESC": group.subject_name or "",
+                    "SUB_ABREV": group.subject_code or "",
+                    "LINE_CODE": "",
                     "SUBTAB_YEAR_GRP": group.year,
                 }
                 if student:
-                    item.update({"FROM_DATE": "", "TO_DATE": "", "TT_PRIORITY": 999,
-                                 "DATE_RANGE": ""})
+                    item.update(
+                        {"FROM_DATE": "", "TO_DATE": "", "TT_PRIORITY": 999, "DATE_RANGE": ""}
+                    )
                 subjects.append(item)
             day_periods[str(prd)] = {"SUBJECTS": subjects, **bell, "PRD_CODE": prd}
             bells[str(prd)] = bell
@@ -659,8 +800,12 @@ def _grid(view: SchoolView, slots: Iterable[Slot], *, student: bool) -> tuple[
 def _bounds(view: SchoolView) -> dict[str, int]:
     prds = [view.period_code[p.id] for ps in view.periods_by_weekday.values() for p in ps]
     day_codes = [w + 1 for w in view.periods_by_weekday]
-    return {"PERIODMIN": min(prds, default=1), "PERIODMAX": max(prds, default=1),
-            "DAYMIN": min(day_codes, default=1), "DAYMAX": max(day_codes, default=1)}
+    return {
+        "PERIODMIN": min(prds, default=1),
+        "PERIODMAX": max(prds, default=1),
+        "DAYMIN": min(day_codes, default=1),
+        "DAYMAX": max(day_codes, default=1),
+    }
 
 
 def get_student_timetable(call: LegacyCall) -> dict[str, Any]:
@@ -673,16 +818,28 @@ def get_student_timetable(call: LegacyCall) -> dict[str, Any]:
     semester, house = view.current_semester, view.house(found)
     tt_id = view.tt_id(semester)
     days, strdays = _grid(view, view.student_slots(found), student=True)
-    return {"student_timetable": [{
-        "HSE_CODE": house.code if house else "",
-        "HSE_NAME": view.house_desc(house) if house else "",
-        "DESC_TEXT": f"Timetable {view.year} S{semester}", "DAYS": days, **_bounds(view),
-        "SEMESTER": semester, "YEAR_NUM": view.year, "PCTUT_GRP": view.tutor_group(found),
-        "YEAR_GRP": found.year, "STUD_YEAR_GRP": found.year, "ARRLINES": [],
-        "STRDAYS": strdays, "FORM_CLS": view.form_class(found),
-        "ENTITYCODE": f"{tt_id}_{code}", "TT_ID": tt_id,
-        "ENTITYNAME": f"{code} - {found.surname}, {found.preferred_forename}",
-    }]}
+    return {
+        "student_timetable": [
+            {
+                "HSE_CODE": house.code if house else "",
+                "HSE_NAME": view.house_desc(house) if house else "",
+                "DESC_TEXT": f"Timetable {view.year} S{semester}",
+                "DAYS": days,
+                **_bounds(view),
+                "SEMESTER": semester,
+                "YEAR_NUM": view.year,
+                "PCTUT_GRP": view.tutor_group(found),
+                "YEAR_GRP": found.year,
+                "STUD_YEAR_GRP": found.year,
+                "ARRLINES": [],
+                "STRDAYS": strdays,
+                "FORM_CLS": view.form_class(found),
+                "ENTITYCODE": f"{tt_id}_{code}",
+                "TT_ID": tt_id,
+                "ENTITYNAME": f"{code} - {found.surname}, {found.preferred_forename}",
+            }
+        ]
+    }
 
 
 def get_teacher_timetable(call: LegacyCall) -> dict[str, Any]:
@@ -701,12 +858,23 @@ def get_teacher_timetable(call: LegacyCall) -> dict[str, Any]:
     if tt_raw and tt_raw != str(tt_id):
         return {"teacher_timetable": []}
     days, strdays = _grid(view, view.slots_by_teacher.get(found.id, []), student=False)
-    return {"teacher_timetable": [{
-        "DESC_TEXT": f"Timetable {view.year} S{semester}", "DAYS": days, **_bounds(view),
-        "SEMESTER": int(semester), "YEAR_NUM": view.year, "YEAR_GRP": "", "ARRLINES": [],
-        "STRDAYS": strdays, "ENTITYCODE": f"{tt_id}_{code}", "TT_ID": tt_id,
-        "ENTITYNAME": f"{code} - {teacher_name(found)}",
-    }]}
+    return {
+        "teacher_timetable": [
+            {
+                "DESC_TEXT": f"Timetable {view.year} S{semester}",
+                "DAYS": days,
+                **_bounds(view),
+                "SEMESTER": int(semester),
+                "YEAR_NUM": view.year,
+                "YEAR_GRP": "",
+                "ARRLINES": [],
+                "STRDAYS": strdays,
+                "ENTITYCODE": f"{tt_id}_{code}",
+                "TT_ID": tt_id,
+                "ENTITYNAME": f"{code} - {teacher_name(found)}",
+            }
+        ]
+    }
 
 
 # --------------------------------------------------------------------------- lists
@@ -747,17 +915,29 @@ def get_class_details_with_students(call: LegacyCall) -> dict[str, Any]:
     out = []
     for g in view.classes:
         klass = view.class_code(g)
-        out.append({
-            "class_desc": f"{g.subject_name}, {g.year}, {klass}", "sub_code": g.subject_code,
-            "year_grp_desc": str(g.year), "year_grp": g.year,
-            "semester": view.current_semester, "sub_long": g.subject_name or "",
-            "class": klass, "year_study": view.year,
-            "teachers": [{"tch_code": view.teacher_code[s], "emp_code": int(view.emp_code[s])}
-                         for s in g.staff_ids if s in view.teacher_code],
-            "sub_desc": g.subject_name or "",
-            "students": [{"stud_code": view.student_code[s]} for s in g.student_ids
-                         if s in view.student_code],
-        })
+        out.append(
+            {
+                "class_desc": f"{g.subject_name}, {g.year}, {klass}",
+                "sub_code": g.subject_code,
+                "year_grp_desc": str(g.year),
+                "year_grp": g.year,
+                "semester": view.current_semester,
+                "sub_long": g.subject_name or "",
+                "class": klass,
+                "year_study": view.year,
+                "teachers": [
+                    {"tch_code": view.teacher_code[s], "emp_code": int(view.emp_code[s])}
+                    for s in g.staff_ids
+                    if s in view.teacher_code
+                ],
+                "sub_desc": g.subject_name or "",
+                "students": [
+                    {"stud_code": view.student_code[s]}
+                    for s in g.student_ids
+                    if s in view.student_code
+                ],
+            }
+        )
     return {"data": out}
 
 
@@ -801,12 +981,20 @@ def get_student_absences(call: LegacyCall) -> dict[str, Any]:
             continue
         if accept is not None and r.acceptable != accept:
             continue
-        rows.append({
-            "SUB_CODE": r.subject_code, "YEAR_GRP": r.year_group, "ACCEPT_IND": r.acceptable,
-            "STUD_CODE": view.student_code[r.student.id], "PRD_CODE": r.period_code,
-            "CLASS": r.class_code, "WEEK": week_of_year(r.date), "TT_ID": tt_id,
-            "ABSENT_DATE": cf_datetime(r.date), "DAY_CODE": r.day_code,
-        })
+        rows.append(
+            {
+                "SUB_CODE": r.subject_code,
+                "YEAR_GRP": r.year_group,
+                "ACCEPT_IND": r.acceptable,
+                "STUD_CODE": view.student_code[r.student.id],
+                "PRD_CODE": r.period_code,
+                "CLASS": r.class_code,
+                "WEEK": week_of_year(r.date),
+                "TT_ID": tt_id,
+                "ABSENT_DATE": cf_datetime(r.date),
+                "DAY_CODE": r.day_code,
+            }
+        )
     return {"DATA": rows}
 
 
@@ -842,8 +1030,9 @@ def get_class_lessons(call: LegacyCall) -> dict[str, Any]:
             if not view.is_school_day(day):
                 continue
             # The world's lesson occurrences (World.lessons) are these slots on school days.
-            for slot in sorted(by_day.get(day.weekday() + 1, []),
-                               key=lambda s: (s.period.start, s.group.id)):
+            for slot in sorted(
+                by_day.get(day.weekday() + 1, []), key=lambda s: (s.period.start, s.group.id)
+            ):
                 group = slot.group
                 if subcode is not None and group.subject_code != subcode:
                     continue
@@ -855,11 +1044,17 @@ def get_class_lessons(call: LegacyCall) -> dict[str, Any]:
                     continue
                 if prdcode is not None and slot.period_code != prdcode:
                     continue
-                rows.append({
-                    "SUB_CODE": group.subject_code or "", "YEAR_GRP": group.year,
-                    "TTDATE": cf_datetime(day), "PRD_CODE": slot.period_code,
-                    "CLASS": view.class_code(group), "TT_ID": tt_id, "DAY_CODE": slot.day_code,
-                })
+                rows.append(
+                    {
+                        "SUB_CODE": group.subject_code or "",
+                        "YEAR_GRP": group.year,
+                        "TTDATE": cf_datetime(day),
+                        "PRD_CODE": slot.period_code,
+                        "CLASS": view.class_code(group),
+                        "TT_ID": tt_id,
+                        "DAY_CODE": slot.day_code,
+                    }
+                )
     return {"DATA": rows}
 
 
@@ -882,11 +1077,25 @@ def set_parent_contact_details(call: LegacyCall) -> dict[str, Any]:
     address = next((a for a in view.addresses(family[0]) if str(a.add_num) == add_num), None)
     if address is None:
         raise Invalid({"__msg": "Parent record not found."})
-    values = {name: call.text(name) for name in (
-        "e_mail1", "e_mail2", "home_phone", "bus_phone", "mobile_phone1", "mobile_phone2")}
-    limits = (("home_phone", 30, "home_phone"), ("bus_phone", 30, "bus_phone"),
-              ("mobile_phone1", 30, "mobile_phone1"), ("mobile_phone2", 30, "mobile2"),
-              ("e_mail1", 140, "e_mail1"), ("e_mail2", 140, "e_mail2"))
+    values = {
+        name: call.text(name)
+        for name in (
+            "e_mail1",
+            "e_mail2",
+            "home_phone",
+            "bus_phone",
+            "mobile_phone1",
+            "mobile_phone2",
+        )
+    }
+    limits = (
+        ("home_phone", 30, "home_phone"),
+        ("bus_phone", 30, "bus_phone"),
+        ("mobile_phone1", 30, "mobile_phone1"),
+        ("mobile_phone2", 30, "mobile2"),
+        ("e_mail1", 140, "e_mail1"),
+        ("e_mail2", 140, "e_mail2"),
+    )
     for name, limit, label in limits:  # "mobile2" [sic] (tass.md §B.7.3)
         value = values[name]
         if value is not None and len(value) > limit:
@@ -915,43 +1124,75 @@ def set_parent_contact_details(call: LegacyCall) -> dict[str, Any]:
     return {"success": "You successfully saved parent contact details."}
 
 
-METHODS: dict[str, Method] = {m.name.lower(): m for m in (
-    Method("getStudentsDetails", "Student Records > Students > View", get_students_details),
-    Method("getStudents", "Student Records > Students > View", get_students),
-    Method("getStudentSubjects", "Student Records > Students > Subjects Tab > View",
-           get_student_subjects),
-    Method("getCommunicationRulesDetails", "Student Records > Students > View",
-           get_communication_rules),
-    Method("getTeachers", "Teacher Records > Teachers > View", get_teachers),
-    Method("getEmployeesDetails", "Employee/HR > Employees > View", get_employees_details),
-    Method("getTeacherSubjects", "Teacher Records > Teachers > Subjects Tab > View",
-           get_teacher_subjects),
-    Method("getTimetables", "Timetables > Timetable Setup > Timetable Definitions > View",
-           get_timetables),
-    Method("getTimetableCalendar", "Timetables > Timetable Calendar Setup > View",
-           get_timetable_calendar),
-    Method("getStudentTimetable", "Timetable > Print Student Timetables > View",
-           get_student_timetable),
-    Method("getTeacherTimetable", "Timetable > Print Teacher Timetables > View",
-           get_teacher_timetable),
-    Method("getCampuses", "Student Records > Student Records Setup > Campuses Tab > View",
-           get_campuses),
-    Method("getYearGroups", "Parent Records > Parent Records Setup - View", get_year_groups),
-    Method("getClassDetailsWithStudents", "Student Records > Class Lists > View",
-           get_class_details_with_students),
-    Method("getStudentAbsences", None, get_student_absences),
-    Method("getClassLessons", None, get_class_lessons),
-    Method("setParentContactDetails", "Parent Records > Parents > Edit",
-           set_parent_contact_details),
-)}
+METHODS: dict[str, Method] = {
+    m.name.lower(): m
+    for m in (
+        Method("getStudentsDetails", "Student Records > Students > View", get_students_details),
+        Method("getStudents", "Student Records > Students > View", get_students),
+        Method(
+            "getStudentSubjects",
+            "Student Records > Students > Subjects Tab > View",
+            get_student_subjects,
+        ),
+        Method(
+            "getCommunicationRulesDetails",
+            "Student Records > Students > View",
+            get_communication_rules,
+        ),
+        Method("getTeachers", "Teacher Records > Teachers > View", get_teachers),
+        Method("getEmployeesDetails", "Employee/HR > Employees > View", get_employees_details),
+        Method(
+            "getTeacherSubjects",
+            "Teacher Records > Teachers > Subjects Tab > View",
+            get_teacher_subjects,
+        ),
+        Method(
+            "getTimetables",
+            "Timetables > Timetable Setup > Timetable Definitions > View",
+            get_timetables,
+        ),
+        Method(
+            "getTimetableCalendar",
+            "Timetables > Timetable Calendar Setup > View",
+            get_timetable_calendar,
+        ),
+        Method(
+            "getStudentTimetable",
+            "Timetable > Print Student Timetables > View",
+            get_student_timetable,
+        ),
+        Method(
+            "getTeacherTimetable",
+            "Timetable > Print Teacher Timetables > View",
+            get_teacher_timetable,
+        ),
+        Method(
+            "getCampuses",
+            "Student Records > Student Records Setup > Campuses Tab > View",
+            get_campuses,
+        ),
+        Method("getYearGroups", "Parent Records > Parent Records Setup - View", get_year_groups),
+        Method(
+            "getClassDetailsWithStudents",
+            "Student Records > Class Lists > View",
+            get_class_details_with_students,
+        ),
+        Method("getStudentAbsences", None, get_student_absences),
+        Method("getClassLessons", None, get_class_lessons),
+        Method(
+            "setParentContactDetails", "Parent Records > Parents > Edit", set_parent_contact_details
+        ),
+    )
+}
 
 
 # --------------------------------------------------------------------------- HTTP
 
 
 def _response(body: Mapping[str, Any], status: int = 200) -> web.Response:
-    return web.json_response(dict(body), status=status,
-                             dumps=lambda o: json.dumps(o, separators=(",", ":")))
+    return web.json_response(
+        dict(body), status=status, dumps=lambda o: json.dumps(o, separators=(",", ":"))
+    )
 
 
 def _unauthorized() -> web.Response:
@@ -1005,10 +1246,16 @@ async def legacy_api(request: web.Request) -> web.StreamResponse:
     if decoded is None:
         return _unauthorized()
     method = METHODS.get(params.get("method", "").strip().lower())
-    if (method is None or not app.accepts_version(version)
-            or (app.methods is not None and method.name.lower() not in app.methods)
-            or (app.security_role is not None and method.permission is not None
-                and method.permission not in app.security_role)):
+    if (
+        method is None
+        or not app.accepts_version(version)
+        or (app.methods is not None and method.name.lower() not in app.methods)
+        or (
+            app.security_role is not None
+            and method.permission is not None
+            and method.permission not in app.security_role
+        )
+    ):
         return _not_implemented()
     now = state.now()
     view = state.store.view(company)

@@ -88,7 +88,7 @@ def _parse_datetime(text: str) -> datetime:
         head, _, tail = value.partition(".")
         digits = re.match(r"\d+", tail)
         frac = digits.group(0) if digits else ""
-        value = f"{head}.{frac[:6].ljust(6, '0')}{tail[len(frac):]}"
+        value = f"{head}.{frac[:6].ljust(6, '0')}{tail[len(frac) :]}"
     return datetime.fromisoformat(value)
 
 
@@ -158,15 +158,15 @@ class _Parser:
             self.expect(",")
             value = self.take()
             if value.kind != "str":
-                raise FilterError(f"{token.text} expects a quoted string at position "
-                                  f"{value.pos}.")
+                raise FilterError(f"{token.text} expects a quoted string at position {value.pos}.")
             self.expect(")")
             self.fields.add(name.text)
             return ("func", token.text, name.text, _literal(value))
         op = self.take()
         if op.text not in _OPS:
-            raise FilterError(f"Expected one of {', '.join(_OPS)} at position {op.pos} in "
-                              f"'{self.text}'.")
+            raise FilterError(
+                f"Expected one of {', '.join(_OPS)} at position {op.pos} in '{self.text}'."
+            )
         self.fields.add(token.text)
         return ("cmp", op.text, token.text, _literal(self.take()))
 

@@ -76,21 +76,34 @@ class TassState:
         """The demo API user (full grants on every endpoint) and the legacy apps."""
         creds = self.store.world.credentials
         user = self.accounts.create_user(
-            user_name="schoolgraph demo", enabled=True, contact_name="schoolgraph",
+            user_name="schoolgraph demo",
+            enabled=True,
+            contact_name="schoolgraph",
             contact_email="integrations@schoolgraph.example",
-            purpose="Demo API user of the schoolgraph simulator")
+            purpose="Demo API user of the schoolgraph simulator",
+        )
         user.companies = list(creds.tass_company_codes)
         user.endpoints = {
-            e.template: EndpointGrant(e.template, enabled=True, read=True, add=True,
-                                      update=True, delete=True, security_role=FULL_ACCESS_ROLE)
+            e.template: EndpointGrant(
+                e.template,
+                enabled=True,
+                read=True,
+                add=True,
+                update=True,
+                delete=True,
+                security_role=FULL_ACCESS_ROLE,
+            )
             for e in ENDPOINTS
         }
-        self.accounts.install_key(user, creds.tass_client_key, creds.tass_client_secret,
-                                  self.now())
+        self.accounts.install_key(user, creds.tass_client_key, creds.tass_client_secret, self.now())
         full = frozenset(PERMISSIONS_ALL)
         for app in (
-            LegacyApp(creds.tass_legacy_appcode, creds.tass_legacy_token_key,
-                      tuple(creds.tass_company_codes), full),
+            LegacyApp(
+                creds.tass_legacy_appcode,
+                creds.tass_legacy_token_key,
+                tuple(creds.tass_company_codes),
+                full,
+            ),
             LegacyApp("MYAPP01", DOC_TOKEN_KEY, ("99",), full),
             LegacyApp("DEMOAPP", DOC_TOKEN_KEY, ("10",), None),
         ):

@@ -75,13 +75,24 @@ __all__ = [
 
 HOME_SUBJECT = "HOME9997"  # tass.md §B.6.1 example SUB_CODE for a home-group period
 RELIGIONS: tuple[tuple[str, str], ...] = (
-    ("CH", "Christian"), ("AN", "Anglican"), ("CA", "Catholic"), ("UC", "Uniting Church"),
-    ("NR", "No Religion"), ("BU", "Buddhist"), ("IS", "Islam"), ("HI", "Hindu"),
+    ("CH", "Christian"),
+    ("AN", "Anglican"),
+    ("CA", "Catholic"),
+    ("UC", "Uniting Church"),
+    ("NR", "No Religion"),
+    ("BU", "Buddhist"),
+    ("IS", "Islam"),
+    ("HI", "Hindu"),
 )
 RESIDENCIES: tuple[tuple[str, str], ...] = (
-    ("AUS", "Australian Citizen"), ("AUS", "Australian Citizen"), ("AUS", "Australian Citizen"),
-    ("AUS", "Australian Citizen"), ("AUS", "Australian Citizen"), ("AUS", "Australian Citizen"),
-    ("PR", "Permanent Resident"), ("NZ", "New Zealand Citizen"),
+    ("AUS", "Australian Citizen"),
+    ("AUS", "Australian Citizen"),
+    ("AUS", "Australian Citizen"),
+    ("AUS", "Australian Citizen"),
+    ("AUS", "Australian Citizen"),
+    ("AUS", "Australian Citizen"),
+    ("PR", "Permanent Resident"),
+    ("NZ", "New Zealand Citizen"),
 )
 AM_CUTOFF = time(12, 0)  # periods starting before noon belong to the AM session
 
@@ -183,25 +194,30 @@ class SchoolView:
         self.today = world.today
         sid = school.id
         self.campuses: list[Campus] = sorted(
-            (c for c in world.campuses.values() if c.school_id == sid), key=lambda c: c.id)
+            (c for c in world.campuses.values() if c.school_id == sid), key=lambda c: c.id
+        )
         self.campus_code: dict[int, str] = {c.id: c.code for c in self.campuses}
         self.students: list[Student] = sorted(
-            (s for s in world.students.values() if s.school_id == sid), key=lambda s: s.id)
+            (s for s in world.students.values() if s.school_id == sid), key=lambda s: s.id
+        )
         self.student_code = _unique_codes((s.id, s.code) for s in self.students)
         self.student_by_code: dict[str, Student] = {
-            self.student_code[s.id]: s for s in self.students}
+            self.student_code[s.id]: s for s in self.students
+        }
         self.staff: list[Staff] = sorted(
-            (s for s in world.staff.values() if s.school_id == sid), key=lambda s: s.id)
+            (s for s in world.staff.values() if s.school_id == sid), key=lambda s: s.id
+        )
         self.emp_code = _unique_codes(
-            (s.id, s.payroll_number.lstrip("P") or str(s.id)) for s in self.staff)
+            (s.id, s.payroll_number.lstrip("P") or str(s.id)) for s in self.staff
+        )
         self.staff_by_emp: dict[str, Staff] = {self.emp_code[s.id]: s for s in self.staff}
         self.teachers: list[Staff] = [s for s in self.staff if s.role == "teacher"]
         self.teacher_code = _unique_codes((s.id, s.code) for s in self.teachers)
-        self.teacher_by_code: dict[str, Staff] = {
-            self.teacher_code[s.id]: s for s in self.teachers}
+        self.teacher_by_code: dict[str, Staff] = {self.teacher_code[s.id]: s for s in self.teachers}
 
-        groups = sorted((g for g in world.groups.values() if g.school_id == sid),
-                        key=lambda g: g.id)
+        groups = sorted(
+            (g for g in world.groups.values() if g.school_id == sid), key=lambda g: g.id
+        )
         self.groups = groups
         self.classes: list[Group] = [g for g in groups if g.type == "class"]
         self.houses: list[Group] = [g for g in groups if g.type == "house"]
@@ -223,8 +239,10 @@ class SchoolView:
             if group.staff_ids:
                 self.tutor_group_of_staff.setdefault(group.staff_ids[0], group)
 
-        periods = sorted((p for p in world.periods.values() if p.school_id == sid),
-                         key=lambda p: (p.weekday, p.start, p.id))
+        periods = sorted(
+            (p for p in world.periods.values() if p.school_id == sid),
+            key=lambda p: (p.weekday, p.start, p.id),
+        )
         self.period_code: dict[int, int] = {}
         self.periods_by_weekday: dict[int, list[Period]] = {}
         for period in periods:
@@ -233,14 +251,22 @@ class SchoolView:
             self.period_code[period.id] = len(day)
         by_id = {g.id: g for g in groups}
         self.slots: list[Slot] = []
-        for entry in sorted((e for e in world.timetable.values() if e.school_id == sid),
-                            key=lambda e: e.id):
+        for entry in sorted(
+            (e for e in world.timetable.values() if e.school_id == sid), key=lambda e: e.id
+        ):
             klass = by_id.get(entry.group_id)
             slot_period = world.periods.get(entry.period_id)
             if klass is None or slot_period is None:
                 continue
-            self.slots.append(Slot(entry, klass, slot_period, slot_period.weekday + 1,
-                                   self.period_code[slot_period.id]))
+            self.slots.append(
+                Slot(
+                    entry,
+                    klass,
+                    slot_period,
+                    slot_period.weekday + 1,
+                    self.period_code[slot_period.id],
+                )
+            )
         self.slots_by_group: dict[int, list[Slot]] = {}
         self.slots_by_teacher: dict[int, list[Slot]] = {}
         for slot in self.slots:
@@ -312,8 +338,10 @@ class SchoolView:
         return "A", "Advancing"
 
     def entry_level(self, student: Student) -> int:
-        return max(min(self.school.year_levels),
-                   student.year - (self.today.year - student.admission_date.year))
+        return max(
+            min(self.school.year_levels),
+            student.year - (self.today.year - student.admission_date.year),
+        )
 
     def form_class(self, student: Student) -> str:
         group = self.registration_of.get(student.id)
@@ -375,8 +403,9 @@ class SchoolView:
         """Absence rows between `start` and `end` inclusive, sorted by date, student, period."""
         return list(self.iter_absences(students, start, end))
 
-    def iter_absences(self, students: Iterable[Student], start: date, end: date
-                      ) -> Iterator[AbsenceRow]:
+    def iter_absences(
+        self, students: Iterable[Student], start: date, end: date
+    ) -> Iterator[AbsenceRow]:
         """Absence rows in (date, student code, period) order, one school day at a time, so a
         first page costs one day of marks rather than the whole window."""
         codes = {c.code: c for c in self.world.attendance_codes}
@@ -388,19 +417,29 @@ class SchoolView:
             for student in people:
                 for mark in self.world.attendance(student.id, day, day):
                     code = codes.get(mark.code)
-                    if code is None or code.is_present or code.statistical not in (
-                            "AUTH", "UNAUTH"):
+                    if (
+                        code is None
+                        or code.is_present
+                        or code.statistical not in ("AUTH", "UNAUTH")
+                    ):
                         continue
                     slots = slot_maps.get(student.id)
                     if slots is None:
-                        slots = {(x.day_code, x.period_code): x
-                                 for x in self.student_slots(student)}
+                        slots = {
+                            (x.day_code, x.period_code): x for x in self.student_slots(student)
+                        }
                         slot_maps[student.id] = slots
-                    yield from self._absence_rows(student, mark, slots,
-                                                  "Y" if code.statistical == "AUTH" else "N")
+                    yield from self._absence_rows(
+                        student, mark, slots, "Y" if code.statistical == "AUTH" else "N"
+                    )
 
-    def _absence_rows(self, student: Student, mark: AttendanceMark,
-                      slots: dict[tuple[int, int], Slot], acceptable: str) -> list[AbsenceRow]:
+    def _absence_rows(
+        self,
+        student: Student,
+        mark: AttendanceMark,
+        slots: dict[tuple[int, int], Slot],
+        acceptable: str,
+    ) -> list[AbsenceRow]:
         out: list[AbsenceRow] = []
         day_code = mark.date.weekday() + 1
         for period in self.periods_by_weekday.get(mark.date.weekday(), []):
@@ -412,8 +451,19 @@ class SchoolView:
                 subject, klass = slot.group.subject_code or "", self.class_code(slot.group)
             else:
                 subject, klass = HOME_SUBJECT, self.form_class(student)
-            out.append(AbsenceRow(student, mark.date, day_code, prd, subject, klass,
-                                  student.year, acceptable, mark.updated_at))
+            out.append(
+                AbsenceRow(
+                    student,
+                    mark.date,
+                    day_code,
+                    prd,
+                    subject,
+                    klass,
+                    student.year,
+                    acceptable,
+                    mark.updated_at,
+                )
+            )
         return out
 
     # -- time ---------------------------------------------------------------------------
@@ -438,8 +488,14 @@ class DataStore:
         return self._world()
 
     def tass_school(self) -> School | None:
-        return next((s for s in sorted(self.world.schools.values(), key=lambda s: s.id)
-                     if s.system == "tass"), None)
+        return next(
+            (
+                s
+                for s in sorted(self.world.schools.values(), key=lambda s: s.id)
+                if s.system == "tass"
+            ),
+            None,
+        )
 
     def companies(self) -> dict[str, Company]:
         """Every company of the database, by code (module docstring, "Companies")."""
@@ -490,5 +546,8 @@ def company_names(world: World) -> dict[str, str]:
     """Code -> name of the demo companies (`world.credentials.tass_company_codes`), e.g.
     `{"01": "Curlew Creek College", "02": "Curlew Creek College Foundation"}`."""
     companies = DataStore(lambda: world).companies()
-    return {code: companies[code].name for code in world.credentials.tass_company_codes
-            if code in companies}
+    return {
+        code: companies[code].name
+        for code in world.credentials.tass_company_codes
+        if code in companies
+    }

@@ -64,7 +64,9 @@ class XporterState:
 
     def reset(self) -> None:
         self.auth = AuthState.for_world(
-            self.holder.world, scopes=self.demo_scopes, extra=self.extra_authorisations,
+            self.holder.world,
+            scopes=self.demo_scopes,
+            extra=self.extra_authorisations,
             management_secrets=self.extra_management_secrets,
         )
         self.changesets.clear()
@@ -118,8 +120,12 @@ class XporterState:
 
 class _RateLimitedError(XporterError):
     def __init__(self, limit: int, retry_after: int) -> None:
-        super().__init__(429, f"Rate limit exceeded: at most {limit} requests per minute; retry "
-                              f"in {retry_after} seconds.", "System.Web.HttpException")
+        super().__init__(
+            429,
+            f"Rate limit exceeded: at most {limit} requests per minute; retry "
+            f"in {retry_after} seconds.",
+            "System.Web.HttpException",
+        )
         self.retry_after = retry_after
 
 
@@ -153,8 +159,13 @@ def create_xporter_app(
         raise ValueError(f"Unknown Xporter scopes {unknown}; expected names from the catalogue.")
     app = web.Application()
     control = control or SimControl("xporter", holder, error_response=_fault_response)
-    state = XporterState(holder, control, frozenset(demo_scopes), tuple(extra_authorisations),
-                         dict(extra_management_secrets or {}))
+    state = XporterState(
+        holder,
+        control,
+        frozenset(demo_scopes),
+        tuple(extra_authorisations),
+        dict(extra_management_secrets or {}),
+    )
     app[XPORTER_STATE] = state
     control.on_reset(state.reset)
     control.install(app)
@@ -179,8 +190,9 @@ def create_xporter_app(
 
 def _fault_response(status: int, message: str) -> web.StreamResponse:
     # An injected fault stands for an infrastructure failure, which carries its real status.
-    return error_response(XporterError(status, message, "System.Web.HttpException"),
-                          status_codes=True)
+    return error_response(
+        XporterError(status, message, "System.Web.HttpException"), status_codes=True
+    )
 
 
 def _status_codes(params: Params) -> bool:
@@ -192,8 +204,9 @@ def _status_codes(params: Params) -> bool:
 
 def _error(error: XporterError, params: Params) -> web.Response:
     if isinstance(error, _RateLimitedError):
-        return error_response(error, status_codes=True,
-                              headers={"Retry-After": str(error.retry_after)})
+        return error_response(
+            error, status_codes=True, headers={"Retry-After": str(error.retry_after)}
+        )
     return error_response(error, status_codes=_status_codes(params))
 
 
@@ -227,10 +240,11 @@ async def _school_data(request: web.Request, endpoint: Endpoint | None = None) -
             name = request.match_info["endpoint"]
             endpoint = ENDPOINTS_BY_NAME.get(name.lower())
             if endpoint is None:
-                raise not_found(f"No endpoint named '{name}' is served; expected one of "
-                                f"{', '.join(e.name for e in ENDPOINTS)}.")
-        token = state.auth.authenticate(request.headers.get("Authorization"),
-                                        state.control.clock())
+                raise not_found(
+                    f"No endpoint named '{name}' is served; expected one of "
+                    f"{', '.join(e.name for e in ENDPOINTS)}."
+                )
+        token = state.auth.authenticate(request.headers.get("Authorization"), state.control.clock())
         state.check_rate(token)
         estab = request.match_info["estab"]
         if token.management and endpoint.name == "Health":
@@ -243,8 +257,9 @@ async def _school_data(request: web.Request, endpoint: Endpoint | None = None) -
             raise not_found(f"Establishment {estab} has no Xporter on Demand data.")
         if not scopes_satisfied(grant.scopes, endpoint.scopes):
             needed = " and ".join(" or ".join(alt) for alt in endpoint.scopes)
-            raise forbidden(f"The school has not authorised the scopes {endpoint.name} needs: "
-                            f"{needed}.")
+            raise forbidden(
+                f"The school has not authorised the scopes {endpoint.name} needs: {needed}."
+            )
         record_id = request.match_info.get("id") or params.get("id")
         return json_response(_respond(state, endpoint, index, params, token, grant, record_id))
     except XporterError as error:
@@ -252,12 +267,22 @@ async def _school_data(request: web.Request, endpoint: Endpoint | None = None) -
 
 
 def _respond(
-    state: XporterState, endpoint: Endpoint, index: SchoolIndex, params: Params, token: Token,
-    grant: Authorisation, record_id: str | None,
+    state: XporterState,
+    endpoint: Endpoint,
+    index: SchoolIndex,
+    params: Params,
+    token: Token,
+    grant: Authorisation,
+    record_id: str | None,
 ) -> dict[str, Any]:
     world = state.world
-    partition: Partition = (token.relying_party.lower(), index.school.code, endpoint.name,
-                            record_id or "", params.partition())
+    partition: Partition = (
+        token.relying_party.lower(),
+        index.school.code,
+        endpoint.name,
+        record_id or "",
+        params.partition(),
+    )
     ctx = Context(world, index, params, record_id)
     rendered = state.rendered(endpoint, ctx, grant.scopes, partition)
     page = params.positive_int("page")
@@ -277,7 +302,8 @@ def _respond(
             if old is None or old.partition != partition:
                 raise bad_request(
                     f"The changedRows value '{changed}' is not a change set of this endpoint "
-                    "and filters; start a new change set with changedRows=*.")
+                    "and filters; start a new change set with changedRows=*."
+                )
             diff = state.changesets.diff(old, rendered)
             tables = [(s, rows if s.info else diff.rows[s.name][0]) for s, rows in tables]
             deleted = diff.deleted
@@ -285,8 +311,10 @@ def _respond(
         snapshot = state.changesets.remember(partition, world.revision, changed, now, rendered)
         size_part = f"&page=1&pageSize={page_size or MAX_PAGE_SIZE}" if page or page_size else ""
         changed_rows = {
-            "SnapshotDate": utc_ts(snapshot.created), "SnapshotRP": token.relying_party,
-            "PreviousChangedRows": previous, "RequestedChangedRows": changed,
+            "SnapshotDate": utc_ts(snapshot.created),
+            "SnapshotRP": token.relying_party,
+            "PreviousChangedRows": previous,
+            "RequestedChangedRows": changed,
             "NextChangedRows": snapshot.token,
             "NextUrl": f"?changedRows={snapshot.token}{size_part}",
         }
@@ -302,7 +330,7 @@ def _respond(
 
     body: dict[str, Any] = {}
     for position, (spec, rows) in enumerate(tables):
-        shown = rows if spec.info else rows[start:start + size]
+        shown = rows if spec.info else rows[start : start + size]
         if position == 0 and select is not None:
             shown = _apply_select(shown, rendered.visible[spec.name], select)
         body[spec.name] = shown
@@ -313,12 +341,16 @@ def _respond(
                 keys = sorted(deleted.get(spec.name, []), key=sort_key)
                 body[f"{spec.name}_deleted"] = [{"Id": key} for key in keys]
     if endpoint.paginated:
-        body["__pagination__"] = [{
-            "PageSize": size, "PageNumber": number, "PageCount": page_count,
-            "RowCount": primary_count,
-            # EXT: NextPage is present even on the last page (§2.2).
-            "NextPage": f"?page={number + 1}&pageSize={size}",
-        }]
+        body["__pagination__"] = [
+            {
+                "PageSize": size,
+                "PageNumber": number,
+                "PageCount": page_count,
+                "RowCount": primary_count,
+                # EXT: NextPage is present even on the last page (§2.2).
+                "NextPage": f"?page={number + 1}&pageSize={size}",
+            }
+        ]
     if changed_rows is not None:
         body["__changedRows__"] = [changed_rows]
     return body
@@ -343,8 +375,13 @@ def _apply_select(rows: list[Row], visible: list[str], select: list[SelectItem])
 
 
 def _management_body(payload: dict[str, Any]) -> dict[str, Any]:
-    return {**payload, "Message": None, "ExceptionType": None, "ExceptionMessage": None,
-            "InnerException": None}
+    return {
+        **payload,
+        "Message": None,
+        "ExceptionType": None,
+        "ExceptionMessage": None,
+        "InnerException": None,
+    }
 
 
 def _token_scopes(state: XporterState, token: Token) -> list[str]:
@@ -358,15 +395,20 @@ async def _token_details(request: web.Request) -> web.Response:
     state = request.app[XPORTER_STATE]
     params = Params(request.query)
     try:
-        token = state.auth.authenticate(request.headers.get("Authorization"),
-                                        state.control.clock())
+        token = state.auth.authenticate(request.headers.get("Authorization"), state.control.clock())
         state.check_rate(token)
         school = state.world.school_by_code(token.estab) if token.estab else None
-        return json_response(_management_body({
-            "Estab": token.estab or "", "Expires": utc_ts(token.expires),
-            "Name": school.name if school else token.relying_party,
-            "RelyingParty": token.relying_party, "Scopes": _token_scopes(state, token),
-        }))
+        return json_response(
+            _management_body(
+                {
+                    "Estab": token.estab or "",
+                    "Expires": utc_ts(token.expires),
+                    "Name": school.name if school else token.relying_party,
+                    "RelyingParty": token.relying_party,
+                    "Scopes": _token_scopes(state, token),
+                }
+            )
+        )
     except XporterError as error:
         return _error(error, params)
 
@@ -375,13 +417,16 @@ async def _scopes(request: web.Request) -> web.Response:
     state = request.app[XPORTER_STATE]
     params = Params(request.query)
     try:
-        token = state.auth.authenticate(request.headers.get("Authorization"),
-                                        state.control.clock())
+        token = state.auth.authenticate(request.headers.get("Authorization"), state.control.clock())
         state.check_rate(token)
         scopes = [
-            {"Name": name, "Category": SCOPE_CATALOGUE[name][0],
-             "Description": SCOPE_CATALOGUE[name][1]}
-            for name in _token_scopes(state, token) if name in SCOPE_CATALOGUE
+            {
+                "Name": name,
+                "Category": SCOPE_CATALOGUE[name][0],
+                "Description": SCOPE_CATALOGUE[name][1],
+            }
+            for name in _token_scopes(state, token)
+            if name in SCOPE_CATALOGUE
         ]
         return json_response(_management_body({"Scopes": scopes}))
     except XporterError as error:
@@ -392,12 +437,13 @@ async def _get_xod_schools(request: web.Request) -> web.Response:
     state = request.app[XPORTER_STATE]
     params = Params(request.query)
     try:
-        token = state.auth.authenticate(request.headers.get("Authorization"),
-                                        state.control.clock())
+        token = state.auth.authenticate(request.headers.get("Authorization"), state.control.clock())
         state.check_rate(token)
         if not token.management:
-            raise forbidden("GetXodSchools needs a management token: request one with an empty "
-                            "estab and your managementSecret.")
+            raise forbidden(
+                "GetXodSchools needs a management token: request one with an empty "
+                "estab and your managementSecret."
+            )
         only = params.get("estab")
         pending = params.flag("includePendingAuthorisation")
         world = state.world
@@ -410,21 +456,39 @@ async def _get_xod_schools(request: web.Request) -> web.Response:
             school = world.school_by_code(grant.estab)
             name = school.name if school else None
             if grant.revoked:
-                revoked.append({"estab": grant.estab, "schoolName": name,
-                                "dateRevoked": f"{world.today.isoformat()}T00:00:00"})
+                revoked.append(
+                    {
+                        "estab": grant.estab,
+                        "schoolName": name,
+                        "dateRevoked": f"{world.today.isoformat()}T00:00:00",
+                    }
+                )
             elif grant.paused:
                 if pending:
-                    invited.append({"estab": grant.estab, "schoolName": name,
-                                    "dateInvited": _local_day(world, -7, time(10, 25, 37)),
-                                    "installedStatus": True, "installMessage": None})
+                    invited.append(
+                        {
+                            "estab": grant.estab,
+                            "schoolName": name,
+                            "dateInvited": _local_day(world, -7, time(10, 25, 37)),
+                            "installedStatus": True,
+                            "installMessage": None,
+                        }
+                    )
             else:
-                authorised.append({"estab": grant.estab, "schoolName": name,
-                                   "dateAuthorised": _local_day(world, -200, time(10, 5, 1)),
-                                   "scopesAuthorised": ",".join(sorted(grant.scopes)),
-                                   "installedStatus": True, "installMessage": None})
+                authorised.append(
+                    {
+                        "estab": grant.estab,
+                        "schoolName": name,
+                        "dateAuthorised": _local_day(world, -200, time(10, 5, 1)),
+                        "scopesAuthorised": ",".join(sorted(grant.scopes)),
+                        "installedStatus": True,
+                        "installMessage": None,
+                    }
+                )
         # The doc's example body has exactly these three keys (§1.4).
-        return json_response({"Authorised": authorised, "Revoked": revoked,
-                              "PendingAuthorisation": invited})
+        return json_response(
+            {"Authorised": authorised, "Revoked": revoked, "PendingAuthorisation": invited}
+        )
     except XporterError as error:
         return _error(error, params)
 
@@ -435,8 +499,10 @@ def _local_day(world: World, offset_days: int, at: time) -> str:
 
 async def _unknown_api(request: web.Request) -> web.Response:
     params = Params(request.query)
-    return _error(not_found(f"No HTTP resource was found that matches the request URI "
-                            f"'{request.path}'."), params)
+    return _error(
+        not_found(f"No HTTP resource was found that matches the request URI '{request.path}'."),
+        params,
+    )
 
 
 # -- /__sim/xporter/ (simulator-only controls) -------------------------------------------------
@@ -502,8 +568,7 @@ async def _sim_pause(request: web.Request) -> web.Response:
     state = request.app[XPORTER_STATE]
     body = await _sim_body(request)
     estab = str(body.get("estab") or "").strip()
-    relying_party = str(body.get("relyingParty")
-                        or state.world.credentials.xporter_relying_party)
+    relying_party = str(body.get("relyingParty") or state.world.credentials.xporter_relying_party)
     grant = state.auth.grant(relying_party, estab)
     if grant is None:
         raise _sim_error(f"{relying_party} has no authorisation for estab {estab!r}.")

@@ -18,24 +18,45 @@ _MEANING = {  # statistical category -> (MeaningDescription, ShortMeaningDescrip
 }
 
 
-ATTEND_CODES = table("AttendCodes", columns(
-    "Attendance", "Mark", "Description", "MeaningDescription", "ShortMeaningDescription",
-    "PhysicalMeaning", "Active"), key="Mark")
-ATTEND_MARKS = table("AttendMarks", [
-    *columns("", "Id"), *columns("Attendance", "Date"), *columns("", "InstanceId"),
-    *columns("Attendance", "StudentId", "Mark"),
-    # includeExternalId names no column (§4.8.3); ours.
-    *columns("Attendance", "StudentExternalId", option="includeExternalId"),
-    *columns("", "MinsLate"), *columns("Attendance", "Notes", "Type", "Session"),
-])
-ATTEND_MARKS_RANGE = table("AttendMarks", [
-    *columns("", "Id"), *columns("Attendance", "Date", "StudentId", "Mark"),
-    *columns("Attendance", "StudentExternalId", option="includeExternalId"),
-    *columns("Attendance", "Type", "Session"),
-])
+ATTEND_CODES = table(
+    "AttendCodes",
+    columns(
+        "Attendance",
+        "Mark",
+        "Description",
+        "MeaningDescription",
+        "ShortMeaningDescription",
+        "PhysicalMeaning",
+        "Active",
+    ),
+    key="Mark",
+)
+ATTEND_MARKS = table(
+    "AttendMarks",
+    [
+        *columns("", "Id"),
+        *columns("Attendance", "Date"),
+        *columns("", "InstanceId"),
+        *columns("Attendance", "StudentId", "Mark"),
+        # includeExternalId names no column (§4.8.3); ours.
+        *columns("Attendance", "StudentExternalId", option="includeExternalId"),
+        *columns("", "MinsLate"),
+        *columns("Attendance", "Notes", "Type", "Session"),
+    ],
+)
+ATTEND_MARKS_RANGE = table(
+    "AttendMarks",
+    [
+        *columns("", "Id"),
+        *columns("Attendance", "Date", "StudentId", "Mark"),
+        *columns("Attendance", "StudentExternalId", option="includeExternalId"),
+        *columns("Attendance", "Type", "Session"),
+    ],
+)
 # `DateRange` fields are doc-silent (§4.8.2): the window the marks cover.
-DATE_RANGE = table("DateRange", columns("Attendance", "DateFrom", "DateTo"), key="DateFrom",
-                   info=True)
+DATE_RANGE = table(
+    "DateRange", columns("Attendance", "DateFrom", "DateTo"), key="DateFrom", info=True
+)
 _PM_FROM = time(12, 0)  # lessons starting at or after noon belong to the PM session
 
 
@@ -46,17 +67,24 @@ def attendance_codes_tables(ctx: Context) -> Tables:
         if ctx.record_id is not None and code.code != ctx.record_id:
             continue
         meaning, short = _MEANING.get(code.statistical, (code.meaning, code.meaning))
-        rows.append({"Mark": code.code, "Description": code.description,
-                     "MeaningDescription": meaning, "ShortMeaningDescription": short,
-                     "PhysicalMeaning": "IN" if code.statistical == "PRES" else "OUT",
-                     "Active": 1})
+        rows.append(
+            {
+                "Mark": code.code,
+                "Description": code.description,
+                "MeaningDescription": meaning,
+                "ShortMeaningDescription": short,
+                "PhysicalMeaning": "IN" if code.statistical == "PRES" else "OUT",
+                "Active": 1,
+            }
+        )
     return [(ATTEND_CODES, rows)]
 
 
 def _students_for_marks(ctx: Context, *, include_leavers: bool) -> list[Student]:
     ix = ctx.index
     return [
-        s for s in ix.students.values()
+        s
+        for s in ix.students.values()
         if (include_leavers or ix.on_roll(s))
         and (ctx.record_id is None or str(s.id) == ctx.record_id)
     ]
@@ -89,8 +117,11 @@ def attendance_for_date_tables(ctx: Context) -> Tables:
     for s in students:
         for mark in ctx.world.attendance(s.id, day, day):
             marks[(s.id, mark.session)] = mark
-            if ((kind is None or kind.upper() == "S") and session in (None, mark.session)
-                    and _keep_mark(ctx, mark.code)):
+            if (
+                (kind is None or kind.upper() == "S")
+                and session in (None, mark.session)
+                and _keep_mark(ctx, mark.code)
+            ):
                 rows.append(_mark_row(ctx, s, mark, None))
     if kind is None or kind.upper() == "L":
         # Lesson marks follow the session mark of the session the lesson falls in.
@@ -106,21 +137,29 @@ def attendance_for_date_tables(ctx: Context) -> Tables:
                 if sid not in wanted or session_mark is None:
                     continue
                 if _keep_mark(ctx, session_mark.code):
-                    rows.append({
-                        **_mark_row(ctx, ctx.index.students[sid], session_mark, lesson.id),
-                        "Id": f"{sid}.{day.isoformat()}.{lesson.entry_id}", "Type": "L",
-                    })
+                    rows.append(
+                        {
+                            **_mark_row(ctx, ctx.index.students[sid], session_mark, lesson.id),
+                            "Id": f"{sid}.{day.isoformat()}.{lesson.entry_id}",
+                            "Type": "L",
+                        }
+                    )
     window: list[Row] = [{"DateFrom": day.isoformat(), "DateTo": day.isoformat()}]
     return [(ATTEND_MARKS, rows), (DATE_RANGE, window)]
 
 
 def _mark_row(ctx: Context, student: Student, mark: AttendanceMark, instance: str | None) -> Row:
     return {
-        "Id": mark.id, "Date": mark.date.isoformat(), "InstanceId": instance,
-        "StudentId": str(student.id), "Mark": mark.code,
+        "Id": mark.id,
+        "Date": mark.date.isoformat(),
+        "InstanceId": instance,
+        "StudentId": str(student.id),
+        "Mark": mark.code,
         "StudentExternalId": student.external_id,
-        "MinsLate": mark.minutes_late if mark.code in ("L", "U") else None, "Notes": None,
-        "Type": "S", "Session": mark.session,
+        "MinsLate": mark.minutes_late if mark.code in ("L", "U") else None,
+        "Notes": None,
+        "Type": "S",
+        "Session": mark.session,
     }
 
 

@@ -33,21 +33,27 @@ THIRD_PARTY_ID = "XporterOnDemand"
 DEFAULT_TOKEN_LIFETIME = timedelta(days=5)
 
 FAILED_MESSAGE = "Relying Party not found for estab or secret not correct"
-PAUSED_MESSAGE = ("Authorisation is currently paused while the school finalises the selection of "
-                  "people they wish to include in this feed.")
+PAUSED_MESSAGE = (
+    "Authorisation is currently paused while the school finalises the selection of "
+    "people they wish to include in this feed."
+)
 
 # Scope catalogue: names from the doc's Consent Scope columns, categories and descriptions
 # from the EXT `GET /api/v1/Scopes` capture where it has them (§2.6).
 SCOPE_CATALOGUE: dict[str, tuple[str, str]] = {
-    "Address": ("Students",
-                "Access to addresses for authorised person types (Students / Contacts)"),
+    "Address": (
+        "Students",
+        "Access to addresses for authorised person types (Students / Contacts)",
+    ),
     "AgencyAgent": ("Students", "Access to data relating to agencies and agents"),
     "AssessmentResults": ("Students", "Access to assessment results for students"),
     "Attendance": ("Students", "Access to attendance summary and session/lesson attendance marks"),
     "Conduct": ("Students", "Access to behaviour & achievement records"),
     "ConductComments": ("Students", "Access to comments on behaviour & achievement records"),
-    "Contact": ("Contacts", "Access to student parental contacts and their basic details "
-                            "(names, contact details)"),
+    "Contact": (
+        "Contacts",
+        "Access to student parental contacts and their basic details (names, contact details)",
+    ),
     "ContactFreeText": ("Contacts", "Access to free text fields for contacts"),
     "DietaryNeeds": ("Students", "Access to student dietary needs"),
     "EndpointInfo": ("School", "Xporter agent information and school connectivity check updates"),
@@ -56,10 +62,14 @@ SCOPE_CATALOGUE: dict[str, tuple[str, str]] = {
     "ParentalConsents": ("Students", "Access to parental consents"),
     "Photos": ("Students,Staff", "Access to photos for Students / Staff"),
     "Post16Study": ("Students", "Access to post-16 study programmes"),
-    "School": ("School", "Access to structural school information such as groups, timetable & "
-                         "assessment structure"),
-    "SchoolLite": ("School", "Access to structural school information such as groups & "
-                             "headteacher contact details"),
+    "School": (
+        "School",
+        "Access to structural school information such as groups, timetable & assessment structure",
+    ),
+    "SchoolLite": (
+        "School",
+        "Access to structural school information such as groups & headteacher contact details",
+    ),
     "SEN": ("Students", "Access to SEN provision"),
     "SENEHCP": ("Students", "Access to SEN education, health and care plans"),
     "SENEvents": ("Students", "Access to SEN events"),
@@ -78,8 +88,10 @@ SCOPE_CATALOGUE: dict[str, tuple[str, str]] = {
     "StaffNextOfKin": ("Staff", "Access to staff next of kin"),
     "StaffPersonalContact": ("Staff", "Access to staff home contact details"),
     "StaffQualifications": ("Staff", "Access to staff qualifications"),
-    "Student": ("Students",
-                "Access to basic student details (names, gender and enrolment details)"),
+    "Student": (
+        "Students",
+        "Access to basic student details (names, gender and enrolment details)",
+    ),
     "StudentLite": ("Students", "Access to basic student details (names, gender)"),
     "StudentAlternativeProvision": ("Students", "Access to alternative provision records"),
     "StudentDemographic": ("Students", "Access to student demographic information"),
@@ -99,10 +111,23 @@ SCOPE_CATALOGUE: dict[str, tuple[str, str]] = {
 # A realistic grant for the demo relying party: core people, groups, timetable (School),
 # attendance, and the fields a workforce integration matches on (mobiles, payroll numbers).
 # "Group" and "Timetable" are not scope names in the contract: both are covered by School.
-DEMO_SCOPES: frozenset[str] = frozenset({
-    "Address", "Attendance", "Contact", "School", "SEN", "Staff", "StaffEmployment",
-    "StaffExtended", "Student", "StudentDemographic", "StudentExtended", "StudentFunding", "UPN",
-})
+DEMO_SCOPES: frozenset[str] = frozenset(
+    {
+        "Address",
+        "Attendance",
+        "Contact",
+        "School",
+        "SEN",
+        "Staff",
+        "StaffEmployment",
+        "StaffExtended",
+        "Student",
+        "StudentDemographic",
+        "StudentExtended",
+        "StudentFunding",
+        "UPN",
+    }
+)
 
 
 @dataclass(slots=True)
@@ -126,9 +151,14 @@ class Authorisation:
     revoked: bool = False
 
     def as_json(self) -> dict[str, Any]:
-        return {"relyingParty": self.relying_party, "estab": self.estab,
-                "schoolSecret": self.school_secret, "scopes": sorted(self.scopes),
-                "paused": self.paused, "revoked": self.revoked}
+        return {
+            "relyingParty": self.relying_party,
+            "estab": self.estab,
+            "schoolSecret": self.school_secret,
+            "scopes": sorted(self.scopes),
+            "paused": self.paused,
+            "revoked": self.revoked,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,15 +185,25 @@ class AuthState:
 
     @classmethod
     def for_world(
-        cls, world: World, *, scopes: Iterable[str] = DEMO_SCOPES,
-        extra: Iterable[Authorisation] = (), management_secrets: Mapping[str, str] | None = None,
+        cls,
+        world: World,
+        *,
+        scopes: Iterable[str] = DEMO_SCOPES,
+        extra: Iterable[Authorisation] = (),
+        management_secrets: Mapping[str, str] | None = None,
     ) -> AuthState:
         """The demo relying party authorised by every Xporter school, plus `extra` grants."""
         creds = world.credentials
         state = cls(frozenset({THIRD_PARTY_ID, creds.xporter_third_party_id}))
         for school in creds.xporter_schools:
-            state.put(Authorisation(creds.xporter_relying_party, school.estab,
-                                    school.school_secret, frozenset(scopes)))
+            state.put(
+                Authorisation(
+                    creds.xporter_relying_party,
+                    school.estab,
+                    school.school_secret,
+                    frozenset(scopes),
+                )
+            )
         for grant in extra:
             state.put(dataclasses.replace(grant))  # the sim routes change grants in place
         state.set_management_secret(creds.xporter_relying_party, creds.xporter_management_secret)
@@ -181,8 +221,10 @@ class AuthState:
         return self.authorisations.get((relying_party.lower(), estab))
 
     def grants_of(self, relying_party: str) -> list[Authorisation]:
-        return sorted((a for (rp, _), a in self.authorisations.items()
-                       if rp == relying_party.lower()), key=lambda a: a.estab)
+        return sorted(
+            (a for (rp, _), a in self.authorisations.items() if rp == relying_party.lower()),
+            key=lambda a: a.estab,
+        )
 
     # -- the STS ------------------------------------------------------------------------------
 
@@ -215,41 +257,59 @@ class AuthState:
         value = base64.b64encode(secrets.token_bytes(47)).decode()
         token = Token(value, relying_party, estab, now, now + lifetime)
         self.tokens[value] = token
-        return {"token": value, "expires": utc_ts(token.expires), "Message": None,
-                "ExceptionType": None, "ExceptionMessage": None, "InnerException": None}
+        return {
+            "token": value,
+            "expires": utc_ts(token.expires),
+            "Message": None,
+            "ExceptionType": None,
+            "ExceptionMessage": None,
+            "InnerException": None,
+        }
 
     # -- presenting a token --------------------------------------------------------------------
 
     def authenticate(self, header: str | None, now: datetime) -> Token:
         """The token in `Authorization: Idaas <token>` (§1.3), or an XporterError."""
         if not header:
-            raise unauthorised("Authorization has been denied for this request: send "
-                               "'Authorization: Idaas <token>'.")
+            raise unauthorised(
+                "Authorization has been denied for this request: send "
+                "'Authorization: Idaas <token>'."
+            )
         scheme, _, value = header.strip().partition(" ")
         if scheme.lower() != "idaas" or not value.strip():
-            raise unauthorised("Authorization has been denied for this request: the scheme "
-                               f"must be 'Idaas', got '{scheme}'.")
+            raise unauthorised(
+                "Authorization has been denied for this request: the scheme "
+                f"must be 'Idaas', got '{scheme}'."
+            )
         token = self.tokens.get(value.strip())
         if token is None:
-            raise unauthorised("Authorization has been denied for this request: the token "
-                               "is not recognised.")
+            raise unauthorised(
+                "Authorization has been denied for this request: the token is not recognised."
+            )
         if now >= token.expires:
-            raise unauthorised("Authorization has been denied for this request: the token "
-                               f"expired at {utc_ts(token.expires)}.")
+            raise unauthorised(
+                "Authorization has been denied for this request: the token "
+                f"expired at {utc_ts(token.expires)}."
+            )
         return token
 
     def school_grant(self, token: Token, estab: str, *, allow_management: bool) -> Authorisation:
         """The authorisation a token may read `estab` under, or an XporterError."""
         if token.management and not allow_management:
-            raise forbidden("A management token does not grant access to school data API "
-                            "endpoints; request a token with the school's estab and secret.")
+            raise forbidden(
+                "A management token does not grant access to school data API "
+                "endpoints; request a token with the school's estab and secret."
+            )
         if not token.management and token.estab != estab:
-            raise forbidden(f"The token was issued for establishment {token.estab} and cannot "
-                            f"read establishment {estab}.")
+            raise forbidden(
+                f"The token was issued for establishment {token.estab} and cannot "
+                f"read establishment {estab}."
+            )
         grant = self.grant(token.relying_party, estab)
         if grant is None or grant.revoked:
-            raise forbidden(f"Relying party {token.relying_party} is not authorised by "
-                            f"establishment {estab}.")
+            raise forbidden(
+                f"Relying party {token.relying_party} is not authorised by establishment {estab}."
+            )
         if grant.paused:
             raise XporterError(403, PAUSED_MESSAGE, "System.Security.SecurityException")
         return grant
@@ -257,8 +317,14 @@ class AuthState:
 
 def failed_body(message: str) -> dict[str, Any]:
     """The STS's failed / paused body (§1.2)."""
-    return {"token": None, "expires": "0001-01-01T00:00:00", "Message": None,
-            "ExceptionType": None, "ExceptionMessage": message, "InnerException": None}
+    return {
+        "token": None,
+        "expires": "0001-01-01T00:00:00",
+        "Message": None,
+        "ExceptionType": None,
+        "ExceptionMessage": message,
+        "InnerException": None,
+    }
 
 
 def scopes_satisfied(granted: frozenset[str], required: tuple[tuple[str, ...], ...]) -> bool:

@@ -65,7 +65,11 @@ class ChangeSets:
         return snapshot
 
     def remember(
-        self, partition: Partition, revision: int, previous: str, created: datetime,
+        self,
+        partition: Partition,
+        revision: int,
+        previous: str,
+        created: datetime,
         rendered: Rendered,
     ) -> Snapshot:
         """The snapshot of `rendered` under its token (an existing one is kept as it was)."""
@@ -75,10 +79,10 @@ class ChangeSets:
             return existing
         tables = {
             spec.name: {
-                str(row.get(spec.key)): digest
-                for row, digest in zip(rows, digests, strict=True)
+                str(row.get(spec.key)): digest for row, digest in zip(rows, digests, strict=True)
             }
-            for spec, rows, digests in rendered.tables if not spec.info
+            for spec, rows, digests in rendered.tables
+            if not spec.info
         }
         snapshot = Snapshot(token, partition, previous, created, tables)
         self._snapshots[token] = snapshot

@@ -59,28 +59,58 @@ _TT_TABLES = (TIMETABLE, TIMETABLES, TIMETABLE_DAYS, TIMETABLE_PERIODS)
 # Health's EXT scope is `*`: any school token, or a management token (§2.4).
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("Students", (STUDENT_SCOPE,), (STUDENTS, STUDENT_SIBLINGS), students_tables),
-    Endpoint("Staff", (STAFF_SCOPE,),
-             (STAFF, STAFF_HIERARCHY, STAFF_VEHICLES, STAFF_NEXT_OF_KIN, STAFF_SWAC),
-             staff_tables),
-    Endpoint("Groups", (SCHOOL_SCOPE,),
-             (GROUP, STAFF_MEMBERS, STUDENT_MEMBERS, GROUP_TYPES_TABLE, SUB_GROUPS,
-              STANDARD_YEAR_GROUPS), groups_tables),
+    Endpoint(
+        "Staff",
+        (STAFF_SCOPE,),
+        (STAFF, STAFF_HIERARCHY, STAFF_VEHICLES, STAFF_NEXT_OF_KIN, STAFF_SWAC),
+        staff_tables,
+    ),
+    Endpoint(
+        "Groups",
+        (SCHOOL_SCOPE,),
+        (
+            GROUP,
+            STAFF_MEMBERS,
+            STUDENT_MEMBERS,
+            GROUP_TYPES_TABLE,
+            SUB_GROUPS,
+            STANDARD_YEAR_GROUPS,
+        ),
+        groups_tables,
+    ),
     Endpoint("Contacts", (("Contact",),), (CONTACTS,), contacts_tables),
-    Endpoint("StudentContacts", (("Contact",), STUDENT_SCOPE), (STUDENT_CONTACTS,),
-             student_contacts_tables),
-    Endpoint("Timetable", (("School",),), (LESSONS, LESSON_STAFF, LESSON_ROOMS),
-             timetable_tables),
-    Endpoint("TimetableForStudent", (("School",), STUDENT_SCOPE), _TT_TABLES,
-             timetable_for_student_tables),
-    Endpoint("TimetableForStaff", (("School",), STAFF_SCOPE), _TT_TABLES,
-             timetable_for_staff_tables),
+    Endpoint(
+        "StudentContacts",
+        (("Contact",), STUDENT_SCOPE),
+        (STUDENT_CONTACTS,),
+        student_contacts_tables,
+    ),
+    Endpoint("Timetable", (("School",),), (LESSONS, LESSON_STAFF, LESSON_ROOMS), timetable_tables),
+    Endpoint(
+        "TimetableForStudent",
+        (("School",), STUDENT_SCOPE),
+        _TT_TABLES,
+        timetable_for_student_tables,
+    ),
+    Endpoint(
+        "TimetableForStaff", (("School",), STAFF_SCOPE), _TT_TABLES, timetable_for_staff_tables
+    ),
     Endpoint("AttendanceCodes", (("Attendance",),), (ATTEND_CODES,), attendance_codes_tables),
-    Endpoint("AttendanceForDate", (("Attendance",),), (ATTEND_MARKS, DATE_RANGE),
-             attendance_for_date_tables),
-    Endpoint("AttendanceForDateRange", (("Attendance",),), (ATTEND_MARKS_RANGE, DATE_RANGE),
-             attendance_for_date_range_tables),
-    Endpoint("SchoolInfo", (SCHOOL_SCOPE,), (SCHOOL_INFO, SITES), school_info_tables,
-             paginated=False),
+    Endpoint(
+        "AttendanceForDate",
+        (("Attendance",),),
+        (ATTEND_MARKS, DATE_RANGE),
+        attendance_for_date_tables,
+    ),
+    Endpoint(
+        "AttendanceForDateRange",
+        (("Attendance",),),
+        (ATTEND_MARKS_RANGE, DATE_RANGE),
+        attendance_for_date_range_tables,
+    ),
+    Endpoint(
+        "SchoolInfo", (SCHOOL_SCOPE,), (SCHOOL_INFO, SITES), school_info_tables, paginated=False
+    ),
     Endpoint("Health", (), (HEALTH,), health_tables, paginated=False),
 )
 ENDPOINTS_BY_NAME = {e.name.lower(): e for e in ENDPOINTS}

@@ -68,7 +68,10 @@ def json_response(
     """Compact JSON, UTF-8, as the upstream's .NET serialiser writes it."""
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     return web.Response(
-        text=text, status=status, content_type="application/json", charset="utf-8",
+        text=text,
+        status=status,
+        content_type="application/json",
+        charset="utf-8",
         headers=headers,
     )
 

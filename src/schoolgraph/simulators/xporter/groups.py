@@ -19,36 +19,117 @@ GROUP_TYPES: dict[str, tuple[str, str, str, str | None]] = {
     "house": ("HouseGrp", "4", "House Group", None),
 }
 _TYPE_BY_CODE = {v[0].lower(): k for k, v in GROUP_TYPES.items()}
-_STAFF_ROLE = {"year": "Head of Year", "registration": "Tutor", "house": "Head of House",
-               "class": "Teacher"}
+_STAFF_ROLE = {
+    "year": "Head of Year",
+    "registration": "Tutor",
+    "house": "Head of House",
+    "class": "Teacher",
+}
 
 
-GROUP = table("Group", [
-    *columns("School / SchoolLite", "Id", "ExternalId", "IdaasId", "Code", "Name",
-             "PrimaryStaffId", "Staff", "NumStudents", "RowHash", "LastUpdated"),
-    *columns("School / SchoolLite", "TypeId", option="includeGroupTypes"),
-    *columns("School / SchoolLite", "Type"),
-    *columns("School / SchoolLite", "StudentIdaasIds", "StaffIdaasIds",
-             option="includeMembersIdaasIds"),
-    *columns("School / SchoolLite", "StudentIds", "StaffIds", option="includeMembersIds"),
-    *columns("School / SchoolLite", "SubjectLocalId", "SubjectCode", "SubjectName",
-             option="includeSubjects"),
-])
-STAFF_MEMBERS = table("StaffMembers", columns(
-    "School / SchoolLite", "Id", "GroupId", "StaffId", "StaffRole", "GroupExternalId",
-    "StaffExternalId", "StaffIdaasId", "GroupIdaasId", "RowHash", "LastUpdated"))
-STUDENT_MEMBERS = table("StudentMembers", columns(
-    "School / SchoolLite", "Id", "GroupId", "StudentId", "GroupExternalId", "StudentExternalId",
-    "StudentIdaasId", "GroupIdaasId", "StartDate", "EndDate", "RowHash", "LastUpdated"))
-GROUP_TYPES_TABLE = table("GroupTypes", columns(
-    "School / SchoolLite", "Id", "TypeCode", "TypeDescription", "ParentGroupTypeId", "RowHash",
-    "LastUpdated"))
-SUB_GROUPS = table("SubGroups", columns(
-    "School / SchoolLite", "Id", "ChildGroupId", "ParentGroupId", "ChildGroupTypeId",
-    "ParentGroupTypeId", "RowHash", "LastUpdated"))
-STANDARD_YEAR_GROUPS = table("StandardYearGroupLookup", columns(
-    "School / SchoolLite", "Id", "GroupId", "GroupMis_Id", "StandardYeargroupCode",
-    "StandardYeargroupName"))
+GROUP = table(
+    "Group",
+    [
+        *columns(
+            "School / SchoolLite",
+            "Id",
+            "ExternalId",
+            "IdaasId",
+            "Code",
+            "Name",
+            "PrimaryStaffId",
+            "Staff",
+            "NumStudents",
+            "RowHash",
+            "LastUpdated",
+        ),
+        *columns("School / SchoolLite", "TypeId", option="includeGroupTypes"),
+        *columns("School / SchoolLite", "Type"),
+        *columns(
+            "School / SchoolLite",
+            "StudentIdaasIds",
+            "StaffIdaasIds",
+            option="includeMembersIdaasIds",
+        ),
+        *columns("School / SchoolLite", "StudentIds", "StaffIds", option="includeMembersIds"),
+        *columns(
+            "School / SchoolLite",
+            "SubjectLocalId",
+            "SubjectCode",
+            "SubjectName",
+            option="includeSubjects",
+        ),
+    ],
+)
+STAFF_MEMBERS = table(
+    "StaffMembers",
+    columns(
+        "School / SchoolLite",
+        "Id",
+        "GroupId",
+        "StaffId",
+        "StaffRole",
+        "GroupExternalId",
+        "StaffExternalId",
+        "StaffIdaasId",
+        "GroupIdaasId",
+        "RowHash",
+        "LastUpdated",
+    ),
+)
+STUDENT_MEMBERS = table(
+    "StudentMembers",
+    columns(
+        "School / SchoolLite",
+        "Id",
+        "GroupId",
+        "StudentId",
+        "GroupExternalId",
+        "StudentExternalId",
+        "StudentIdaasId",
+        "GroupIdaasId",
+        "StartDate",
+        "EndDate",
+        "RowHash",
+        "LastUpdated",
+    ),
+)
+GROUP_TYPES_TABLE = table(
+    "GroupTypes",
+    columns(
+        "School / SchoolLite",
+        "Id",
+        "TypeCode",
+        "TypeDescription",
+        "ParentGroupTypeId",
+        "RowHash",
+        "LastUpdated",
+    ),
+)
+SUB_GROUPS = table(
+    "SubGroups",
+    columns(
+        "School / SchoolLite",
+        "Id",
+        "ChildGroupId",
+        "ParentGroupId",
+        "ChildGroupTypeId",
+        "ParentGroupTypeId",
+        "RowHash",
+        "LastUpdated",
+    ),
+)
+STANDARD_YEAR_GROUPS = table(
+    "StandardYearGroupLookup",
+    columns(
+        "School / SchoolLite",
+        "Id",
+        "GroupId",
+        "GroupMis_Id",
+        "StandardYeargroupCode",
+        "StandardYeargroupName",
+    ),
+)
 
 
 def group_idaas(group: Group) -> str:
@@ -75,7 +156,8 @@ def groups_tables(ctx: Context) -> Tables:
     for g in ix.groups.values():
         # "active group definitions where a group has at least one student or staff member"
         if not any(sid in ix.students for sid in g.student_ids) and not any(
-                tid in ix.staff for tid in g.staff_ids):
+            tid in ix.staff for tid in g.staff_ids
+        ):
             continue
         if g.start_date > world.today and not p.flag("includeFutureGroups"):
             continue
@@ -98,46 +180,73 @@ def groups_tables(ctx: Context) -> Tables:
         students = [ix.students[sid] for sid in g.student_ids if sid in ix.students]
         staff = [ix.staff[tid] for tid in g.staff_ids if tid in ix.staff]
         code_, type_id, _, _ = GROUP_TYPES[g.type]
-        rows.append({
-            "Id": str(g.id), "ExternalId": ext, "IdaasId": idaas, "Code": g.code,
-            "Name": g.name, "PrimaryStaffId": str(staff[0].id) if staff else None,
-            "Staff": ids_csv(t.code for t in staff), "NumStudents": len(students),
-            "LastUpdated": ctx.ts(g.updated_at), "TypeId": type_id, "Type": code_,
-            "StudentIdaasIds": ids_csv(f"PL-{s.id}" for s in students),
-            "StaffIdaasIds": ids_csv(f"PWT-{t.id}" for t in staff),
-            "StudentIds": ids_csv(s.id for s in students),
-            "StaffIds": ids_csv(t.id for t in staff),
-            "SubjectLocalId": _subject_id(g.subject_code), "SubjectCode": g.subject_code,
-            "SubjectName": g.subject_name,
-        })
+        rows.append(
+            {
+                "Id": str(g.id),
+                "ExternalId": ext,
+                "IdaasId": idaas,
+                "Code": g.code,
+                "Name": g.name,
+                "PrimaryStaffId": str(staff[0].id) if staff else None,
+                "Staff": ids_csv(t.code for t in staff),
+                "NumStudents": len(students),
+                "LastUpdated": ctx.ts(g.updated_at),
+                "TypeId": type_id,
+                "Type": code_,
+                "StudentIdaasIds": ids_csv(f"PL-{s.id}" for s in students),
+                "StaffIdaasIds": ids_csv(f"PWT-{t.id}" for t in staff),
+                "StudentIds": ids_csv(s.id for s in students),
+                "StaffIds": ids_csv(t.id for t in staff),
+                "SubjectLocalId": _subject_id(g.subject_code),
+                "SubjectCode": g.subject_code,
+                "SubjectName": g.subject_name,
+            }
+        )
         if with_staff:
             for n, t in enumerate(staff):
-                staff_members.append({
-                    "Id": f"{idaas}.PWT-{t.id}", "GroupId": str(g.id), "StaffId": str(t.id),
-                    "StaffRole": _STAFF_ROLE[g.type] if n == 0 else "Teacher",
-                    "GroupExternalId": ext, "StaffExternalId": t.external_id,
-                    "StaffIdaasId": f"PWT-{t.id}", "GroupIdaasId": idaas,
-                    "LastUpdated": ctx.ts(t.updated_at),
-                })
+                staff_members.append(
+                    {
+                        "Id": f"{idaas}.PWT-{t.id}",
+                        "GroupId": str(g.id),
+                        "StaffId": str(t.id),
+                        "StaffRole": _STAFF_ROLE[g.type] if n == 0 else "Teacher",
+                        "GroupExternalId": ext,
+                        "StaffExternalId": t.external_id,
+                        "StaffIdaasId": f"PWT-{t.id}",
+                        "GroupIdaasId": idaas,
+                        "LastUpdated": ctx.ts(t.updated_at),
+                    }
+                )
         if with_students:
             # A membership's LastUpdated is its member's: the world keeps no membership
             # timestamps, and a group rename must not churn every membership row.
             for s in students:
                 # SIM-PROPOSAL (§4.6): MIS ids in GroupId/StudentId so the documented FK works.
-                student_members.append({
-                    "Id": f"{idaas}.PL-{s.id}", "GroupId": str(g.id), "StudentId": str(s.id),
-                    "GroupExternalId": ext, "StudentExternalId": s.external_id,
-                    "StudentIdaasId": f"PL-{s.id}", "GroupIdaasId": idaas,
-                    "StartDate": max(g.start_date, s.admission_date).isoformat(),
-                    "EndDate": g.end_date.isoformat(),
-                    "LastUpdated": ctx.ts(s.updated_at),
-                })
+                student_members.append(
+                    {
+                        "Id": f"{idaas}.PL-{s.id}",
+                        "GroupId": str(g.id),
+                        "StudentId": str(s.id),
+                        "GroupExternalId": ext,
+                        "StudentExternalId": s.external_id,
+                        "StudentIdaasId": f"PL-{s.id}",
+                        "GroupIdaasId": idaas,
+                        "StartDate": max(g.start_date, s.admission_date).isoformat(),
+                        "EndDate": g.end_date.isoformat(),
+                        "LastUpdated": ctx.ts(s.updated_at),
+                    }
+                )
     seeded = ctx.ts(datetime.combine(world.today - timedelta(days=120), time(2), ix.zone))
     group_types: list[Row] = []
     if p.flag("includeGroupTypes"):
         group_types = [
-            {"Id": type_id, "TypeCode": code_, "TypeDescription": description,
-             "ParentGroupTypeId": parent, "LastUpdated": seeded}
+            {
+                "Id": type_id,
+                "TypeCode": code_,
+                "TypeDescription": description,
+                "ParentGroupTypeId": parent,
+                "LastUpdated": seeded,
+            }
             for code_, type_id, description, parent in GROUP_TYPES.values()
         ]
     sub_groups: list[Row] = []
@@ -146,22 +255,37 @@ def groups_tables(ctx: Context) -> Tables:
         for g in chosen:
             parent = years.get(g.year) if g.type == "registration" else None
             if parent is not None:
-                sub_groups.append({
-                    "Id": f"{g.id}.{parent.id}", "ChildGroupId": str(g.id),
-                    "ParentGroupId": str(parent.id), "ChildGroupTypeId": "2",
-                    "ParentGroupTypeId": "1",
-                    "LastUpdated": ctx.ts(max(g.updated_at, parent.updated_at)),
-                })
+                sub_groups.append(
+                    {
+                        "Id": f"{g.id}.{parent.id}",
+                        "ChildGroupId": str(g.id),
+                        "ParentGroupId": str(parent.id),
+                        "ChildGroupTypeId": "2",
+                        "ParentGroupTypeId": "1",
+                        "LastUpdated": ctx.ts(max(g.updated_at, parent.updated_at)),
+                    }
+                )
     standard: list[Row] = []
     if p.flag("includeStandardYeargroups"):
         for g in chosen:
             if g.type == "year" and g.year is not None:
-                standard.append({"Id": f"GY-{g.id}", "GroupId": f"GY-{g.id}",
-                                 "GroupMis_Id": str(g.id), "StandardYeargroupCode": str(g.year),
-                                 "StandardYeargroupName": f"Year {g.year}"})
-    return [(GROUP, rows), (STAFF_MEMBERS, staff_members), (STUDENT_MEMBERS, student_members),
-            (GROUP_TYPES_TABLE, group_types), (SUB_GROUPS, sub_groups),
-            (STANDARD_YEAR_GROUPS, standard)]
+                standard.append(
+                    {
+                        "Id": f"GY-{g.id}",
+                        "GroupId": f"GY-{g.id}",
+                        "GroupMis_Id": str(g.id),
+                        "StandardYeargroupCode": str(g.year),
+                        "StandardYeargroupName": f"Year {g.year}",
+                    }
+                )
+    return [
+        (GROUP, rows),
+        (STAFF_MEMBERS, staff_members),
+        (STUDENT_MEMBERS, student_members),
+        (GROUP_TYPES_TABLE, group_types),
+        (SUB_GROUPS, sub_groups),
+        (STANDARD_YEAR_GROUPS, standard),
+    ]
 
 
 def _subject_id(code: str | None) -> str | None:

@@ -42,9 +42,11 @@ class SchoolIndex:
     groups_of_student: dict[int, list[Group]] = field(default_factory=lambda: defaultdict(list))
     groups_of_staff: dict[int, list[Group]] = field(default_factory=lambda: defaultdict(list))
     links_of_student: dict[int, list[StudentContact]] = field(
-        default_factory=lambda: defaultdict(list))
+        default_factory=lambda: defaultdict(list)
+    )
     links_of_contact: dict[int, list[StudentContact]] = field(
-        default_factory=lambda: defaultdict(list))
+        default_factory=lambda: defaultdict(list)
+    )
     family: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     joined: dict[int, int | None] = field(default_factory=dict)  # entry -> next entry, doubles
     _marks: dict[int, list[AttendanceMark]] | None = None

@@ -16,72 +16,172 @@ from .rows import Row, columns, flag, ids_csv, iso_date, split_address, table
 
 # CBDS-style role names and codes for the Staff `Roles`/`RoleCodes` columns (§4.3).
 _ROLE_CODES = {
-    "Teaching Assistant": "TASS", "Cover Supervisor": "COVR", "Office Manager": "ADMN",
-    "Receptionist": "ADMN", "Site Manager": "PREM", "Caretaker": "PREM",
-    "Catering Assistant": "CATR", "Boarding Assistant": "MTRN", "Lab Technician": "TECH",
+    "Teaching Assistant": "TASS",
+    "Cover Supervisor": "COVR",
+    "Office Manager": "ADMN",
+    "Receptionist": "ADMN",
+    "Site Manager": "PREM",
+    "Caretaker": "PREM",
+    "Catering Assistant": "CATR",
+    "Boarding Assistant": "MTRN",
+    "Lab Technician": "TECH",
     "Librarian": "LIBR",
 }
 
 
 # -- Students (§4.1) -------------------------------------------------------------------------
 
-STUDENTS = table("Students", [
-    *columns("Student / StudentLite", "Id", "ExternalId", "IdaasId", "Forename", "Surname",
-             "DisplayName", "Gender", "RegGroupId", "RegGroup", "YearGroupId", "YearGroup",
-             "StandardYearGroupCode", "StandardYearGroupName", "HouseGroupId", "HouseGroup",
-             "WorkEmail", "IdaasEmail"),
-    *columns("StudentExtended", "HomeEmail", "HomePhone", "MobilePhone", option="includeComms"),
-    *columns("Student", "AdmissionNo"),
-    *columns("StudentExtended", "DateOfBirth", "UniqueLearnerNumber", "LegalForename",
-             "LegalSurname", "PreviousLegalSurname", "EntryDate", "LeavingDate", "Destination",
-             "DestinationStartDate", "ReasonForLeaving", "MiddleName"),
-    *columns("Student / StudentLite", "EnrolmentStatus"),
-    *columns("StudentExtended", "Boarder", "BoardingHouse"),
-    *columns("SEN / SENTypes", "SENProvision"),
-    # The doc lists EAL twice (StudentDemographic / StudentFunding, then StudentFunding).
-    *columns("StudentDemographic / StudentFunding", "EAL"),
-    *columns("StudentDemographic", "ReligionCode", "Religion"),
-    *columns("StudentEthnicity", "EthnicityCode", "Ethnicity", "EthnicitySource"),
-    *columns("StudentDemographic", "HomeLanguage", "HomeLanguageCode", "FirstLanguage",
-             "FirstLanguageCode", "FirstLanguageSource", "EnglishProficiencyLevel",
-             "EnglishProficiencyLevelCode", "NationalIdentity", "Nationality"),
-    *columns("StudentDemographic / StudentEthnicity", "CountryOfBirth", "CountryOfBirthCode"),
-    *columns("StudentDemographic", "AsylumStatus"),
-    *columns("StudentExtended", "OnReport"),
-    # The doc lists PostCode twice (StudentDemographic, then Address): either scope grants it.
-    *columns("StudentDemographic / Address", "PostCode"),
-    *columns("StudentDemographic", "ModeOfTravel", "StdModeOfTravel", "IsTraveller",
-             "TravellerSource", "TravellerType"),
-    *columns("StudentFunding", "FsmEligible", "FsmStartDate", "FsmEndDate", "UniformAllowance",
-             "PupilPremium", "YSSA", "FSMEver6", "Gifted"),
-    *columns("StudentMedical", "Disabled"),
-    *columns("StudentFamily", "InLeaCare", "LeaCareAuthority", "EverInCare", "ServiceChild",
-             "ServiceChildSource", "IsYoungCarer"),
-    *columns("UPN", "UPN", "FormerUPN"),
-    *columns("Student / StudentExtended", "CandidateNo"),
-    *columns("Address", "ParentalSalutation", "AddressBlock", "HouseNo", "HouseName", "Apartment",
-             "Street", "District", "TownOrCity", "County", "Country"),
-    *columns("Student", "StudentStatus"),
-    *columns("StudentFunding", "PartTime"),
-    *columns("Attendance", "AttStatsStartDate", "AttStatsEndDate", "NumPossMarks", "NumPresMarks",
-             "NumAEAMarks", "NumAuthAbsMarks", "NumUnauthAbsMarks", "NumMissMarks", "NumLateMarks",
-             "NumLateBeforeRegMarks", option="includeAttStats"),
-    *columns("Attendance", "AttMarksStartDate", "AttMarksEndDate", "Marks",
-             option="includeAttMarkString"),
-    *columns("Student", "YearTaughtIn", "NCYear", "KeyStage"),
-    *columns("StudentFreeText", "QuickNote"),
-    *columns("School", "GroupIds", option="includeGroupIds"),
-    *columns("School", "GroupIdaasIds", option="includeGroupIdaasIds"),
-    *columns("Student / StudentLite", "StudentSiblingIds", option="includeSiblingsList"),
-    # Param-only switch (§4.1); its scope is doc-silent: parent ids need the Contact scope.
-    *columns("Contact", "ParentIdaasIds", option="includeParentIdaasIds"),
-    *columns("Student", "LeavingYearGroup", "LeavingRegGroup", "PreAdmissionYearGroup",
-             "PreAdmissionRegGroup"),
-    *columns("Student / StudentLite", "LastUpdated", "RowHash"),
-])
+STUDENTS = table(
+    "Students",
+    [
+        *columns(
+            "Student / StudentLite",
+            "Id",
+            "ExternalId",
+            "IdaasId",
+            "Forename",
+            "Surname",
+            "DisplayName",
+            "Gender",
+            "RegGroupId",
+            "RegGroup",
+            "YearGroupId",
+            "YearGroup",
+            "StandardYearGroupCode",
+            "StandardYearGroupName",
+            "HouseGroupId",
+            "HouseGroup",
+            "WorkEmail",
+            "IdaasEmail",
+        ),
+        *columns("StudentExtended", "HomeEmail", "HomePhone", "MobilePhone", option="includeComms"),
+        *columns("Student", "AdmissionNo"),
+        *columns(
+            "StudentExtended",
+            "DateOfBirth",
+            "UniqueLearnerNumber",
+            "LegalForename",
+            "LegalSurname",
+            "PreviousLegalSurname",
+            "EntryDate",
+            "LeavingDate",
+            "Destination",
+            "DestinationStartDate",
+            "ReasonForLeaving",
+            "MiddleName",
+        ),
+        *columns("Student / StudentLite", "EnrolmentStatus"),
+        *columns("StudentExtended", "Boarder", "BoardingHouse"),
+        *columns("SEN / SENTypes", "SENProvision"),
+        # The doc lists EAL twice (StudentDemographic / StudentFunding, then StudentFunding).
+        *columns("StudentDemographic / StudentFunding", "EAL"),
+        *columns("StudentDemographic", "ReligionCode", "Religion"),
+        *columns("StudentEthnicity", "EthnicityCode", "Ethnicity", "EthnicitySource"),
+        *columns(
+            "StudentDemographic",
+            "HomeLanguage",
+            "HomeLanguageCode",
+            "FirstLanguage",
+            "FirstLanguageCode",
+            "FirstLanguageSource",
+            "EnglishProficiencyLevel",
+            "EnglishProficiencyLevelCode",
+            "NationalIdentity",
+            "Nationality",
+        ),
+        *columns("StudentDemographic / StudentEthnicity", "CountryOfBirth", "CountryOfBirthCode"),
+        *columns("StudentDemographic", "AsylumStatus"),
+        *columns("StudentExtended", "OnReport"),
+        # The doc lists PostCode twice (StudentDemographic, then Address): either scope grants it.
+        *columns("StudentDemographic / Address", "PostCode"),
+        *columns(
+            "StudentDemographic",
+            "ModeOfTravel",
+            "StdModeOfTravel",
+            "IsTraveller",
+            "TravellerSource",
+            "TravellerType",
+        ),
+        *columns(
+            "StudentFunding",
+            "FsmEligible",
+            "FsmStartDate",
+            "FsmEndDate",
+            "UniformAllowance",
+            "PupilPremium",
+            "YSSA",
+            "FSMEver6",
+            "Gifted",
+        ),
+        *columns("StudentMedical", "Disabled"),
+        *columns(
+            "StudentFamily",
+            "InLeaCare",
+            "LeaCareAuthority",
+            "EverInCare",
+            "ServiceChild",
+            "ServiceChildSource",
+            "IsYoungCarer",
+        ),
+        *columns("UPN", "UPN", "FormerUPN"),
+        *columns("Student / StudentExtended", "CandidateNo"),
+        *columns(
+            "Address",
+            "ParentalSalutation",
+            "AddressBlock",
+            "HouseNo",
+            "HouseName",
+            "Apartment",
+            "Street",
+            "District",
+            "TownOrCity",
+            "County",
+            "Country",
+        ),
+        *columns("Student", "StudentStatus"),
+        *columns("StudentFunding", "PartTime"),
+        *columns(
+            "Attendance",
+            "AttStatsStartDate",
+            "AttStatsEndDate",
+            "NumPossMarks",
+            "NumPresMarks",
+            "NumAEAMarks",
+            "NumAuthAbsMarks",
+            "NumUnauthAbsMarks",
+            "NumMissMarks",
+            "NumLateMarks",
+            "NumLateBeforeRegMarks",
+            option="includeAttStats",
+        ),
+        *columns(
+            "Attendance",
+            "AttMarksStartDate",
+            "AttMarksEndDate",
+            "Marks",
+            option="includeAttMarkString",
+        ),
+        *columns("Student", "YearTaughtIn", "NCYear", "KeyStage"),
+        *columns("StudentFreeText", "QuickNote"),
+        *columns("School", "GroupIds", option="includeGroupIds"),
+        *columns("School", "GroupIdaasIds", option="includeGroupIdaasIds"),
+        *columns("Student / StudentLite", "StudentSiblingIds", option="includeSiblingsList"),
+        # Param-only switch (§4.1); its scope is doc-silent: parent ids need the Contact scope.
+        *columns("Contact", "ParentIdaasIds", option="includeParentIdaasIds"),
+        *columns(
+            "Student",
+            "LeavingYearGroup",
+            "LeavingRegGroup",
+            "PreAdmissionYearGroup",
+            "PreAdmissionRegGroup",
+        ),
+        *columns("Student / StudentLite", "LastUpdated", "RowHash"),
+    ],
+)
 # Field list doc-silent (§4.1): one row per (student, sibling), our own shape.
-STUDENT_SIBLINGS = table("StudentSiblings",
-                         columns("Student / StudentLite", "Id", "StudentId", "SiblingId"))
+STUDENT_SIBLINGS = table(
+    "StudentSiblings", columns("Student / StudentLite", "Id", "StudentId", "SiblingId")
+)
 
 _STUDENT_STATUS = {"onroll": "OnRoll", "leaver": "Leaver", "preadmission": "PreAdmission"}
 
@@ -95,13 +195,15 @@ def students_tables(ctx: Context) -> Tables:
         if status.lower() not in _STUDENT_STATUS:
             raise bad_request(
                 f"The value '{status}' is not valid for studentStatus; use OnRoll, Leaver or "
-                "PreAdmission.")
+                "PreAdmission."
+            )
         wanted = {_STUDENT_STATUS[status.lower()]}
     elif p.flag("includeLeavers"):
         wanted.add("Leaver")
     year_group = p.get("yearGroupId")
     chosen = [
-        s for s in ix.students.values()
+        s
+        for s in ix.students.values()
         if ("OnRoll" if ix.on_roll(s) else "Leaver") in wanted
         and (ctx.record_id is None or str(s.id) == ctx.record_id)
         and (year_group is None or _group_id(ix.group_of_type(s.id, "year")) == year_group)
@@ -113,8 +215,9 @@ def students_tables(ctx: Context) -> Tables:
     if p.flag("includeSiblingsResultset"):
         for s in chosen:
             for other in _siblings(ix, s):
-                siblings.append({"Id": f"{s.id}.{other}", "StudentId": str(s.id),
-                                 "SiblingId": str(other)})
+                siblings.append(
+                    {"Id": f"{s.id}.{other}", "StudentId": str(s.id), "SiblingId": str(other)}
+                )
     return [(STUDENTS, rows), (STUDENT_SIBLINGS, siblings)]
 
 
@@ -124,7 +227,8 @@ def _group_id(group: Group | None) -> str | None:
 
 def _siblings(ix: SchoolIndex, student: Student) -> list[int]:
     return sorted(
-        sid for sid in ix.family.get(student.family_code, ())
+        sid
+        for sid in ix.family.get(student.family_code, ())
         if sid != student.id and ix.on_roll(ix.students[sid])
     )
 
@@ -144,40 +248,76 @@ def _student_row(ctx: Context, s: Student, *, stats: bool, mark_string: bool) ->
     on_roll = ix.on_roll(s)
     groups = ix.groups_of_student.get(s.id, [])
     row: Row = {
-        "Id": str(s.id), "ExternalId": s.external_id, "IdaasId": f"PL-{s.id}",
-        "Forename": s.preferred_forename, "Surname": s.surname,
-        "DisplayName": f"{s.preferred_forename} {s.surname}", "Gender": s.gender,
-        "RegGroupId": _group_id(reg), "RegGroup": reg.name if reg else None,
-        "YearGroupId": _group_id(year), "YearGroup": year.name if year else None,
-        "StandardYearGroupCode": str(s.year), "StandardYearGroupName": f"Year {s.year}",
-        "HouseGroupId": _group_id(house), "HouseGroup": house.name if house else None,
-        "WorkEmail": s.email, "IdaasEmail": None,
-        "HomeEmail": None, "HomePhone": s.home_phone, "MobilePhone": s.mobile,
-        "AdmissionNo": s.code, "DateOfBirth": s.date_of_birth.isoformat(),
-        "UniqueLearnerNumber": None, "LegalForename": s.forename, "LegalSurname": s.surname,
-        "PreviousLegalSurname": None, "EntryDate": s.admission_date.isoformat(),
-        "LeavingDate": iso_date(s.leaving_date), "Destination": None,
-        "DestinationStartDate": None, "ReasonForLeaving": None, "MiddleName": s.middle_names,
-        "EnrolmentStatus": "C", "Boarder": flag(s.boarder), "BoardingHouse": None,
-        "SENProvision": s.sen_status or "N", "EAL": None,
-        "PostCode": s.postcode, "FsmEligible": flag(s.free_meals),
-        "PupilPremium": flag(s.free_meals), "FSMEver6": flag(s.free_meals),
-        "UPN": s.upn, "FormerUPN": None, "CandidateNo": None,
+        "Id": str(s.id),
+        "ExternalId": s.external_id,
+        "IdaasId": f"PL-{s.id}",
+        "Forename": s.preferred_forename,
+        "Surname": s.surname,
+        "DisplayName": f"{s.preferred_forename} {s.surname}",
+        "Gender": s.gender,
+        "RegGroupId": _group_id(reg),
+        "RegGroup": reg.name if reg else None,
+        "YearGroupId": _group_id(year),
+        "YearGroup": year.name if year else None,
+        "StandardYearGroupCode": str(s.year),
+        "StandardYearGroupName": f"Year {s.year}",
+        "HouseGroupId": _group_id(house),
+        "HouseGroup": house.name if house else None,
+        "WorkEmail": s.email,
+        "IdaasEmail": None,
+        "HomeEmail": None,
+        "HomePhone": s.home_phone,
+        "MobilePhone": s.mobile,
+        "AdmissionNo": s.code,
+        "DateOfBirth": s.date_of_birth.isoformat(),
+        "UniqueLearnerNumber": None,
+        "LegalForename": s.forename,
+        "LegalSurname": s.surname,
+        "PreviousLegalSurname": None,
+        "EntryDate": s.admission_date.isoformat(),
+        "LeavingDate": iso_date(s.leaving_date),
+        "Destination": None,
+        "DestinationStartDate": None,
+        "ReasonForLeaving": None,
+        "MiddleName": s.middle_names,
+        "EnrolmentStatus": "C",
+        "Boarder": flag(s.boarder),
+        "BoardingHouse": None,
+        "SENProvision": s.sen_status or "N",
+        "EAL": None,
+        "PostCode": s.postcode,
+        "FsmEligible": flag(s.free_meals),
+        "PupilPremium": flag(s.free_meals),
+        "FSMEver6": flag(s.free_meals),
+        "UPN": s.upn,
+        "FormerUPN": None,
+        "CandidateNo": None,
         "ParentalSalutation": f"{main.title} {main.forename} {main.surname}" if main else None,
         "AddressBlock": f"{s.address}\n{s.town}\n{s.postcode}\nUnited Kingdom",
-        "HouseNo": house_no, "HouseName": None, "Apartment": None, "Street": street,
-        "District": None, "TownOrCity": s.town, "County": None, "Country": "United Kingdom",
-        "StudentStatus": "OnRoll" if on_roll else "Leaver", "PartTime": 0,
-        "YearTaughtIn": str(s.year), "NCYear": str(s.year), "KeyStage": _key_stage(s.year),
+        "HouseNo": house_no,
+        "HouseName": None,
+        "Apartment": None,
+        "Street": street,
+        "District": None,
+        "TownOrCity": s.town,
+        "County": None,
+        "Country": "United Kingdom",
+        "StudentStatus": "OnRoll" if on_roll else "Leaver",
+        "PartTime": 0,
+        "YearTaughtIn": str(s.year),
+        "NCYear": str(s.year),
+        "KeyStage": _key_stage(s.year),
         "QuickNote": None,
         "GroupIds": ids_csv(g.id for g in groups),
         "GroupIdaasIds": ids_csv(group_idaas(g) for g in groups),
         "StudentSiblingIds": ids_csv(_siblings(ix, s)),
         "ParentIdaasIds": ids_csv(
-            f"PC-{link.contact_id}" for link in links if link.parental_responsibility),
+            f"PC-{link.contact_id}" for link in links if link.parental_responsibility
+        ),
         "LeavingYearGroup": _group_id(year) if not on_roll else None,
         "LeavingRegGroup": _group_id(reg) if not on_roll else None,
-        "PreAdmissionYearGroup": None, "PreAdmissionRegGroup": None,
+        "PreAdmissionYearGroup": None,
+        "PreAdmissionRegGroup": None,
         "LastUpdated": ctx.ts(s.updated_at),
     }
     if stats or mark_string:
@@ -186,8 +326,13 @@ def _student_row(ctx: Context, s: Student, *, stats: bool, mark_string: bool) ->
         if stats:
             row.update(_att_stats(ctx.world, marks, start, end))
         if mark_string:
-            row.update({"AttMarksStartDate": start.isoformat(), "AttMarksEndDate": end.isoformat(),
-                        "Marks": _mark_string(marks, start, end)})
+            row.update(
+                {
+                    "AttMarksStartDate": start.isoformat(),
+                    "AttMarksEndDate": end.isoformat(),
+                    "Marks": _mark_string(marks, start, end),
+                }
+            )
     return row
 
 
@@ -197,9 +342,12 @@ def _att_stats(world: World, marks: list[AttendanceMark], start: date, end: date
     for mark in marks:
         counts[meaning.get(mark.code, "UNAUTH")] += 1
     return {
-        "AttStatsStartDate": start.isoformat(), "AttStatsEndDate": end.isoformat(),
-        "NumPossMarks": len(marks) - counts["NOTREQ"], "NumPresMarks": counts["PRES"],
-        "NumAEAMarks": counts["AEA"], "NumAuthAbsMarks": counts["AUTH"],
+        "AttStatsStartDate": start.isoformat(),
+        "AttStatsEndDate": end.isoformat(),
+        "NumPossMarks": len(marks) - counts["NOTREQ"],
+        "NumPresMarks": counts["PRES"],
+        "NumAEAMarks": counts["AEA"],
+        "NumAuthAbsMarks": counts["AUTH"],
         "NumUnauthAbsMarks": counts["UNAUTH"],
         "NumMissMarks": sum(1 for m in marks if m.code == "-"),
         "NumLateMarks": sum(1 for m in marks if m.code in ("L", "U")),
@@ -224,36 +372,132 @@ def _mark_string(marks: list[AttendanceMark], start: date, end: date) -> str:
 
 # -- Staff (§4.3) ----------------------------------------------------------------------------
 
-STAFF = table("Staff", [
-    *columns("Staff / StaffLite", "Id", "ExternalId", "IdaasId", "Title", "Suffix", "StaffCode",
-             "StaffStatus", "TeacherCategory", "Forename", "Surname", "DisplayName", "IdaasEmail",
-             "WorkEmail", "WorkPhone", "IsTeacher", "IsSupport", "IsSupply", "IsGovernor"),
-    *columns("School", "RegGroup"),
-    *columns("School", "GroupIds", option="includeGroupIds"),
-    *columns("School", "GroupIdaasIds", option="includeGroupIdaasIds"),
-    *columns("StaffExtended", "Gender", "MiddleName", "LegalForename", "LegalSurname",
-             "DateOfBirth", "MobilePhone"),
-    *columns("StaffEmployment", "PayrollNumber", "NINumber", "TeacherNumber", "EmploymentStart",
-             "EmploymentEnd", "Roles", "RoleCodes"),
-    *columns("StaffPersonalContact", "HomeEmail", "HomePhone"),
-    *columns("StaffAddress", "AddressBlock", "HouseNo", "HouseName", "Apartment", "Street",
-             "District", "TownOrCity", "County", "PostCode", "Country"),
-    *columns("Staff / StaffLite", "LastUpdated", "RowHash"),
-])
-STAFF_HIERARCHY = table("StaffHierarchy", columns(
-    "StaffEmployment", "Id", "ParentStaffId", "ChildStaffId", "ParentRelationshipTitle",
-    "ChildRelationshipTitle", "StartDate", "EndDate"))
-STAFF_VEHICLES = table("StaffVehicles", columns(
-    "StaffExtended", "StaffId", "VehicleID", "VehicleModel", "VehicleColour",
-    "VehicleRegistration"), key="VehicleID")
-STAFF_NEXT_OF_KIN = table("StaffNextOfKin", columns(
-    "StaffNextOfKin", "StaffId", "ContactId", "StaffMis_Id", "ContactMis_Id", "FullName",
-    "Forename", "Surname", "MiddleName", "Title", "Gender", "Role", "DOB", "HomeEmail",
-    "WorkEmail", "PrimaryEmail", "HomePhone", "WorkPhone", "MobilePhone", "HouseNumber",
-    "HouseName", "Apartment", "Street", "District", "Town", "County", "Country", "PostCode",
-    "AddressBlock"), key="ContactId")
-STAFF_SWAC = table("StaffSWAC", columns(
-    "StaffEmployment", "Id", "StaffMis_Id", "SWACRole", "MainRole", "FTE"))
+STAFF = table(
+    "Staff",
+    [
+        *columns(
+            "Staff / StaffLite",
+            "Id",
+            "ExternalId",
+            "IdaasId",
+            "Title",
+            "Suffix",
+            "StaffCode",
+            "StaffStatus",
+            "TeacherCategory",
+            "Forename",
+            "Surname",
+            "DisplayName",
+            "IdaasEmail",
+            "WorkEmail",
+            "WorkPhone",
+            "IsTeacher",
+            "IsSupport",
+            "IsSupply",
+            "IsGovernor",
+        ),
+        *columns("School", "RegGroup"),
+        *columns("School", "GroupIds", option="includeGroupIds"),
+        *columns("School", "GroupIdaasIds", option="includeGroupIdaasIds"),
+        *columns(
+            "StaffExtended",
+            "Gender",
+            "MiddleName",
+            "LegalForename",
+            "LegalSurname",
+            "DateOfBirth",
+            "MobilePhone",
+        ),
+        *columns(
+            "StaffEmployment",
+            "PayrollNumber",
+            "NINumber",
+            "TeacherNumber",
+            "EmploymentStart",
+            "EmploymentEnd",
+            "Roles",
+            "RoleCodes",
+        ),
+        *columns("StaffPersonalContact", "HomeEmail", "HomePhone"),
+        *columns(
+            "StaffAddress",
+            "AddressBlock",
+            "HouseNo",
+            "HouseName",
+            "Apartment",
+            "Street",
+            "District",
+            "TownOrCity",
+            "County",
+            "PostCode",
+            "Country",
+        ),
+        *columns("Staff / StaffLite", "LastUpdated", "RowHash"),
+    ],
+)
+STAFF_HIERARCHY = table(
+    "StaffHierarchy",
+    columns(
+        "StaffEmployment",
+        "Id",
+        "ParentStaffId",
+        "ChildStaffId",
+        "ParentRelationshipTitle",
+        "ChildRelationshipTitle",
+        "StartDate",
+        "EndDate",
+    ),
+)
+STAFF_VEHICLES = table(
+    "StaffVehicles",
+    columns(
+        "StaffExtended",
+        "StaffId",
+        "VehicleID",
+        "VehicleModel",
+        "VehicleColour",
+        "VehicleRegistration",
+    ),
+    key="VehicleID",
+)
+STAFF_NEXT_OF_KIN = table(
+    "StaffNextOfKin",
+    columns(
+        "StaffNextOfKin",
+        "StaffId",
+        "ContactId",
+        "StaffMis_Id",
+        "ContactMis_Id",
+        "FullName",
+        "Forename",
+        "Surname",
+        "MiddleName",
+        "Title",
+        "Gender",
+        "Role",
+        "DOB",
+        "HomeEmail",
+        "WorkEmail",
+        "PrimaryEmail",
+        "HomePhone",
+        "WorkPhone",
+        "MobilePhone",
+        "HouseNumber",
+        "HouseName",
+        "Apartment",
+        "Street",
+        "District",
+        "Town",
+        "County",
+        "Country",
+        "PostCode",
+        "AddressBlock",
+    ),
+    key="ContactId",
+)
+STAFF_SWAC = table(
+    "StaffSWAC", columns("StaffEmployment", "Id", "StaffMis_Id", "SWACRole", "MainRole", "FTE")
+)
 
 _STAFF_STATUSES = ("Current", "Future", "Previous", "Temporary")
 
@@ -275,8 +519,10 @@ def staff_tables(ctx: Context) -> Tables:
     if status is not None:
         match = next((s for s in _STAFF_STATUSES if s.lower() == status.lower()), None)
         if match is None:
-            raise bad_request(f"The value '{status}' is not valid for staffStatus; use "
-                              f"{', '.join(_STAFF_STATUSES)}.")
+            raise bad_request(
+                f"The value '{status}' is not valid for staffStatus; use "
+                f"{', '.join(_STAFF_STATUSES)}."
+            )
         wanted = {match}
     else:
         if p.flag("includeFuture"):
@@ -285,7 +531,8 @@ def staff_tables(ctx: Context) -> Tables:
             wanted.add("Previous")
     teachers_only = p.flag("teachersOnly")
     chosen = [
-        s for s in ctx.index.staff.values()
+        s
+        for s in ctx.index.staff.values()
         if _staff_status(ctx, s) in wanted
         and (ctx.record_id is None or str(s.id) == ctx.record_id)
         and (not teachers_only or s.role == "teacher")
@@ -294,12 +541,23 @@ def staff_tables(ctx: Context) -> Tables:
     swac: list[Row] = []
     if p.flag("includeStaffSWAC"):
         for s in chosen:
-            swac.append({"Id": str(s.id), "StaffMis_Id": str(s.id),
-                         "SWACRole": "Qualified Teacher" if s.role == "teacher" else s.job_title,
-                         "MainRole": 1, "FTE": 1.0})
+            swac.append(
+                {
+                    "Id": str(s.id),
+                    "StaffMis_Id": str(s.id),
+                    "SWACRole": "Qualified Teacher" if s.role == "teacher" else s.job_title,
+                    "MainRole": 1,
+                    "FTE": 1.0,
+                }
+            )
     # The world holds no hierarchy, vehicles or next-of-kin: those tables come back empty.
-    return [(STAFF, rows), (STAFF_HIERARCHY, []), (STAFF_VEHICLES, []), (STAFF_NEXT_OF_KIN, []),
-            (STAFF_SWAC, swac)]
+    return [
+        (STAFF, rows),
+        (STAFF_HIERARCHY, []),
+        (STAFF_VEHICLES, []),
+        (STAFF_NEXT_OF_KIN, []),
+        (STAFF_SWAC, swac),
+    ]
 
 
 def _staff_row(ctx: Context, s: Staff) -> Row:
@@ -307,47 +565,94 @@ def _staff_row(ctx: Context, s: Staff) -> Row:
     teacher = s.role == "teacher"
     role = "Teacher" if teacher else s.job_title
     return {
-        "Id": str(s.id), "ExternalId": s.external_id, "IdaasId": f"PWT-{s.id}",
-        "Title": s.title, "Suffix": None, "StaffCode": s.code,
+        "Id": str(s.id),
+        "ExternalId": s.external_id,
+        "IdaasId": f"PWT-{s.id}",
+        "Title": s.title,
+        "Suffix": None,
+        "StaffCode": s.code,
         "StaffStatus": _staff_status(ctx, s),
         "TeacherCategory": "Qualified Teacher" if teacher else None,
-        "Forename": s.preferred_forename, "Surname": s.surname,
+        "Forename": s.preferred_forename,
+        "Surname": s.surname,
         "DisplayName": f"{s.title} {s.preferred_forename[:1]} {s.surname}",
-        "IdaasEmail": None, "WorkEmail": s.email, "WorkPhone": None,
-        "IsTeacher": flag(teacher), "IsSupport": flag(not teacher), "IsSupply": 0,
+        "IdaasEmail": None,
+        "WorkEmail": s.email,
+        "WorkPhone": None,
+        "IsTeacher": flag(teacher),
+        "IsSupport": flag(not teacher),
+        "IsSupply": 0,
         "IsGovernor": 0,
         "RegGroup": ids_csv(g.code for g in groups if g.type == "registration"),
         "GroupIds": ids_csv(g.id for g in groups),
         "GroupIdaasIds": ids_csv(group_idaas(g) for g in groups),
-        "Gender": s.gender, "MiddleName": None, "LegalForename": s.forename,
-        "LegalSurname": s.surname, "DateOfBirth": s.date_of_birth.isoformat(),
-        "MobilePhone": s.mobile, "PayrollNumber": s.payroll_number, "NINumber": None,
-        "TeacherNumber": None, "EmploymentStart": s.start_date.isoformat(),
-        "EmploymentEnd": iso_date(s.leaving_date), "Roles": role,
+        "Gender": s.gender,
+        "MiddleName": None,
+        "LegalForename": s.forename,
+        "LegalSurname": s.surname,
+        "DateOfBirth": s.date_of_birth.isoformat(),
+        "MobilePhone": s.mobile,
+        "PayrollNumber": s.payroll_number,
+        "NINumber": None,
+        "TeacherNumber": None,
+        "EmploymentStart": s.start_date.isoformat(),
+        "EmploymentEnd": iso_date(s.leaving_date),
+        "Roles": role,
         "RoleCodes": "TCHR" if teacher else _ROLE_CODES.get(s.job_title, "OTHR"),
-        "HomeEmail": None, "HomePhone": None,
+        "HomeEmail": None,
+        "HomePhone": None,
         "LastUpdated": ctx.ts(s.updated_at),
     }
 
 
 # -- Contacts and StudentContacts (§4.4, §4.5) ---------------------------------------------
 
-CONTACTS = table("Contacts", [
-    *columns("Contact", "Id", "IdaasId", "ExternalId", "Title", "Suffix", "Surname", "Forename",
-             "DisplayName", "HomeLanguage", "HomeLanguageCode", "TranslatorRequired", "WorkEmail",
-             "WorkPhone", "HomeEmail", "HomePhone", "MobilePhone", "AddressBlock", "HouseNo",
-             "HouseName", "Apartment", "Street", "District", "TownOrCity", "County", "PostCode",
-             "Country"),
-    # Named only in the param text (§4.4); placed before LastUpdated.
-    *columns("Contact", "ChildIdaasIds", option="includeChildIdaasIds"),
-    *columns("Contact", "LastUpdated", "RowHash"),
-])
-STUDENT_CONTACTS = table("StudentContacts", [
-    *columns("", "Id", "StudentId", "ContactId"),
-    # Column names for includeExternalIds are doc-silent (§4.5); ours.
-    *columns("", "StudentExternalId", "ContactExternalId", option="includeExternalIds"),
-    *columns("", "Relationship", "Priority", "ParResp", "LastUpdated", "RowHash"),
-])
+CONTACTS = table(
+    "Contacts",
+    [
+        *columns(
+            "Contact",
+            "Id",
+            "IdaasId",
+            "ExternalId",
+            "Title",
+            "Suffix",
+            "Surname",
+            "Forename",
+            "DisplayName",
+            "HomeLanguage",
+            "HomeLanguageCode",
+            "TranslatorRequired",
+            "WorkEmail",
+            "WorkPhone",
+            "HomeEmail",
+            "HomePhone",
+            "MobilePhone",
+            "AddressBlock",
+            "HouseNo",
+            "HouseName",
+            "Apartment",
+            "Street",
+            "District",
+            "TownOrCity",
+            "County",
+            "PostCode",
+            "Country",
+        ),
+        # Named only in the param text (§4.4); placed before LastUpdated.
+        *columns("Contact", "ChildIdaasIds", option="includeChildIdaasIds"),
+        *columns("Contact", "LastUpdated", "RowHash"),
+    ],
+)
+STUDENT_CONTACTS = table(
+    "StudentContacts",
+    [
+        *columns("", "Id", "StudentId", "ContactId"),
+        # Column names for includeExternalIds are doc-silent (§4.5); ours.
+        *columns("", "StudentExternalId", "ContactExternalId", option="includeExternalIds"),
+        *columns("", "Relationship", "Priority", "ParResp", "LastUpdated", "RowHash"),
+    ],
+)
 
 
 def contacts_tables(ctx: Context) -> Tables:
@@ -359,26 +664,50 @@ def contacts_tables(ctx: Context) -> Tables:
         if ctx.record_id is not None and str(c.id) != ctx.record_id:
             continue
         # "Returns contact details for the students that are currently on roll."
-        links = [link for link in ix.links_of_contact.get(c.id, ())
-                 if ix.on_roll(ix.students[link.student_id])]
+        links = [
+            link
+            for link in ix.links_of_contact.get(c.id, ())
+            if ix.on_roll(ix.students[link.student_id])
+        ]
         if not links or (only_pr and not any(link.parental_responsibility for link in links)):
             continue
         house_no, street = split_address(c.address)
-        rows.append({
-            "Id": str(c.id), "IdaasId": f"PC-{c.id}", "ExternalId": c.external_id,
-            "Title": c.title, "Suffix": None, "Surname": c.surname, "Forename": c.forename,
-            "DisplayName": f"{c.title} {c.forename} {c.surname}", "HomeLanguage": None,
-            "HomeLanguageCode": None, "TranslatorRequired": 0, "WorkEmail": None,
-            "WorkPhone": c.work_phone, "HomeEmail": c.email, "HomePhone": c.home_phone,
-            "MobilePhone": c.mobile,
-            "AddressBlock": f"{c.address}\n{c.town}\n{c.postcode}\nUnited Kingdom",
-            "HouseNo": house_no, "HouseName": None, "Apartment": None, "Street": street,
-            "District": None, "TownOrCity": c.town, "County": None, "PostCode": c.postcode,
-            "Country": "United Kingdom",
-            "ChildIdaasIds": ids_csv(sorted(
-                f"PL-{link.student_id}" for link in links if link.parental_responsibility)),
-            "LastUpdated": ctx.ts(c.updated_at),
-        })
+        rows.append(
+            {
+                "Id": str(c.id),
+                "IdaasId": f"PC-{c.id}",
+                "ExternalId": c.external_id,
+                "Title": c.title,
+                "Suffix": None,
+                "Surname": c.surname,
+                "Forename": c.forename,
+                "DisplayName": f"{c.title} {c.forename} {c.surname}",
+                "HomeLanguage": None,
+                "HomeLanguageCode": None,
+                "TranslatorRequired": 0,
+                "WorkEmail": None,
+                "WorkPhone": c.work_phone,
+                "HomeEmail": c.email,
+                "HomePhone": c.home_phone,
+                "MobilePhone": c.mobile,
+                "AddressBlock": f"{c.address}\n{c.town}\n{c.postcode}\nUnited Kingdom",
+                "HouseNo": house_no,
+                "HouseName": None,
+                "Apartment": None,
+                "Street": street,
+                "District": None,
+                "TownOrCity": c.town,
+                "County": None,
+                "PostCode": c.postcode,
+                "Country": "United Kingdom",
+                "ChildIdaasIds": ids_csv(
+                    sorted(
+                        f"PL-{link.student_id}" for link in links if link.parental_responsibility
+                    )
+                ),
+                "LastUpdated": ctx.ts(c.updated_at),
+            }
+        )
     return [(CONTACTS, rows)]
 
 
@@ -402,11 +731,17 @@ def student_contacts_tables(ctx: Context) -> Tables:
             continue
         if parresp is not None and str(int(link.parental_responsibility)) != parresp:
             continue
-        rows.append({
-            "Id": f"PL-{student.id}.PC-{contact.id}", "StudentId": str(student.id),
-            "ContactId": str(contact.id), "StudentExternalId": student.external_id,
-            "ContactExternalId": contact.external_id, "Relationship": link.relationship,
-            "Priority": link.priority, "ParResp": flag(link.parental_responsibility),
-            "LastUpdated": ctx.ts(link.updated_at),
-        })
+        rows.append(
+            {
+                "Id": f"PL-{student.id}.PC-{contact.id}",
+                "StudentId": str(student.id),
+                "ContactId": str(contact.id),
+                "StudentExternalId": student.external_id,
+                "ContactExternalId": contact.external_id,
+                "Relationship": link.relationship,
+                "Priority": link.priority,
+                "ParResp": flag(link.parental_responsibility),
+                "LastUpdated": ctx.ts(link.updated_at),
+            }
+        )
     return [(STUDENT_CONTACTS, rows)]

@@ -20,8 +20,16 @@ from .errors import bad_request
 # Parameters that shape the envelope rather than the result set; they never partition
 # change sets (xporter.md §6.4: "per school, per endpoint", partitioned by filters/options).
 ENVELOPE_PARAMS = frozenset(
-    {"page", "pagesize", "changedrows", "select", "httpstatuscodes", "callbackurl",
-     "onlygetdbstatus", "options"}
+    {
+        "page",
+        "pagesize",
+        "changedrows",
+        "select",
+        "httpstatuscodes",
+        "callbackurl",
+        "onlygetdbstatus",
+        "options",
+    }
 )
 
 _TRUE = frozenset({"", "true", "1", "yes", "on"})
@@ -101,7 +109,8 @@ class Params:
             return None
         if not value.isdigit() or int(value) < 1:
             raise bad_request(
-                f"The value '{value}' is not valid for {name}; use a whole number >= 1.")
+                f"The value '{value}' is not valid for {name}; use a whole number >= 1."
+            )
         return int(value)
 
     def select(self) -> list[SelectItem] | None:
@@ -114,7 +123,8 @@ class Params:
             match = _SELECT_ITEM.match(part)
             if match is None:
                 raise bad_request(
-                    f"The select item '{part.strip()}' is not 'Column' or 'Column as Name'.")
+                    f"The select item '{part.strip()}' is not 'Column' or 'Column as Name'."
+                )
             items.append(SelectItem(match["column"], match["alias"]))
         return items
 

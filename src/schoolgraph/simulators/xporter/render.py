@@ -77,7 +77,9 @@ class Rendered:
 def render(endpoint: Endpoint, ctx: Context, granted: frozenset[str]) -> Rendered:
     """Run the endpoint's renderer and shape its rows for this caller."""
     options = frozenset(
-        c.option for spec in endpoint.tables for c in spec.columns
+        c.option
+        for spec in endpoint.tables
+        for c in spec.columns
         if c.option is not None and ctx.params.flag(c.option)
     )
     since = ctx.params.date("updatedSince")

@@ -60,14 +60,19 @@ class TableSpec:
 
     def visible(self, granted: frozenset[str], options: frozenset[str]) -> list[Column]:
         return [
-            c for c in self.columns
+            c
+            for c in self.columns
             if (not c.scopes or any(s in granted for s in c.scopes))
             and (c.option is None or c.option in options)
         ]
 
 
 def table(
-    name: str, cols: Iterable[Column], *, key: str = "Id", info: bool = False,
+    name: str,
+    cols: Iterable[Column],
+    *,
+    key: str = "Id",
+    info: bool = False,
     order_by: tuple[str, ...] = (),
 ) -> TableSpec:
     """A TableSpec; it is `hashed` when its columns include `RowHash`."""
@@ -103,9 +108,7 @@ def project(source: Row, visible: Sequence[Column], hashed: bool) -> tuple[Row, 
     if hashed and any(c.name == "RowHash" for c in visible):
         # Keep the doc's column order: RowHash sits where the doc lists it.
         row_hash = digest.hex().upper()
-        ordered: Row = {
-            c.name: row_hash if c.name == "RowHash" else row[c.name] for c in visible
-        }
+        ordered: Row = {c.name: row_hash if c.name == "RowHash" else row[c.name] for c in visible}
         return ordered, digest
     return row, digest
 

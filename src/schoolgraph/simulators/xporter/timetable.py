@@ -13,24 +13,72 @@ from .rows import Row, columns, table
 _DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-LESSONS = table("Lessons", columns(
-    "School", "Id", "PeriodId", "ClassId", "JoinedId", "ClassName", "Period", "StartDateTime",
-    "EndDateTime", "StaffCodes", "RoomCodes", "SubjectCode", "SubjectName"),
-    key="PeriodId", order_by=("StartDateTime", "ClassId"))
+LESSONS = table(
+    "Lessons",
+    columns(
+        "School",
+        "Id",
+        "PeriodId",
+        "ClassId",
+        "JoinedId",
+        "ClassName",
+        "Period",
+        "StartDateTime",
+        "EndDateTime",
+        "StaffCodes",
+        "RoomCodes",
+        "SubjectCode",
+        "SubjectName",
+    ),
+    key="PeriodId",
+    order_by=("StartDateTime", "ClassId"),
+)
 LESSON_STAFF = table("LessonStaff", columns("School", "Id", "LessonId", "StaffId", "StaffCode"))
 LESSON_ROOMS = table("LessonRooms", columns("School", "Id", "LessonId", "RoomId", "Code"))
 # SIM-PROPOSAL (§4.7.3): the per-person timetable table is named `Timetable`.
-TIMETABLE = table("Timetable", columns(
-    "School", "Id", "LessonId", "JoinedId", "PeriodId", "ClassId", "Period", "Date",
-    "StartDateTime", "EndDateTime", "ClassName", "RoomCodes", "StaffCodes", "SubjectCode",
-    "SubjectName"), order_by=("StartDateTime", "ClassId"))
-TIMETABLES = table("Timetables", columns(
-    "School", "Id", "Description", "StartDate", "EndDate", "DaysPerCycle", "PeriodsPerCycle",
-    "TeachingPeriodsPerCycle"))
-TIMETABLE_DAYS = table("TimetableDays", columns("School", "Id", "TimetableId", "DayName",
-                                                "Sequence"))
-TIMETABLE_PERIODS = table("TimetablePeriods", columns(
-    "School", "Id", "TimetableDayId", "PeriodName", "StartTime", "EndTime", "PeriodSequence"))
+TIMETABLE = table(
+    "Timetable",
+    columns(
+        "School",
+        "Id",
+        "LessonId",
+        "JoinedId",
+        "PeriodId",
+        "ClassId",
+        "Period",
+        "Date",
+        "StartDateTime",
+        "EndDateTime",
+        "ClassName",
+        "RoomCodes",
+        "StaffCodes",
+        "SubjectCode",
+        "SubjectName",
+    ),
+    order_by=("StartDateTime", "ClassId"),
+)
+TIMETABLES = table(
+    "Timetables",
+    columns(
+        "School",
+        "Id",
+        "Description",
+        "StartDate",
+        "EndDate",
+        "DaysPerCycle",
+        "PeriodsPerCycle",
+        "TeachingPeriodsPerCycle",
+    ),
+)
+TIMETABLE_DAYS = table(
+    "TimetableDays", columns("School", "Id", "TimetableId", "DayName", "Sequence")
+)
+TIMETABLE_PERIODS = table(
+    "TimetablePeriods",
+    columns(
+        "School", "Id", "TimetableDayId", "PeriodName", "StartTime", "EndTime", "PeriodSequence"
+    ),
+)
 
 
 def room_id(code: str) -> str:
@@ -57,11 +105,14 @@ def _lesson_common(ctx: Context, lesson: Lesson) -> Row:
     staff = ix.staff.get(lesson.staff_id)
     joined = ix.joined.get(lesson.entry_id)
     return {
-        "ClassId": str(lesson.group_id), "JoinedId": str(joined) if joined else None,
+        "ClassId": str(lesson.group_id),
+        "JoinedId": str(joined) if joined else None,
         "ClassName": group.name if group else None,
         "Period": ix.periods[lesson.period_id].code,
-        "StartDateTime": ctx.wall(lesson.start), "EndDateTime": ctx.wall(lesson.end),
-        "StaffCodes": staff.code if staff else None, "RoomCodes": lesson.room,
+        "StartDateTime": ctx.wall(lesson.start),
+        "EndDateTime": ctx.wall(lesson.end),
+        "StaffCodes": staff.code if staff else None,
+        "RoomCodes": lesson.room,
         "SubjectCode": group.subject_code if group else None,
         "SubjectName": group.subject_name if group else None,
     }
@@ -87,20 +138,32 @@ def timetable_tables(ctx: Context) -> Tables:
         staff = ctx.index.staff.get(lesson.staff_id)
         if with_staff and staff is not None:
             staff_rows[f"{entry}.{staff.id}"] = {
-                "Id": f"{entry}.{staff.id}", "LessonId": entry, "StaffId": str(staff.id),
-                "StaffCode": staff.code}
+                "Id": f"{entry}.{staff.id}",
+                "LessonId": entry,
+                "StaffId": str(staff.id),
+                "StaffCode": staff.code,
+            }
         if with_rooms:
             rid = room_id(lesson.room)
-            room_rows[f"{entry}.{rid}"] = {"Id": f"{entry}.{rid}", "LessonId": entry,
-                                           "RoomId": rid, "Code": lesson.room}
-    return [(LESSONS, rows), (LESSON_STAFF, list(staff_rows.values())),
-            (LESSON_ROOMS, list(room_rows.values()))]
+            room_rows[f"{entry}.{rid}"] = {
+                "Id": f"{entry}.{rid}",
+                "LessonId": entry,
+                "RoomId": rid,
+                "Code": lesson.room,
+            }
+    return [
+        (LESSONS, rows),
+        (LESSON_STAFF, list(staff_rows.values())),
+        (LESSON_ROOMS, list(room_rows.values())),
+    ]
 
 
 def _person_timetable(ctx: Context, *, student: bool) -> Tables:
     if ctx.record_id is None:
-        raise bad_request("The Id parameter is required: the Id of the "
-                          f"{'student' if student else 'staff member'}.")
+        raise bad_request(
+            "The Id parameter is required: the Id of the "
+            f"{'student' if student else 'staff member'}."
+        )
     ix = ctx.index
     start, end = _window(ctx, 7, 14)
     lessons: list[Lesson] = []
@@ -114,8 +177,13 @@ def _person_timetable(ctx: Context, *, student: bool) -> Tables:
         if member is not None:
             lessons = ctx.world.lessons(ctx.school.id, start, end, staff_id=member.id)
     rows = [
-        {"Id": lesson.id, "LessonId": str(lesson.entry_id), "PeriodId": lesson.id,
-         "Date": f"{lesson.date.isoformat()}T00:00:00", **_lesson_common(ctx, lesson)}
+        {
+            "Id": lesson.id,
+            "LessonId": str(lesson.entry_id),
+            "PeriodId": lesson.id,
+            "Date": f"{lesson.date.isoformat()}T00:00:00",
+            **_lesson_common(ctx, lesson),
+        }
         for lesson in lessons
     ]
     out: Tables = [(TIMETABLE, rows)]
@@ -129,12 +197,17 @@ def _tt_structure(ctx: Context) -> Tables:
     periods = sorted(ctx.index.periods.values(), key=lambda p: (p.weekday, p.start))
     weekdays = sorted({p.weekday for p in periods})
     first = school.terms[0][0]
-    timetables: list[Row] = [{
-        "Id": "1", "Description": f"Timetable {first.year}/{(first.year + 1) % 100:02d}",
-        "StartDate": first.isoformat(), "EndDate": school.terms[-1][1].isoformat(),
-        "DaysPerCycle": len(weekdays), "PeriodsPerCycle": len(periods),
-        "TeachingPeriodsPerCycle": len(periods),
-    }]
+    timetables: list[Row] = [
+        {
+            "Id": "1",
+            "Description": f"Timetable {first.year}/{(first.year + 1) % 100:02d}",
+            "StartDate": first.isoformat(),
+            "EndDate": school.terms[-1][1].isoformat(),
+            "DaysPerCycle": len(weekdays),
+            "PeriodsPerCycle": len(periods),
+            "TeachingPeriodsPerCycle": len(periods),
+        }
+    ]
     days: list[Row] = [
         {"Id": str(w + 1), "TimetableId": "1", "DayName": _DAY_NAMES[w], "Sequence": w + 1}
         for w in weekdays
@@ -142,12 +215,16 @@ def _tt_structure(ctx: Context) -> Tables:
     period_rows: list[Row] = []
     for w in weekdays:
         for n, period in enumerate(p for p in periods if p.weekday == w):
-            period_rows.append({
-                "Id": str(period.id), "TimetableDayId": str(w + 1),
-                "PeriodName": f"{_DAY_NAMES[w]}{period.name}",
-                "StartTime": period.start.strftime("%H:%M"),
-                "EndTime": period.end.strftime("%H:%M"), "PeriodSequence": n + 1,
-            })
+            period_rows.append(
+                {
+                    "Id": str(period.id),
+                    "TimetableDayId": str(w + 1),
+                    "PeriodName": f"{_DAY_NAMES[w]}{period.name}",
+                    "StartTime": period.start.strftime("%H:%M"),
+                    "EndTime": period.end.strftime("%H:%M"),
+                    "PeriodSequence": n + 1,
+                }
+            )
     return [(TIMETABLES, timetables), (TIMETABLE_DAYS, days), (TIMETABLE_PERIODS, period_rows)]
 
 
