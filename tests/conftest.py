@@ -18,6 +18,28 @@ from schoolgraph.server import serve_app
 Serve = Callable[[web.Application], Awaitable[URL]]
 
 
+async def start_serving(app: web.Application) -> tuple[URL, asyncio.Event, asyncio.Task[None]]:
+    """Serve ``app`` on ``127.0.0.1:0`` the way ``schoolgraph serve`` does: its base URL, and
+    the event to set and the task to await to shut it down gracefully."""
+    stop = asyncio.Event()
+    listening: asyncio.Future[URL] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(
+        serve_app(
+            app,
+            host="127.0.0.1",
+            port=0,
+            shutdown_timeout=5.0,
+            stop=stop,
+            on_listening=listening.set_result,
+        )
+    )
+    first: list[asyncio.Future[Any]] = [listening, task]
+    await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
+    if not listening.done():
+        await task  # raises why the app could not be served
+    return listening.result(), stop, task
+
+
 @pytest.fixture
 async def serve() -> AsyncIterator[Serve]:
     """``await serve(app)`` serves ``app`` on ``127.0.0.1:0`` the way ``schoolgraph serve``
@@ -25,24 +47,9 @@ async def serve() -> AsyncIterator[Serve]:
     stops: list[tuple[asyncio.Event, asyncio.Task[None]]] = []
 
     async def start(app: web.Application) -> URL:
-        stop = asyncio.Event()
-        listening: asyncio.Future[URL] = asyncio.get_running_loop().create_future()
-        task = asyncio.create_task(
-            serve_app(
-                app,
-                host="127.0.0.1",
-                port=0,
-                shutdown_timeout=5.0,
-                stop=stop,
-                on_listening=listening.set_result,
-            )
-        )
-        first: list[asyncio.Future[Any]] = [listening, task]
-        await asyncio.wait(first, return_when=asyncio.FIRST_COMPLETED)
-        if not listening.done():
-            await task  # raises why the app could not be served
+        url, stop, task = await start_serving(app)
         stops.append((stop, task))
-        return listening.result()
+        return url
 
     yield start
     for stop, task in reversed(stops):

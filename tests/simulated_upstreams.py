@@ -19,10 +19,11 @@ UPSTREAMS = ("tanda", "xporter", "tass")
 
 
 def environ_for(stack: SimulatorStack, *upstreams: str) -> dict[str, str]:
-    """``SCHOOLGRAPH_*`` variables for ``upstreams`` (all three by default) of ``stack``."""
+    """``SCHOOLGRAPH_*`` variables for ``upstreams`` (all three by default) of ``stack``, with
+    anonymous access on (upstream mode otherwise needs a token; tests/accounts cover that)."""
     described = stack.describe()
     tanda, xporter, tass = described["tanda"], described["xporter"], described["tass"]
-    environ: dict[str, str] = {}
+    environ: dict[str, str] = {"SCHOOLGRAPH_ANONYMOUS": "true"}
     for upstream in upstreams or UPSTREAMS:
         if upstream == "tanda":
             environ |= {

@@ -45,7 +45,9 @@ def error_codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body["errors"]]
 
 
-@pytest.mark.parametrize("settings", [Settings(mode=Mode.UPSTREAM)], ids=["no-upstreams"])
+@pytest.mark.parametrize(
+    "settings", [Settings(mode=Mode.UPSTREAM, anonymous=True)], ids=["no-upstreams"]
+)
 async def test_a_query_over_post_returns_the_service(
     http: aiohttp.ClientSession, gateway_url: URL
 ) -> None:
@@ -82,7 +84,9 @@ async def test_a_query_over_get_returns_data(http: aiohttp.ClientSession, gatewa
     assert body == {"data": {"service": {"name": "schoolgraph", "version": __version__}}}
 
 
-@pytest.mark.parametrize("settings", [Settings(mode=Mode.UPSTREAM)], ids=["upstream"])
+@pytest.mark.parametrize(
+    "settings", [Settings(mode=Mode.UPSTREAM, anonymous=True)], ids=["upstream"]
+)
 async def test_the_service_reports_the_configured_mode(
     http: aiohttp.ClientSession, gateway_url: URL
 ) -> None:

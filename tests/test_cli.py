@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import aiohttp
@@ -17,11 +18,14 @@ from yarl import URL
 from schoolgraph import __version__
 from schoolgraph.graph.schema import export_sdl
 
+SCRATCH = Path(tempfile.gettempdir()) / "schoolgraph-test-cli"
+"""The data folder of the commands run here (accounts database, outbox), not the home one."""
+
 
 def clean_env(**variables: str) -> dict[str, str]:
     """This process's environment without any SCHOOLGRAPH_* variable, plus ``variables``."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("SCHOOLGRAPH_")}
-    return env | variables
+    return env | {"SCHOOLGRAPH_DATA_DIR": str(SCRATCH)} | variables
 
 
 def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -226,7 +226,7 @@ def test_secrets_compare_by_value_and_reveal_only_on_request() -> None:
         ("SCHOOLGRAPH_IDENTITY_KEYS", "email", "one of staff_code, payroll_number"),
         ("SCHOOLGRAPH_IDENTITY_EMAIL", "perhaps", "one of true, 1, yes, on, false, 0, no, off"),
         ("SCHOOLGRAPH_CACHE_MAX_BYTES", "0", "a whole number of bytes, 1 or more"),
-        ("SCHOOLGRAPH_CACHE_MAX_ENTRIES", "many", "a whole number of entries, 1 or more"),
+        ("SCHOOLGRAPH_CACHE_MAX_ENTRIES", "many", "a whole number of entries, 0 or more"),
         ("SCHOOLGRAPH_CACHE_STALE_SECONDS", "inf", "a number of seconds, 0 or more"),
         ("SCHOOLGRAPH_DEMO_SCALE", "huge", "one of small, demo, large"),
         ("SCHOOLGRAPH_DEMO_SEED", "seven", "an integer"),

@@ -10,7 +10,19 @@ from collections.abc import AsyncIterator, Callable
 from aiohttp import web
 from strawberry.schema.base import BaseSchema
 
+from schoolgraph.accounts.service import AccountService
+from schoolgraph.accounts.web import (
+    ACCOUNTS,
+    AUTHENTICATOR,
+    Authenticator,
+    add_account_routes,
+    authentication_middleware,
+)
 from schoolgraph.config import Settings
+from schoolgraph.deadlines import deadline_middleware
+from schoolgraph.graph.extensions.limits import QueryLimits
+from schoolgraph.graph.extensions.permissions import grantable_types
+from schoolgraph.graph.persisted_queries import PersistedQueries, load_allow_list
 from schoolgraph.graph.schema import build_schema
 from schoolgraph.graph.view import GatewayView
 from schoolgraph.health import READINESS_CHECKS, ReadinessChecks, healthz, readyz
@@ -19,6 +31,7 @@ from schoolgraph.middlewares import (
     request_id_middleware,
     upstream_calls_middleware,
 )
+from schoolgraph.ratelimit import KeyFunction, TokenBuckets, caller_key, rate_limit_middleware
 from schoolgraph.runtime import Runtime
 
 __all__ = ["RUNTIME", "SETTINGS", "create_app"]
@@ -52,11 +65,23 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         logger.info("Gateway stopped; in-flight requests have finished.")
 
 
+async def _accounts_lifecycle(app: web.Application) -> AsyncIterator[None]:
+    service = app[ACCOUNTS]
+    await service.open()
+    try:
+        yield
+    finally:
+        await service.close()
+
+
 def create_app(
     settings: Settings,
     *,
     schema: BaseSchema | None = None,
     clock: Callable[[], float] = time.monotonic,
+    batching: bool = True,
+    rate_limit_key: KeyFunction = caller_key,
+    accounts: AccountService | None = None,
 ) -> web.Application:
     """Build the gateway application.
 
@@ -70,15 +95,34 @@ def create_app(
             built with :func:`schoolgraph.graph.schema.build_schema` over their own root type.
         clock: Monotonic seconds for the upstream cache and the clients' token schedules;
             tests pass a clock they move by hand.
+        batching: ``False`` gives every dataloader key its own batch call: the naive N+1
+            baseline ``schoolgraph bench --no-batching`` measures.
+        rate_limit_key: The bucket of the rate limiter a request draws from: by default its
+            account, else its client address (see :mod:`schoolgraph.ratelimit`).
+        accounts: The API accounts, opened and closed with the app; None builds them from
+            the settings (SQLite at ``SCHOOLGRAPH_DB_PATH``). Tests pass one with their clock.
 
     Returns:
         An application serving ``/graphql``, ``/healthz`` and ``/readyz``, with one readiness
-        check per configured upstream, named after it (``tanda``, ``xporter``, ``tass``).
+        check per configured upstream, named after it (``tanda``, ``xporter``, ``tass``), and
+        ``POST /auth/token`` and the key-share link pages (``/keys``).
     """
     app = web.Application(
-        middlewares=[request_id_middleware, error_middleware, upstream_calls_middleware],
+        middlewares=[
+            request_id_middleware,
+            error_middleware,
+            authentication_middleware,
+            upstream_calls_middleware,
+        ],
         client_max_size=settings.max_body_bytes,
     )
+    if settings.rate_limit:
+        # After the authentication middleware, whose caller keys the bucket; before anything
+        # that costs work.
+        buckets = TokenBuckets(settings.rate_limit, settings.rate_limit_burst)
+        position = app.middlewares.index(upstream_calls_middleware)
+        app.middlewares.insert(position, rate_limit_middleware(buckets, key=rate_limit_key))
+    app.middlewares.append(deadline_middleware(settings.request_timeout))
     runtime = Runtime(settings, clock=clock)
     app[SETTINGS] = settings
     app[RUNTIME] = runtime
@@ -87,11 +131,34 @@ def create_app(
         checks.add(kind.value, functools.partial(runtime.check, kind))
     app.cleanup_ctx.append(_lifecycle)
 
+    limits = QueryLimits(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_query_aliases,
+        max_tokens=settings.max_query_tokens,
+        max_cost=settings.max_query_cost,
+    )
+    allow_list = (
+        load_allow_list(settings.allow_list_file) if settings.allow_list_file is not None else None
+    )
     view = GatewayView(
-        schema=schema if schema is not None else build_schema(introspection=settings.introspection),
+        schema=schema
+        if schema is not None
+        else build_schema(introspection=settings.introspection, limits=limits),
         settings=settings,
         source=runtime,
+        batching=batching,
+        persisted=PersistedQueries(
+            enabled=settings.persisted_queries,
+            max_bytes=settings.persisted_queries_max_bytes,
+            allow_list=allow_list,
+        ),
     )
+    if accounts is None:
+        accounts = AccountService.from_settings(settings, catalogue=grantable_types(view.schema))
+    app[ACCOUNTS] = accounts
+    app[AUTHENTICATOR] = Authenticator(accounts, anonymous=settings.anonymous_allowed)
+    app.cleanup_ctx.append(_accounts_lifecycle)
+    add_account_routes(app)
     app.router.add_route("GET", "/graphql", view)
     app.router.add_route("POST", "/graphql", view)
     app.router.add_get("/healthz", healthz, allow_head=False)

@@ -21,6 +21,7 @@ from typing import Any, NoReturn, TypeAlias
 from yarl import URL
 
 from schoolgraph._version import __version__
+from schoolgraph.accounts.cli import add_accounts, add_grants, add_keys, with_data_dir
 from schoolgraph.app import RUNTIME, create_app
 from schoolgraph.config import Settings, load_settings, parse_host, parse_port
 from schoolgraph.errors import ConfigError
@@ -70,7 +71,7 @@ def add_serve(commands: Subcommands) -> None:
 
 
 def serve(args: argparse.Namespace) -> int:
-    settings = load_settings(os.environ, host=args.host, port=args.port)
+    settings = with_data_dir(load_settings(os.environ, host=args.host, port=args.port))
     configure_logging(settings.log_level, settings.log_format)
     try:
         asyncio.run(_serve(settings))
@@ -93,6 +94,7 @@ async def _serve(settings: Settings) -> None:
             lines += _demo_text(runtime.simulators.describe())
         else:
             lines += _upstreams_text(runtime.settings)
+        lines.append(_access_text(settings))
         print("\n".join(lines), flush=True)
 
     stop = asyncio.Event()
@@ -121,6 +123,19 @@ def _demo_text(d: dict[str, Any]) -> list[str]:
         f"  TASS     {tass['url']}  client key {tass['client_key']} secret {tass['client_secret']}",
         "           companies " + ", ".join(c["code"] for c in tass["companies"]),
     ]
+
+
+def _access_text(settings: Settings) -> str:
+    """Whether GraphQL needs a token: said out loud, since anonymous access grants everything."""
+    if settings.anonymous_allowed:
+        return (
+            "access: ANONYMOUS ACCESS IS ON: requests without a token read and write every "
+            "school's data; SCHOOLGRAPH_ANONYMOUS=false requires tokens (POST /auth/token)"
+        )
+    return (
+        f"access: a bearer token is required (POST /auth/token); accounts in "
+        f"{settings.accounts_db or 'memory'}"
+    )
 
 
 def _upstreams_text(settings: Settings) -> list[str]:
@@ -281,11 +296,136 @@ def _describe_text(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# -- bench ------------------------------------------------------------------------------
+
+
+def _positive_float(name: str) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"{name} must be a positive number, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _client_counts(raw: str) -> tuple[int, ...]:
+    try:
+        counts = tuple(int(part) for part in raw.split(","))
+    except ValueError:
+        counts = ()
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError(
+            f"--clients must be client counts separated by commas, e.g. 1,8,32; got {raw!r}"
+        )
+    return counts
+
+
+def add_bench(commands: Subcommands) -> None:
+    from schoolgraph.bench.queries import QUERIES
+    from schoolgraph.simulators.dataset import SCALES
+
+    parser = commands.add_parser(
+        "bench",
+        help="measure upstream requests, latency and throughput against simulators",
+        description="Start the simulators with injected upstream latency and a gateway over "
+        "them, run the bench queries cold and warm, and print upstream requests, cold latency "
+        "against the critical path, warm latency and requests/s, cache use and peak RSS, "
+        "beside the --no-batching and --no-cache baselines (both unless one is named).",
+    )
+    parser.add_argument("--scale", choices=SCALES, default="large", help="world size (large)")
+    parser.add_argument("--seed", type=_seed, default=7, help="world seed (7)")
+    parser.add_argument(
+        "--latency-ms",
+        type=_positive_float("--latency-ms"),
+        default=20.0,
+        help="latency injected into every upstream request (20)",
+    )
+    parser.add_argument(
+        "--duration",
+        type=_positive_float("--duration"),
+        default=3.0,
+        help="seconds of each warm run (3)",
+    )
+    parser.add_argument(
+        "--clients", type=_client_counts, default=(1, 8, 32), help="concurrent clients (1,8,32)"
+    )
+    parser.add_argument(
+        "--query",
+        action="append",
+        choices=[query.name for query in QUERIES],
+        help="run only this query (repeatable)",
+    )
+    parser.add_argument("--no-batching", action="store_true", help="run this baseline")
+    parser.add_argument("--no-cache", action="store_true", help="run this baseline")
+    parser.add_argument(
+        "--no-baselines", action="store_true", help="run the gateway alone, no baseline"
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=Path("schoolgraph-bench.json"),
+        metavar="PATH",
+        help="where to write every figure as JSON (schoolgraph-bench.json)",
+    )
+    parser.set_defaults(handler=bench)
+
+
+def bench(args: argparse.Namespace) -> int:
+    import json
+
+    from schoolgraph.bench.report import render, targets
+    from schoolgraph.bench.runner import Options, run_bench
+
+    named = tuple(
+        name
+        for name, wanted in (("no-batching", args.no_batching), ("no-cache", args.no_cache))
+        if wanted
+    )
+    baselines = () if args.no_baselines else named or ("no-batching", "no-cache")
+    options = Options(
+        scale=args.scale,
+        seed=args.seed,
+        latency_ms=args.latency_ms,
+        duration=args.duration,
+        concurrency=args.clients,
+        baselines=baselines,
+        queries=tuple(args.query or ()),
+    )
+
+    def progress(message: str) -> None:
+        print(f"  {message}", file=sys.stderr, flush=True)
+
+    try:
+        result = asyncio.run(run_bench(options, progress))
+    except (OSError, RuntimeError) as exc:
+        return _fail(f"{PROG} bench", str(exc))
+    result["targets"] = [target.as_json() for target in targets(result)]
+    print(render(result), flush=True)
+    try:
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        return _fail(f"{PROG} bench", f"cannot write {args.json}: {exc.strerror or exc}.")
+    print(f"figures written to {args.json}")
+    return 0
+
+
 # -- the command table --------------------------------------------------------------------
 # A new command is an ``add_<name>``/``<name>`` pair in a section like the ones above,
 # listed here.
 
-COMMANDS: tuple[Callable[[Subcommands], None], ...] = (add_serve, add_simulate, add_export_schema)
+COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
+    add_serve,
+    add_simulate,
+    add_export_schema,
+    add_bench,
+    add_accounts,
+    add_keys,
+    add_grants,
+)
 """Every command's ``add_`` function, in the order ``--help`` lists them."""
 
 

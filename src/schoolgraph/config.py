@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ __all__ = [
     "Mode",
     "Secret",
     "Settings",
+    "SmtpTls",
     "TandaSettings",
     "TassApi",
     "TassCompanySettings",
@@ -63,6 +65,8 @@ IdentityKey = Literal["staff_code", "payroll_number"]
 IDENTITY_KEYS: tuple[IdentityKey, ...] = get_args(IdentityKey)
 TassApi = Literal["2026", "legacy"]
 _TASS_APIS: tuple[TassApi, ...] = get_args(TassApi)
+SmtpTls = Literal["starttls", "tls", "none"]
+_SMTP_TLS: tuple[SmtpTls, ...] = get_args(SmtpTls)
 
 
 class Mode(StrEnum):
@@ -217,6 +221,18 @@ class Settings:
     shutdown_timeout: float = 10.0
     max_body_bytes: int = 1_048_576
     introspection: bool = True
+    request_timeout: float = 30.0
+    max_query_depth: int = 15
+    max_query_aliases: int = 30
+    max_query_tokens: int = 2000
+    max_query_cost: int = 200_000
+    persisted_queries: bool = True
+    persisted_queries_max_bytes: int = 16_777_216
+    allow_list_file: Path | None = None
+    """Allow-list mode: the only operations run are this file's; None runs any operation."""
+    rate_limit: int = 600
+    """Requests a minute per account (or client address); 0 turns rate limiting off."""
+    rate_limit_burst: int = 60
     tanda: TandaSettings | None = None
     xporter: XporterSettings | None = None
     tass: TassSettings | None = None
@@ -227,6 +243,38 @@ class Settings:
     cache_stale_seconds: float = 3600.0
     demo_scale: DemoScale = "demo"
     demo_seed: int = 7
+    data_dir: Path | None = None
+    """The accounts database and the local outbox live here; None keeps both in memory (the
+    ``schoolgraph`` commands fill in ``~/.local/share/schoolgraph``)."""
+    db_path: Path | None = None
+    """The accounts database; None: ``<data_dir>/accounts.sqlite3``."""
+    token_ttl: float = 900.0
+    anonymous: bool | None = None
+    """Whether requests without a token are served, with every grant; None: in demo mode only."""
+    public_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_tls: SmtpTls = "starttls"
+    smtp_username: str | None = None
+    smtp_password: Secret | None = None
+    smtp_from: str = "noreply@school.edu.au"
+
+    @property
+    def anonymous_allowed(self) -> bool:
+        """Whether a GraphQL request without a token is served (with every grant)."""
+        return self.mode is Mode.DEMO if self.anonymous is None else self.anonymous
+
+    @property
+    def accounts_db(self) -> Path | None:
+        """The accounts database file; None for an in-memory one."""
+        if self.db_path is not None:
+            return self.db_path
+        return None if self.data_dir is None else self.data_dir / "accounts.sqlite3"
+
+    @property
+    def link_base_url(self) -> str:
+        """The base of the links schoolgraph emails (key-share links)."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def upstreams(self) -> tuple[UpstreamSettings, ...]:
@@ -323,7 +371,13 @@ def _parse_byte_count(key: str, raw: str) -> int:
 
 
 def _parse_entry_count(key: str, raw: str) -> int:
-    return _parse_positive(key, raw, "entries")
+    try:
+        count = int(raw)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ConfigError(f"{key} must be a whole number of entries, 0 or more, got {raw!r}.")
+    return count
 
 
 def _parse_integer(key: str, raw: str) -> int:
@@ -387,6 +441,36 @@ def _parse_time_zone(key: str, raw: str) -> str:
             f"{key} must be an IANA time zone such as Europe/London, got {raw!r}."
         ) from None
     return zone
+
+
+def _parse_path(key: str, raw: str) -> Path:
+    text = raw.strip()
+    if not text:
+        raise ConfigError(f"{key} is empty; give it a path or unset it.")
+    return Path(text).expanduser()
+
+
+def _parse_rate(key: str, raw: str) -> int:
+    try:
+        rate = int(raw)
+    except ValueError:
+        rate = -1
+    if rate < 0:
+        raise ConfigError(
+            f"{key} must be a whole number of requests a minute, 0 (off) or more, got {raw!r}."
+        )
+    return rate
+
+
+def _parse_positive_seconds(key: str, raw: str) -> float:
+    seconds = _parse_seconds(key, raw)
+    if seconds <= 0:
+        raise ConfigError(f"{key} must be a number of seconds above 0, got {raw!r}.")
+    return seconds
+
+
+def _parse_smtp_tls(key: str, raw: str) -> str:
+    return _choice(key, raw, _SMTP_TLS)
 
 
 def _entries(raw: str) -> list[str]:
@@ -544,6 +628,61 @@ VARIABLES: tuple[Variable, ...] = (
         "Allow introspection queries and serve GraphiQL (`true`/`false`).",
     ),
     Variable(
+        "request_timeout",
+        _parse_positive_seconds,
+        "Seconds a request may take: upstream calls give up when they pass, and the fields "
+        "that needed them answer null with `UPSTREAM_TIMEOUT`.",
+    ),
+    Variable(
+        "max_query_depth",
+        functools.partial(_parse_positive, unit="fields"),
+        "Most fields an operation may nest in one another.",
+    ),
+    Variable(
+        "max_query_aliases",
+        functools.partial(_parse_positive, unit="aliases"),
+        "Most aliases an operation may use.",
+    ),
+    Variable(
+        "max_query_tokens",
+        functools.partial(_parse_positive, unit="tokens"),
+        "Most tokens an operation's document may hold.",
+    ),
+    Variable(
+        "max_query_cost",
+        functools.partial(_parse_positive, unit="cost units"),
+        "Highest estimated cost an operation may have: the objects its answer may hold, plus "
+        "100 per upstream read it implies (see Limits and hardening).",
+    ),
+    Variable(
+        "persisted_queries",
+        _parse_bool,
+        "Accept Apollo automatic persisted queries (`true`/`false`).",
+    ),
+    Variable(
+        "persisted_queries_max_bytes",
+        _parse_byte_count,
+        "Byte budget of the automatic persisted queries kept (least recently used go first).",
+    ),
+    Variable(
+        "allow_list_file",
+        _parse_path,
+        "Allow-list mode: a JSON file of the only operations to run (an Apollo persisted query "
+        "manifest, or an object of id to query); unset, any operation runs.",
+        unset="unset",
+    ),
+    Variable(
+        "rate_limit",
+        _parse_rate,
+        "Requests a minute each account (or client address, without one) may send to "
+        "`/graphql`; past it, 429 with `Retry-After`. `0` turns rate limiting off.",
+    ),
+    Variable(
+        "rate_limit_burst",
+        functools.partial(_parse_positive, unit="requests"),
+        "Requests an account may send at once before its rate applies.",
+    ),
+    Variable(
         "tanda_url",
         _parse_url,
         "Tanda base URL (`https://my.tanda.co` or `https://my.workforce.com`); setting it "
@@ -667,7 +806,12 @@ VARIABLES: tuple[Variable, ...] = (
         _parse_byte_count,
         "Byte budget of the cross-request upstream cache (sizes of the bodies cached).",
     ),
-    Variable("cache_max_entries", _parse_entry_count, "Most entries the upstream cache holds."),
+    Variable(
+        "cache_max_entries",
+        _parse_entry_count,
+        "Most entries the upstream cache holds; `0` turns the cache off (every read goes "
+        "upstream).",
+    ),
     Variable(
         "cache_stale_seconds",
         _parse_seconds,
@@ -680,6 +824,52 @@ VARIABLES: tuple[Variable, ...] = (
         "Demo mode: the simulated world's size, `small`, `demo` or `large`.",
     ),
     Variable("demo_seed", _parse_integer, "Demo mode: the simulated world's seed."),
+    Variable(
+        "data_dir",
+        _parse_path,
+        "Folder of the accounts database and the local outbox (created owner-only).",
+        unset="~/.local/share/schoolgraph",
+    ),
+    Variable(
+        "db_path",
+        _parse_path,
+        "The SQLite file of API accounts, grants, keys and tokens.",
+        unset="<SCHOOLGRAPH_DATA_DIR>/accounts.sqlite3",
+    ),
+    Variable(
+        "token_ttl",
+        _parse_positive_seconds,
+        "Seconds a bearer token from `POST /auth/token` stays valid.",
+    ),
+    Variable(
+        "anonymous",
+        _parse_bool,
+        "Serve GraphQL requests without a token, with every grant on every school "
+        "(`true`/`false`). Unset: `true` in demo mode, `false` in upstream mode.",
+        unset="demo mode only",
+    ),
+    Variable(
+        "public_url",
+        _parse_url,
+        "The gateway's URL as API users reach it, for the key-share links it emails.",
+        unset="http://<SCHOOLGRAPH_HOST>:<SCHOOLGRAPH_PORT>",
+    ),
+    Variable(
+        "smtp_host",
+        _parse_text,
+        "SMTP server for key-share emails; unset, they are written to `<SCHOOLGRAPH_DATA_DIR>"
+        "/outbox` and printed by the CLI.",
+        unset="unset",
+    ),
+    Variable("smtp_port", parse_port, "SMTP port."),
+    Variable(
+        "smtp_tls",
+        _parse_smtp_tls,
+        "`starttls` (upgrade after connecting), `tls` (implicit TLS, usually port 465) or `none`.",
+    ),
+    Variable("smtp_username", _parse_text, "SMTP login, when the server needs one.", unset="unset"),
+    Variable("smtp_password", _parse_secret, "Its password. Secret.", unset="unset", secret=True),
+    Variable("smtp_from", _parse_email, "The sender of key-share emails."),
 )
 
 _UPSTREAM_URLS = {
@@ -849,6 +1039,19 @@ def _upstreams(values: Mapping[str, Any], environ: Mapping[str, str]) -> dict[st
     return built
 
 
+def _check_smtp(values: Mapping[str, Any]) -> None:
+    smtp = sorted(name for name in values if name.startswith("smtp_") and name != "smtp_host")
+    if smtp and "smtp_host" not in values:
+        raise ConfigError(
+            f"{_shown(smtp[0])} is set but SCHOOLGRAPH_SMTP_HOST is not; set the host to send "
+            f"key-share emails by SMTP, or unset {_key(smtp[0])}."
+        )
+    if "smtp_password" in values and "smtp_username" not in values:
+        raise ConfigError(
+            "SCHOOLGRAPH_SMTP_PASSWORD (or _FILE) is set but SCHOOLGRAPH_SMTP_USERNAME is not."
+        )
+
+
 def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
     """Build the settings from ``SCHOOLGRAPH_*`` variables, then apply ``overrides``.
 
@@ -881,6 +1084,7 @@ def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
             "SCHOOLGRAPH_MODE is upstream, but none of SCHOOLGRAPH_TANDA_URL, "
             "SCHOOLGRAPH_XPORTER_URL and SCHOOLGRAPH_TASS_URL is set."
         )
+    _check_smtp(values)
 
     fields = {field.name for field in dataclasses.fields(Settings)}
     for name, value in overrides.items():

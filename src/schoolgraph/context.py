@@ -7,6 +7,8 @@ from typing import Protocol
 
 from aiohttp import web
 
+from schoolgraph.accounts.models import ANONYMOUS, Caller
+from schoolgraph.accounts.service import AccountService
 from schoolgraph.config import Settings
 from schoolgraph.loaders import Loaders
 from schoolgraph.sources import Directory
@@ -51,3 +53,8 @@ class Context:
     """This request's dataloaders over ``directory``; fresh for every request."""
     explain: bool = False
     """Whether the request asked for ``extensions.explain`` (``X-Schoolgraph-Explain: 1``)."""
+    caller: Caller = ANONYMOUS
+    """Who the request acts as: its grants and schools (``directory`` is already limited to
+    those schools). The view always sets it; the default serves in-process use."""
+    accounts: AccountService | None = None
+    """The app's accounts, for the admin fields."""

@@ -24,7 +24,9 @@ SchoolgraphError (code varies)
 └── InternalError                   INTERNAL                  500
 
 The number is the HTTP status used when the error ends a non-GraphQL response; a GraphQL
-field error leaves the HTTP status alone.
+field error leaves the HTTP status alone. The leaves of accounts, keys and tokens
+(``KEY_EXISTS``, ``LINK_GONE``, ``LINK_LOCKED``, ``WRONG_PASSPHRASE``) are drawn in
+:mod:`schoolgraph.accounts.errors`.
 """
 
 from __future__ import annotations

@@ -91,7 +91,11 @@ class CacheStats:
 
 
 class UpstreamCache:
-    """Bounded, tenant-scoped, TTL-per-resource cache with revalidation and stale-if-error."""
+    """Bounded, tenant-scoped, TTL-per-resource cache with revalidation and stale-if-error.
+
+    ``max_entries=0`` keeps nothing: every fetch loads (concurrent fetches of one key still
+    share one load), the baseline ``schoolgraph bench --no-cache`` measures.
+    """
 
     def __init__(
         self,
@@ -138,8 +142,8 @@ class UpstreamCache:
         entry = CacheEntry(
             value, size, now + ttl, now + ttl + self.stale_for, etag, token, meta or {}
         )
-        if entry.size > self._entries.maxsize:
-            return entry  # larger than the whole budget: serve it, do not keep it
+        if entry.size > self._entries.maxsize or self.max_entries == 0:
+            return entry  # larger than the whole budget, or no cache: serve it, do not keep it
         self._entries[key] = entry
         while len(self._entries) > self.max_entries:
             self._entries.popitem()

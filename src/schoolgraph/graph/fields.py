@@ -17,9 +17,13 @@ __all__ = ["field", "mutation"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def field(description: str) -> Callable[[F], F]:
-    """``@strawberry.field(description=description)``."""
-    return cast(Callable[[F], F], strawberry.field(description=description))
+def field(description: str, *, graphql_type: Any = None) -> Callable[[F], F]:
+    """``@strawberry.field(description=description)``; ``graphql_type`` gives the field's
+    type when the resolver's annotation does not (a resolver that answers a value or an
+    awaitable of it)."""
+    return cast(
+        Callable[[F], F], strawberry.field(description=description, graphql_type=graphql_type)
+    )
 
 
 def mutation(description: str) -> Callable[[F], F]:

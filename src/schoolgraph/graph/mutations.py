@@ -17,6 +17,7 @@ import strawberry
 
 from schoolgraph import domain
 from schoolgraph.errors import NotFoundError
+from schoolgraph.graph.admin import AdminMutation
 from schoolgraph.graph.arguments import BadUserInputError
 from schoolgraph.graph.fields import mutation
 from schoolgraph.graph.ids import decode_id_of, decode_ids_of
@@ -217,8 +218,8 @@ def _wrote(info: Info) -> None:
     loaders(info).forget_workforce()
 
 
-@strawberry.type(description="Writes, all to Tanda.")
-class Mutation:
+@strawberry.type(description="Writes: to Tanda, and (admins only) to API accounts.")
+class Mutation(AdminMutation):
     @mutation(description="Record a worked shift on the person's timesheet.")
     async def create_shift(self, info: Info, input: CreateShiftInput) -> Shift | None:
         staff_id = await _worker(info, input.staff_id, "input.staffId")

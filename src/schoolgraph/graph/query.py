@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import strawberry
 
 from schoolgraph.errors import SchoolgraphError
+from schoolgraph.graph.admin import AdminQuery
 from schoolgraph.graph.arguments import MAX_PAGE_SIZE, BadUserInputError
 from schoolgraph.graph.connections import Connection
 from schoolgraph.graph.ids import decode_global_id
@@ -92,7 +93,7 @@ async def resolve_nodes(
 
 
 @strawberry.type(description="Every read starts here.")
-class Query:
+class Query(AdminQuery):
     service: Service = strawberry.field(
         resolver=resolve_service, description="This gateway: its version, mode and upstreams."
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from graphql import GraphQLError
 from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.federation import Schema
@@ -11,7 +13,9 @@ from strawberry.types import ExecutionContext
 
 from schoolgraph.graph.extensions.error_codes import ErrorCodes
 from schoolgraph.graph.extensions.explain import Explain
+from schoolgraph.graph.extensions.limits import QueryLimits, limits_extension
 from schoolgraph.graph.extensions.partial_errors import PartialErrorsExtension
+from schoolgraph.graph.extensions.permissions import Permissions
 from schoolgraph.graph.mutations import Mutation
 from schoolgraph.graph.query import Query
 from schoolgraph.graph.scalars import SCALAR_OVERRIDES
@@ -31,7 +35,11 @@ class GatewaySchema(Schema):
 
 
 def build_schema(
-    query: type = Query, *, mutation: type | None = Mutation, introspection: bool = True
+    query: type = Query,
+    *,
+    mutation: type | None = Mutation,
+    introspection: bool = True,
+    limits: QueryLimits | None = None,
 ) -> GatewaySchema:
     """The gateway schema over ``query``; tests pass their own root type.
 
@@ -40,10 +48,20 @@ def build_schema(
         mutation: The root mutation type; None for a read-only schema.
         introspection: When False, introspection queries fail validation and error messages
             stop suggesting field names.
+        limits: The depth, alias, token and cost limits operations are refused over, before
+            validation; the defaults of :class:`QueryLimits` when None.
     """
     # PartialErrorsExtension adds its errors inside execution, so ErrorCodes (which codes
     # errors as the operation ends) sees them already coded.
-    extensions: list[type[SchemaExtension]] = [ErrorCodes, Explain, PartialErrorsExtension]
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        ErrorCodes,
+        Permissions,
+        Explain,
+        PartialErrorsExtension,
+    ]
+    # After ErrorCodes, so that it leaves the operation first and codes a parse refused at
+    # the token limit as the limit, not as a parse failure.
+    extensions.append(limits_extension(limits or QueryLimits()))
     if not introspection:
         extensions.append(DisableIntrospection)
     return GatewaySchema(

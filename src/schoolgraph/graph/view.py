@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from collections.abc import Mapping
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.base import BaseSchema
 from strawberry.types import ExecutionResult
 
+from schoolgraph.accounts.models import NOBODY
+from schoolgraph.accounts.web import ACCOUNTS, CALLER
 from schoolgraph.config import Settings
 from schoolgraph.context import Context, ContextSource
+from schoolgraph.errors import BadRequestError
 from schoolgraph.graph.extensions.error_codes import REQUEST_ERROR_CODES, mask_error
 from schoolgraph.graph.extensions.explain import EXPLAIN_HEADER, explain_requested
+from schoolgraph.graph.extensions.limits import QUERY_LIMIT_EXCEEDED
+from schoolgraph.graph.persisted_queries import NOT_FOUND_HEADERS, PersistedQueries
 from schoolgraph.loaders import make_loaders
-from schoolgraph.middlewares import CALL_LOG, REQUEST_ID, error_for_status
+from schoolgraph.middlewares import CALL_LOG, REQUEST_ID, error_for_status, error_response
+from schoolgraph.sources.scoped import scoped_directory
 
 __all__ = ["GatewayView"]
+
+_REFUSED_BEFORE_EXECUTION = REQUEST_ERROR_CODES | {QUERY_LIMIT_EXCEEDED}
 
 _JSON_KINDS: Mapping[type, str] = {
     str: "a string",
@@ -35,48 +46,84 @@ class GatewayView(GraphQLView[Context, None]):
 
     Errors the view meets before GraphQL runs (bad JSON, no query, a mutation over GET) are
     raised as :mod:`schoolgraph.errors` and rendered by the error middleware. GraphQL
-    request errors (parse, validation, variables) answer with HTTP 400.
+    request errors (parse, validation, variables, query limits) answer with HTTP 400.
+    Persisted queries (Apollo APQ, or allow-list mode) are resolved here, before the schema
+    sees the request; see :mod:`schoolgraph.graph.persisted_queries`.
 
     Args:
         schema: The schema to execute.
         settings: The gateway settings (whether GraphiQL is served).
         source: The app's runtime: each request's context takes the settings in effect and
             the directory from it, and gets fresh loaders over that directory.
+        batching: ``False`` makes each request's loaders call their batch function once per
+            key (the naive baseline of ``schoolgraph bench --no-batching``).
+        persisted: The app's persisted queries; None: APQ with the default budget.
     """
 
-    def __init__(self, schema: BaseSchema, settings: Settings, source: ContextSource) -> None:
+    def __init__(
+        self,
+        schema: BaseSchema,
+        settings: Settings,
+        source: ContextSource,
+        *,
+        batching: bool = True,
+        persisted: PersistedQueries | None = None,
+    ) -> None:
         super().__init__(
             schema=schema,
             graphql_ide="graphiql" if settings.introspection else None,
             subscription_protocols=(),
         )
         self.source = source
+        self.batching = batching
+        self.persisted = persisted if persisted is not None else PersistedQueries(allow_list=None)
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         try:
             return await self.run(request=request)
         except HTTPException as exc:
             raise error_for_status(exc.status_code, exc.reason) from exc
+        except RequestPayloadError:
+            # A body aiohttp could not decode (a bad Content-Encoding, a broken chunk): the
+            # rest of the connection's bytes cannot be trusted either, so it closes.
+            response = error_response(
+                BadRequestError("The request body could not be read as its headers describe it.")
+            )
+            response.force_close()
+            return response
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET naming a persisted query has no ``query`` either: it is a request, not a
+        # browser asking for GraphiQL.
+        return "extensions" not in request.query_params and super().should_render_graphql_ide(
+            request
+        )
 
     async def get_context(
         self, request: web.Request, response: web.Response | web.WebSocketResponse
     ) -> Context:
-        directory = self.source.directory
+        # The authentication middleware set the caller; without it, nothing is granted.
+        caller = request.get(CALLER, NOBODY)
+        directory = scoped_directory(self.source.directory, caller)
         return Context(
             request=request,
             request_id=request[REQUEST_ID],
             settings=self.source.settings,
             calls=request[CALL_LOG],
             directory=directory,
-            loaders=make_loaders(directory),
+            loaders=make_loaders(directory, batch=self.batching),
             explain=explain_requested(request.headers.get(EXPLAIN_HEADER)),
+            caller=caller,
+            accounts=request.app.get(ACCOUNTS),
         )
 
     def parse_json(self, data: str | bytes) -> object:
         try:
             value = self.decode_json(data)
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
             raise HTTPException(400, f"The request body is not valid JSON: {exc}") from exc
+        except RecursionError:
+            raise HTTPException(400, "The request body is JSON nested too deeply") from None
         if not isinstance(value, dict | list):
             kind = _JSON_KINDS.get(type(value), "not an object")
             raise HTTPException(400, f"Expected a JSON object, got {kind}")
@@ -91,6 +138,14 @@ class GatewayView(GraphQLView[Context, None]):
         root_value: None,
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
+        answer = self.persisted.resolve(request_data.query, request_data.extensions)
+        if answer.code is not None:
+            # Apollo's protocol: HTTP 200, so that the client reads the code and retries.
+            sub_response.headers.update(NOT_FOUND_HEADERS)
+            error = GraphQLError(answer.message, extensions={"code": answer.code})
+            return ExecutionResult(data=None, errors=[error])
+        if answer.query != request_data.query:
+            request_data = dataclasses.replace(request_data, query=answer.query)
         result = await super().execute_single(
             request=request,
             request_adapter=request_adapter,
@@ -101,6 +156,8 @@ class GatewayView(GraphQLView[Context, None]):
         )
         if _stopped_before_execution(result):
             sub_response.set_status(400)
+        elif answer.register is not None and answer.query is not None:
+            self.persisted.register(answer.register, answer.query)
         return result
 
     async def process_result(
@@ -119,12 +176,13 @@ class GatewayView(GraphQLView[Context, None]):
 
 
 def _stopped_before_execution(result: ExecutionResult) -> bool:
-    """Whether the query failed to parse or validate, or its variables did not fit."""
+    """Whether the query failed to parse or validate, was over a limit, or its variables did
+    not fit."""
     return (
         result.data is None
         and bool(result.errors)
         and all(
-            (error.extensions or {}).get("code") in REQUEST_ERROR_CODES
+            (error.extensions or {}).get("code") in _REFUSED_BEFORE_EXECUTION
             for error in result.errors or ()
         )
     )

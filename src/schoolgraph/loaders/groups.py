@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from schoolgraph.domain import Group
 from schoolgraph.loaders.outcomes import Outcome, gather_per_key, load_each, pick
 from schoolgraph.loaders.people import school_of
+from schoolgraph.sources.memo import ListMemo
 
 if TYPE_CHECKING:
     from schoolgraph.loaders.per_request import Loaders
@@ -37,9 +38,15 @@ class SchoolGroups:
         return cls(groups, dict(by_student), dict(by_staff))
 
 
+_INDEXES = ListMemo()
+"""Each school's index, rebuilt only when the directory hands out another list of groups
+(tens of thousands of memberships at a large school: too many to index per request)."""
+
+
 async def batch_groups_by_school(loaders: Loaders, keys: list[str]) -> list[Outcome[SchoolGroups]]:
     async def read(school_id: str) -> SchoolGroups:
-        return SchoolGroups.of(await loaders.directory.groups(school_id))
+        groups = await loaders.directory.groups(school_id)
+        return _INDEXES.get(school_id, (groups,), lambda: SchoolGroups.of(groups))
 
     return await gather_per_key(keys, read)
 

@@ -8,14 +8,27 @@ the GraphQL layer masks it as ``INTERNAL``.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
+import enum
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Mapping, Sequence
 from typing import Any, TypeAlias, TypeVar
 
 from aiodataloader import DataLoader
 
 from schoolgraph.errors import SchoolgraphError
 
-__all__ = ["ALL", "All", "Outcome", "gather_per_key", "id_prefix", "load_each", "missing", "pick"]
+__all__ = [
+    "ALL",
+    "UNSETTLED",
+    "All",
+    "Loader",
+    "Outcome",
+    "Unsettled",
+    "gather_per_key",
+    "id_prefix",
+    "load_each",
+    "missing",
+    "pick",
+]
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -26,6 +39,41 @@ Outcome: TypeAlias = V | SchoolgraphError
 All: TypeAlias = str
 ALL: All = "all"
 """The one key of loaders that memoize a whole-list read (every school, every person)."""
+
+
+class Unsettled(enum.Enum):
+    """What :meth:`Loader.settled` answers for a key whose load has not finished."""
+
+    UNSETTLED = "UNSETTLED"
+
+
+UNSETTLED = Unsettled.UNSETTLED
+
+
+class Loader(DataLoader[K, V]):
+    """A dataloader that also answers, without waiting, a key it has already loaded.
+
+    A field of every row of a long list (each shift's ``staff``) resolved through ``load``
+    costs an awaitable per row; once the parent field has loaded what the rows need, the
+    rows can read it with :meth:`settled` and answer at once.
+    """
+
+    def __init__(
+        self,
+        batch_load_fn: Callable[[list[K]], Coroutine[Any, Any, list[V]]],
+        *,
+        batch: bool = True,
+    ) -> None:
+        self._futures: dict[K, asyncio.Future[V]] = {}
+        super().__init__(batch_load_fn, batch=batch, cache_map=self._futures)
+
+    def settled(self, key: K) -> V | Unsettled:
+        """``key``'s value if its load has finished (raising the error it failed with), else
+        :data:`UNSETTLED`."""
+        future = self._futures.get(key)
+        if future is None or not future.done():
+            return UNSETTLED
+        return future.result()
 
 
 async def gather_per_key(

@@ -24,6 +24,7 @@ from schoolgraph.loaders.outcomes import (
     missing,
     pick,
 )
+from schoolgraph.sources.memo import ListMemo
 
 if TYPE_CHECKING:
     from schoolgraph.loaders.per_request import Loaders
@@ -36,6 +37,7 @@ __all__ = [
     "batch_students",
     "batch_students_by_school",
     "school_of",
+    "staff_of",
 ]
 
 
@@ -73,6 +75,10 @@ class SchoolContacts:
         return cls(contacts, dict(by_student), dict(by_contact))
 
 
+_INDEXES = ListMemo()
+"""Each school's contact index, rebuilt only when the directory hands out other lists."""
+
+
 async def batch_contacts_by_school(
     loaders: Loaders, keys: list[str]
 ) -> list[Outcome[SchoolContacts]]:
@@ -80,7 +86,9 @@ async def batch_contacts_by_school(
         contacts, links = await asyncio.gather(
             loaders.directory.contacts(school_id), loaders.directory.student_contacts(school_id)
         )
-        return SchoolContacts.of(contacts, links)
+        return _INDEXES.get(
+            school_id, (contacts, links), lambda: SchoolContacts.of(contacts, links)
+        )
 
     return await gather_per_key(keys, read)
 
@@ -97,4 +105,9 @@ async def batch_staff(loaders: Loaders, keys: list[str]) -> list[Outcome[Staff |
     """One answer per Staff id: the person, ``None``, or the error of the upstream that
     holds them when that upstream could not be read."""
     staff = await loaders.all_staff.load(ALL)
-    return [staff.value.get(key) or missing(key, staff.errors) for key in keys]
+    return [staff_of(staff, key) for key in keys]
+
+
+def staff_of(everyone: Partial[Mapping[str, Staff]], staff_id: str) -> Outcome[Staff | None]:
+    """``staff_id``'s person in a read of everyone (see :func:`batch_staff`)."""
+    return everyone.value.get(staff_id) or missing(staff_id, everyone.errors)

@@ -30,7 +30,7 @@ from schoolgraph.domain import (
 )
 from schoolgraph.loaders import groups, people, schools, timetable, workforce
 from schoolgraph.loaders.groups import SchoolGroups
-from schoolgraph.loaders.outcomes import All, Outcome
+from schoolgraph.loaders.outcomes import All, Loader, Outcome
 from schoolgraph.loaders.partial import PartialErrors
 from schoolgraph.loaders.people import SchoolContacts
 from schoolgraph.loaders.timetable import AttendanceKey, SchoolWindow, Timetable
@@ -51,10 +51,14 @@ class Loaders:
 
     Args:
         directory: The app's directory (shared across requests).
+        batch: ``False`` gives every key its own batch call, the N+1 of a resolver without
+            dataloaders (``schoolgraph bench --no-batching`` measures it); keys are still
+            memoized within the request.
     """
 
-    def __init__(self, directory: Directory) -> None:
+    def __init__(self, directory: Directory, *, batch: bool = True) -> None:
         self.directory = directory
+        self.batch = batch
         self.partial_errors = PartialErrors()
         """Errors of partial reads, reported by the fields that used them."""
 
@@ -70,7 +74,7 @@ class Loaders:
         self.contacts_by_school: DataLoader[str, SchoolContacts] = self._loader(
             people.batch_contacts_by_school
         )
-        self.all_staff: DataLoader[All, Partial[Mapping[str, Staff]]] = self._loader(
+        self.all_staff: Loader[All, Partial[Mapping[str, Staff]]] = self._loader(
             people.batch_all_staff
         )
         self.staff: DataLoader[str, Staff | None] = self._loader(people.batch_staff)
@@ -85,8 +89,8 @@ class Loaders:
             timetable.batch_attendance
         )
 
-        self.teams: DataLoader[All, Mapping[str, Team]] = self._loader(workforce.batch_teams)
-        self.locations: DataLoader[All, Mapping[str, Location]] = self._loader(
+        self.teams: Loader[All, Mapping[str, Team]] = self._loader(workforce.batch_teams)
+        self.locations: Loader[All, Mapping[str, Location]] = self._loader(
             workforce.batch_locations
         )
         self.rosters_in_window: DataLoader[Window, Sequence[Roster]] = self._loader(
@@ -113,11 +117,11 @@ class Loaders:
 
     def _loader(
         self, batch: Callable[[Loaders, list[K]], Coroutine[Any, Any, list[Outcome[V]]]]
-    ) -> DataLoader[K, V]:
+    ) -> Loader[K, V]:
         # aiodataloader types a batch function as answering values only; an error instance
         # in the list rejects that key's future, which is how a failed key is reported.
         bound = cast(Callable[[list[K]], Coroutine[Any, Any, list[V]]], partial(batch, self))
-        return DataLoader(bound)
+        return Loader(bound, batch=self.batch)
 
     def forget_workforce(self) -> None:
         """Drop what this request memoized of the workforce side, after a write changed it."""
@@ -135,6 +139,7 @@ class Loaders:
             loader.clear_all()
 
 
-def make_loaders(directory: Directory) -> Loaders:
-    """A fresh set of loaders for one request over ``directory``."""
-    return Loaders(directory)
+def make_loaders(directory: Directory, *, batch: bool = True) -> Loaders:
+    """A fresh set of loaders for one request over ``directory`` (``batch=False``: one batch
+    call per key, the naive baseline)."""
+    return Loaders(directory, batch=batch)

@@ -4,6 +4,15 @@ Tanda's list endpoints take ``user_ids`` and a date range, so the keys of one di
 grouped by window and each window costs one Directory read for all its people (the connector
 chunks ids and splits long windows into Tanda's 7-day slices). :data:`EVERYONE` in a key asks
 for every visible person; a window that holds it is read once, unfiltered.
+
+A window is read for everyone who works where the people asked work (:func:`colleagues`):
+the staff of their schools, and every Tanda-only worker when one of those is asked. The
+connector sends 100 ids a request and Tanda answers 100 rows a page, so reading exactly the
+people asked would cost more requests the more of a school's people a query shows; reading
+the school's people costs the same for a form tutor as for the whole staff room. (Reading the
+whole organisation's window instead costs the same for every query too, but pages through
+every shift of the organisation: at the ``large`` scale 68 requests and a chain of 33 pages
+where a school's people cost 35 requests; see the README's Benchmarks.)
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from schoolgraph.domain import (
     Timesheet,
 )
 from schoolgraph.errors import SchoolgraphError
-from schoolgraph.loaders.outcomes import All, Outcome, gather_per_key
+from schoolgraph.loaders.outcomes import ALL, All, Outcome, gather_per_key
 
 if TYPE_CHECKING:
     from schoolgraph.loaders.per_request import Loaders
@@ -44,6 +53,7 @@ __all__ = [
     "batch_shifts_by_id",
     "batch_teams",
     "batch_timesheets",
+    "colleagues",
 ]
 
 EVERYONE = "*"
@@ -81,20 +91,36 @@ R = TypeVar("R", bound=_OwnedRow)
 G = TypeVar("G", bound=Hashable)
 
 
+async def colleagues(loaders: Loaders, asked: Collection[str]) -> list[str]:
+    """The people asked, and everyone with a Tanda user who works where they work: the staff
+    of their schools, and the Tanda-only workers when one of them is asked.
+
+    Without batching (the naive baseline) only the people asked: widening is batching.
+    """
+    if not loaders.batch:
+        return sorted(asked)
+    staff = (await loaders.all_staff.load(ALL)).value
+    places = {staff[i].school_id for i in asked if i in staff}
+    around = (row.id for row in staff.values() if row.tanda_user_id and row.school_id in places)
+    return sorted({*asked, *around})
+
+
 async def _per_person(
+    loaders: Loaders,
     staff_ids: Sequence[str],
     groups: Sequence[G],
     group_of: Sequence[G],
     read: Callable[[G, Collection[str] | None], Awaitable[Sequence[R]]],
 ) -> list[Outcome[Sequence[R]]]:
-    """Read each group (a window) once for all its people; split the rows per key."""
+    """Read each group (a window) once for all its people and their colleagues; split the
+    rows per key."""
     people: dict[G, set[str]] = defaultdict(set)
     for staff_id, group in zip(staff_ids, group_of, strict=True):
         people[group].add(staff_id)
 
     async def read_group(group: G) -> Mapping[str | None, list[R]]:
         asked = people[group]
-        rows = await read(group, None if EVERYONE in asked else sorted(asked))
+        rows = await read(group, None if EVERYONE in asked else await colleagues(loaders, asked))
         by_person: dict[str | None, list[R]] = defaultdict(list)
         for row in rows:
             by_person[row.staff_id].append(row)
@@ -110,11 +136,13 @@ async def _per_person(
 
 
 async def _per_window(
+    loaders: Loaders,
     keys: Sequence[StaffWindow],
     read: Callable[[Collection[str] | None, date, date], Awaitable[Sequence[R]]],
 ) -> list[Outcome[Sequence[R]]]:
     windows = [Window(key.start, key.end) for key in keys]
     return await _per_person(
+        loaders,
         [key.staff_id for key in keys],
         list(dict.fromkeys(windows)),
         windows,
@@ -125,17 +153,17 @@ async def _per_window(
 async def batch_scheduled_shifts(
     loaders: Loaders, keys: list[StaffWindow]
 ) -> list[Outcome[Sequence[ScheduledShift]]]:
-    return await _per_window(keys, loaders.directory.scheduled_shifts)
+    return await _per_window(loaders, keys, loaders.directory.scheduled_shifts)
 
 
 async def batch_shifts(loaders: Loaders, keys: list[StaffWindow]) -> list[Outcome[Sequence[Shift]]]:
-    return await _per_window(keys, loaders.directory.shifts)
+    return await _per_window(loaders, keys, loaders.directory.shifts)
 
 
 async def batch_leave_requests(
     loaders: Loaders, keys: list[StaffWindow]
 ) -> list[Outcome[Sequence[LeaveRequest]]]:
-    return await _per_window(keys, loaders.directory.leave_requests)
+    return await _per_window(loaders, keys, loaders.directory.leave_requests)
 
 
 async def batch_timesheets(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import json as json_module
 import random
 import time
@@ -196,6 +197,10 @@ class RateLimiter:
             return
         if left <= 0:
             self.block_until(requester, reset_at)
+
+    def blocked_for(self, requester: str) -> float:
+        """Seconds the requester is still held after a 429 or an exhausted remaining count."""
+        return max(0.0, self._blocked_until.get(requester, 0.0) - time.monotonic())
 
     def block_until(self, requester: str, unix_time: float) -> float:
         """Hold the requester until `unix_time` (capped); return the wait in seconds."""
@@ -445,6 +450,7 @@ class Transport:
             attempt += 1
             self.breaker.before()
             if self.limiter is not None:
+                self._fail_if_held_past(deadline_at, requester, route)
                 await self._within_deadline(self.limiter.acquire(requester), deadline_at, route)
             request_headers = CIMultiDict(headers or {})
             if auth is not None:
@@ -556,6 +562,8 @@ class Transport:
     ) -> T:
         left = self._time_left(deadline_at)
         if left is not None and left <= 0:
+            if inspect.iscoroutine(awaitable):
+                awaitable.close()  # never started: close it, or it warns "never awaited"
             raise UpstreamTimeoutError(
                 f"The request's deadline passed before {self.upstream} {route} was called.",
                 upstream=self.upstream,
@@ -567,6 +575,19 @@ class Transport:
                 f"The {self.upstream} upstream did not answer {route} in time.",
                 upstream=self.upstream,
             ) from None
+
+    def _fail_if_held_past(self, deadline_at: float | None, requester: str, route: str) -> None:
+        """Fail at once, not at the deadline, when the upstream's hold outlasts the deadline:
+        the caller (stale-if-error in the cache) can answer now instead of in a while."""
+        held = self.limiter.blocked_for(requester) if self.limiter is not None else 0.0
+        left = self._time_left(deadline_at)
+        if held > 0 and left is not None and held >= left:
+            raise UpstreamRateLimitedError(
+                f"The {self.upstream} upstream is rate limiting {route}; it asked us to wait "
+                f"{held:.0f} more seconds.",
+                upstream=self.upstream,
+                retry_after=round(held, 1),
+            )
 
     @staticmethod
     def _has_time(deadline_at: float | None) -> bool:

@@ -9,6 +9,7 @@ import strawberry
 
 from schoolgraph import domain
 from schoolgraph.domain import GroupType
+from schoolgraph.errors import SchoolgraphError
 from schoolgraph.graph.arguments import (
     DEFAULT_PAGE_SIZE,
     After,
@@ -17,12 +18,12 @@ from schoolgraph.graph.arguments import (
     To,
     date_window,
 )
-from schoolgraph.graph.connections import Connection, SortKey, check_page, paginate
+from schoolgraph.graph.connections import Connection, SortedRows, SortKey, check_page, paginate
 from schoolgraph.graph.extensions.partial_errors import report_partial
 from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import decode_id_of, encode_global_id
 from schoolgraph.graph.info import Info, loaders
-from schoolgraph.graph.loading import load_per_key, load_rows
+from schoolgraph.graph.loading import load_keyed, load_rows
 from schoolgraph.graph.search import matches, search_terms
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, source_refs
@@ -90,7 +91,14 @@ class Group(Node):
     ) -> list[Annotated[Student, strawberry.lazy("schoolgraph.graph.types.student")]] | None:
         from schoolgraph.graph.types.student import Student, student_sort_key
 
-        rows = await load_rows(info, loaders(info).student, self.row.student_ids)
+        # The members are the group's school's students: one read of that school, indexed
+        # here, rather than a loader key per student.
+        try:
+            students = await loaders(info).students_by_school.load(self.row.school_id)
+        except SchoolgraphError as error:
+            report_partial(info, [error])  # as for any row whose upstream failed: left out
+            return []
+        rows = [row for i in dict.fromkeys(self.row.student_ids) if (row := students.get(i))]
         return [Student.of(row) for row in sorted(rows, key=student_sort_key)]
 
     @field(description="The group's tutors or teachers, lead first.")
@@ -125,6 +133,9 @@ def group_sort_key(row: domain.Group) -> SortKey:
     return (_TYPE_ORDER[row.type], row.name.casefold(), row.id)
 
 
+_BY_TYPE_AND_NAME: SortedRows[domain.Group] = SortedRows(group_sort_key)
+
+
 async def find_groups(
     info: Info,
     *,
@@ -140,16 +151,16 @@ async def find_groups(
     else is left out with its error reported against the field.
     """
     terms = search_terms(search)
-    by_school = await load_per_key(info, loaders(info).groups_by_school, school_ids, strict=strict)
-    rows = [
+    by_school = await load_keyed(info, loaders(info).groups_by_school, school_ids, strict=strict)
+    return [
         row
-        for index in by_school
-        for row in index.by_id.values()
+        for _, row in _BY_TYPE_AND_NAME.of(
+            list(by_school), [index.by_id for index in by_school.values()]
+        )
         if (type is None or row.type is type)
         and (year is None or row.year == year)
         and matches(terms, row.code, row.name, row.subject)
     ]
-    return sorted(rows, key=group_sort_key)
 
 
 async def resolve_groups(

@@ -12,6 +12,7 @@ from schoolgraph.graph.arguments import From, To, date_window
 from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import decode_id_of, encode_global_id
 from schoolgraph.graph.info import Info, loaders
+from schoolgraph.graph.loading import selected, with_references
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, source_refs
 from schoolgraph.loaders import EVERYONE, StaffWindow, Window
@@ -57,8 +58,12 @@ class Roster(Node):
         from schoolgraph.graph.types.scheduled_shift import ScheduledShift, scheduled_shift_sort_key
 
         team = decode_id_of("Team", team_id, field="teamId") if team_id is not None else None
-        rows = await loaders(info).scheduled_shifts.load(
-            StaffWindow(EVERYONE, self.row.start, self.row.finish)
+        rows = await with_references(
+            info,
+            loaders(info).scheduled_shifts.load(
+                StaffWindow(EVERYONE, self.row.start, self.row.finish)
+            ),
+            selected(info),
         )
         mine = [
             row

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import strawberry
 
@@ -21,7 +22,7 @@ from schoolgraph.graph.connections import Connection, SortKey, check_page, pagin
 from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import decode_id_of, decode_ids_of, encode_global_id
 from schoolgraph.graph.info import Info, loaders
-from schoolgraph.graph.loading import load_for_people
+from schoolgraph.graph.loading import load_for_people, selected, with_references
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.shift import workforce_local
 from schoolgraph.graph.types.source_ref import SourceRef, source_refs
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
     from schoolgraph.graph.types.team import Team
 
 __all__ = ["ScheduledShift", "resolve_scheduled_shifts", "scheduled_shift_sort_key"]
+
+STAFF = Optional[Annotated["Staff", strawberry.lazy("schoolgraph.graph.types.staff")]]  # noqa: UP045
+TEAM = Optional[Annotated["Team", strawberry.lazy("schoolgraph.graph.types.team")]]  # noqa: UP045
 
 
 @strawberry.federation.type(keys=["id"], description="A planned shift in a roster.")
@@ -78,25 +82,19 @@ class ScheduledShift(Node):
     async def local_finish(self, info: Info) -> str | None:
         return await workforce_local(info, self.row.finish, self.row.staff_id, self.row.team_id)
 
-    @field(description="Who is rostered; null for a vacant shift.")
-    async def staff(
-        self, info: Info
-    ) -> Annotated[Staff, strawberry.lazy("schoolgraph.graph.types.staff")] | None:
-        from schoolgraph.graph.types.staff import Staff
+    # Not coroutines: a list of shifts whose parent read the people and teams answers each
+    # shift's `staff` and `team` at once (see graph.loading.with_references).
+    @field(description="Who is rostered; null for a vacant shift.", graphql_type=STAFF)
+    def staff(self, info: Info) -> Staff | Awaitable[Staff | None] | None:
+        from schoolgraph.graph.types.staff import staff_now
 
-        if self.row.staff_id is None:
-            return None
-        return await Staff.load_node(info, self.row.staff_id)
+        return None if self.row.staff_id is None else staff_now(info, self.row.staff_id)
 
-    @field(description="The team it is planned for.")
-    async def team(
-        self, info: Info
-    ) -> Annotated[Team, strawberry.lazy("schoolgraph.graph.types.team")] | None:
-        from schoolgraph.graph.types.team import Team
+    @field(description="The team it is planned for.", graphql_type=TEAM)
+    def team(self, info: Info) -> Team | Awaitable[Team | None] | None:
+        from schoolgraph.graph.types.team import team_now
 
-        if self.row.team_id is None:
-            return None
-        return await Team.load_node(info, self.row.team_id)
+        return None if self.row.team_id is None else team_now(info, self.row.team_id)
 
     @field(description="The roster (week) it belongs to.")
     async def roster(
@@ -132,11 +130,10 @@ async def resolve_scheduled_shifts(
         else None
     )
     team = decode_id_of("Team", team_id, field="teamId") if team_id is not None else None
-    rows = [
-        row
-        for row in await load_for_people(loaders(info).scheduled_shifts, people, window)
-        if team is None or row.team_id == team
-    ]
+    found = await with_references(
+        info, load_for_people(loaders(info).scheduled_shifts, people, window), selected(info)
+    )
+    rows = [row for row in found if team is None or row.team_id == team]
     return paginate(
         rows, key=scheduled_shift_sort_key, node=ScheduledShift.of, first=first, after=after
     )

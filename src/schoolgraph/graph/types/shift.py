@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Awaitable
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import strawberry
 
@@ -22,7 +23,7 @@ from schoolgraph.graph.connections import Connection, SortKey, check_page, pagin
 from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import decode_id_of, decode_ids_of, encode_global_id
 from schoolgraph.graph.info import Info, loaders
-from schoolgraph.graph.loading import load_for_people
+from schoolgraph.graph.loading import load_for_people, selected, with_references
 from schoolgraph.graph.time_zones import local_iso
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, source_refs
@@ -36,6 +37,9 @@ if TYPE_CHECKING:
     from schoolgraph.graph.types.timesheet import Timesheet
 
 __all__ = ["Shift", "ShiftStatus", "resolve_shifts", "shift_sort_key", "workforce_local"]
+
+STAFF = Optional[Annotated["Staff", strawberry.lazy("schoolgraph.graph.types.staff")]]  # noqa: UP045
+TEAM = Optional[Annotated["Team", strawberry.lazy("schoolgraph.graph.types.team")]]  # noqa: UP045
 
 
 @strawberry.enum(description="Where a worked shift is in approval.")
@@ -108,23 +112,18 @@ class Shift(Node):
     async def local_finish(self, info: Info) -> str | None:
         return await workforce_local(info, self.row.finish, self.row.staff_id, self.row.team_id)
 
-    @field(description="Who worked it.")
-    async def staff(
-        self, info: Info
-    ) -> Annotated[Staff, strawberry.lazy("schoolgraph.graph.types.staff")] | None:
-        from schoolgraph.graph.types.staff import Staff
+    # Not coroutines: see ScheduledShift.staff.
+    @field(description="Who worked it.", graphql_type=STAFF)
+    def staff(self, info: Info) -> Staff | Awaitable[Staff | None] | None:
+        from schoolgraph.graph.types.staff import staff_now
 
-        return await Staff.load_node(info, self.row.staff_id)
+        return staff_now(info, self.row.staff_id)
 
-    @field(description="The team it was worked for.")
-    async def team(
-        self, info: Info
-    ) -> Annotated[Team, strawberry.lazy("schoolgraph.graph.types.team")] | None:
-        from schoolgraph.graph.types.team import Team
+    @field(description="The team it was worked for.", graphql_type=TEAM)
+    def team(self, info: Info) -> Team | Awaitable[Team | None] | None:
+        from schoolgraph.graph.types.team import team_now
 
-        if self.row.team_id is None:
-            return None
-        return await Team.load_node(info, self.row.team_id)
+        return None if self.row.team_id is None else team_now(info, self.row.team_id)
 
     @field(description="Where it was worked: the team's location.")
     async def location(
@@ -177,9 +176,12 @@ async def resolve_shifts(
         else None
     )
     team = decode_id_of("Team", team_id, field="teamId") if team_id is not None else None
+    found = await with_references(
+        info, load_for_people(loaders(info).shifts, people, window), selected(info)
+    )
     rows = [
         row
-        for row in await load_for_people(loaders(info).shifts, people, window)
+        for row in found
         if (team is None or row.team_id == team) and (status is None or row.status == status.value)
     ]
     return paginate(rows, key=shift_sort_key, node=Shift.of, first=first, after=after)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
@@ -9,6 +10,7 @@ import strawberry
 
 from schoolgraph import domain
 from schoolgraph.domain import System
+from schoolgraph.errors import SchoolgraphError
 from schoolgraph.graph.arguments import (
     DEFAULT_PAGE_SIZE,
     After,
@@ -17,18 +19,25 @@ from schoolgraph.graph.arguments import (
     To,
     date_window,
 )
-from schoolgraph.graph.connections import Connection, SortKey, check_page, paginate
+from schoolgraph.graph.connections import (
+    Connection,
+    SortedRows,
+    SortKey,
+    check_page,
+    paginate_sorted,
+)
 from schoolgraph.graph.extensions.partial_errors import report_partial
 from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import decode_id_of, encode_global_id
 from schoolgraph.graph.info import Info, loaders
-from schoolgraph.graph.loading import load_rows
+from schoolgraph.graph.loading import load_rows, selected, with_references
 from schoolgraph.graph.search import matches, search_terms
 from schoolgraph.graph.time_zones import today_in
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, source_refs
 from schoolgraph.loaders import SchoolWindow, StaffDay, StaffWindow
-from schoolgraph.loaders.outcomes import ALL
+from schoolgraph.loaders.outcomes import ALL, UNSETTLED
+from schoolgraph.loaders.people import staff_of
 
 if TYPE_CHECKING:
     from schoolgraph.graph.types.group import Group
@@ -40,7 +49,7 @@ if TYPE_CHECKING:
     from schoolgraph.graph.types.team import Team
     from schoolgraph.graph.types.timesheet import Timesheet
 
-__all__ = ["Staff", "find_staff", "resolve_staff", "staff_sort_key"]
+__all__ = ["Staff", "find_staff", "resolve_staff", "staff_now", "staff_sort_key"]
 
 
 @strawberry.federation.type(
@@ -183,8 +192,10 @@ class Staff(Node):
         window = date_window(from_, to)
         if not await self._has_tanda_side(info):
             return []
-        rows = await loaders(info).scheduled_shifts.load(
-            StaffWindow(self.row.id, window.start, window.end)
+        rows = await with_references(
+            info,
+            loaders(info).scheduled_shifts.load(StaffWindow(self.row.id, window.start, window.end)),
+            selected(info),
         )
         return [ScheduledShift.of(row) for row in sorted(rows, key=scheduled_shift_sort_key)]
 
@@ -197,7 +208,11 @@ class Staff(Node):
         window = date_window(from_, to)
         if not await self._has_tanda_side(info):
             return []
-        rows = await loaders(info).shifts.load(StaffWindow(self.row.id, window.start, window.end))
+        rows = await with_references(
+            info,
+            loaders(info).shifts.load(StaffWindow(self.row.id, window.start, window.end)),
+            selected(info),
+        )
         return [Shift.of(row) for row in sorted(rows, key=shift_sort_key)]
 
     @field(description="The person's timesheets for the pay period holding `on` (default: today).")
@@ -238,12 +253,31 @@ class Staff(Node):
         return [Team.of(teams[team_id]) for team_id in self.row.team_ids if team_id in teams]
 
 
+def staff_now(info: Info, staff_id: str) -> Staff | Awaitable[Staff | None] | None:
+    """The person with ``staff_id``: at once when the request has read everyone (see
+    :func:`~schoolgraph.graph.loading.with_references`), else an awaitable of them.
+
+    Raises:
+        SchoolgraphError: the upstream that holds the person could not be read.
+    """
+    everyone = loaders(info).all_staff.settled(ALL)
+    if everyone is UNSETTLED:
+        return Staff.load_node(info, staff_id)
+    row = staff_of(everyone, staff_id)
+    if isinstance(row, SchoolgraphError):
+        raise row
+    return None if row is None else Staff.of(row)
+
+
 def staff_sort_key(row: domain.Staff) -> SortKey:
     return (
         (row.surname or row.display_name).casefold(),
         (row.forename or "").casefold(),
         row.id,
     )
+
+
+_BY_NAME: SortedRows[domain.Staff] = SortedRows(staff_sort_key)
 
 
 async def find_staff(
@@ -259,18 +293,27 @@ async def find_staff(
     People held by an upstream that cannot be read are left out and its error reported
     against the field.
     """
+    return [row for _, row in await _find_staff(info, school_id, search, team_id, is_teacher)]
+
+
+async def _find_staff(
+    info: Info,
+    school_id: str | None,
+    search: str | None,
+    team_id: str | None,
+    is_teacher: bool | None,
+) -> list[tuple[SortKey, domain.Staff]]:
     terms = search_terms(search)
     staff = await loaders(info).all_staff.load(ALL)
     report_partial(info, staff.errors)
-    rows = [
-        row
-        for row in staff.value.values()
+    return [
+        (key, row)
+        for key, row in _BY_NAME.of(["everyone"], [staff.value])
         if (school_id is None or row.school_id == school_id)
         and (team_id is None or team_id in row.team_ids)
         and (is_teacher is None or row.is_teacher is is_teacher)
         and matches(terms, row.forename, row.surname, row.display_name, row.email, row.staff_code)
     ]
-    return sorted(rows, key=staff_sort_key)
 
 
 async def resolve_staff(
@@ -292,11 +335,11 @@ async def resolve_staff(
     after: After = None,
 ) -> Connection[Staff] | None:
     check_page(first, after)
-    rows = await find_staff(
+    rows = await _find_staff(
         info,
-        school_id=decode_id_of("School", school_id, field="schoolId") if school_id else None,
-        search=search,
-        team_id=decode_id_of("Team", team_id, field="teamId") if team_id else None,
-        is_teacher=is_teacher,
+        decode_id_of("School", school_id, field="schoolId") if school_id else None,
+        search,
+        decode_id_of("Team", team_id, field="teamId") if team_id else None,
+        is_teacher,
     )
-    return paginate(rows, key=staff_sort_key, node=Staff.of, first=first, after=after)
+    return paginate_sorted(rows, node=Staff.of, first=first, after=after)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
@@ -18,12 +19,19 @@ from schoolgraph.graph.arguments import (
     To,
     date_window,
 )
-from schoolgraph.graph.connections import Connection, SortKey, check_page, paginate
+from schoolgraph.graph.connections import (
+    Connection,
+    Keyed,
+    SortedRows,
+    SortKey,
+    check_page,
+    paginate_sorted,
+)
 from schoolgraph.graph.extensions.partial_errors import report_partial
 from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import decode_id_of, encode_global_id
 from schoolgraph.graph.info import Info, loaders
-from schoolgraph.graph.loading import load_per_key
+from schoolgraph.graph.loading import load_keyed
 from schoolgraph.graph.search import matches, search_terms
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, source_refs
@@ -63,6 +71,10 @@ class Student(Node):
         description="When the MIS last changed the record, where it says."
     )
     sources: list[SourceRef]
+    # A value, not a resolver: a method field costs a resolver call per student of a list.
+    display_name: str = strawberry.field(
+        description="Preferred forename (or forename) and surname."
+    )
 
     @classmethod
     def of(cls, row: domain.Student) -> Student:
@@ -84,16 +96,13 @@ class Student(Node):
             campus=row.campus,
             updated_at=row.updated_at,
             sources=source_refs(row.sources),
+            display_name=f"{row.preferred_forename or row.forename} {row.surname}",
         )
 
     @classmethod
     async def load_node(cls, info: Info, domain_id: str) -> Student | None:
         row = await loaders(info).student.load(domain_id)
         return None if row is None else cls.of(row)
-
-    @field(description="Preferred forename (or forename) and surname.")
-    def display_name(self) -> str:
-        return f"{self.row.preferred_forename or self.row.forename} {self.row.surname}"
 
     @field(description="The student's school.")
     async def school(
@@ -147,9 +156,10 @@ class Student(Node):
         from schoolgraph.graph.types.lesson import Lesson
 
         window = date_window(from_, to)
-        index = await loaders(info).groups_by_school.load(self.row.school_id)
-        timetable = await loaders(info).lessons.load(
-            SchoolWindow(self.row.school_id, window.start, window.end)
+        # Both at once: the school's timetable does not wait for its groups.
+        index, timetable = await asyncio.gather(
+            loaders(info).groups_by_school.load(self.row.school_id),
+            loaders(info).lessons.load(SchoolWindow(self.row.school_id, window.start, window.end)),
         )
         lessons = {
             lesson.id: lesson
@@ -164,6 +174,9 @@ def student_sort_key(row: domain.Student) -> SortKey:
     return (row.surname.casefold(), row.forename.casefold(), row.id)
 
 
+_BY_NAME: SortedRows[domain.Student] = SortedRows(student_sort_key)
+
+
 async def find_students(
     info: Info,
     *,
@@ -173,8 +186,9 @@ async def find_students(
     search: str | None = None,
     updated_since: datetime | None = None,
     strict: bool,
-) -> list[domain.Student]:
-    """The students of ``school_ids`` that pass every filter given.
+) -> Keyed[domain.Student]:
+    """The students of ``school_ids`` that pass every filter given, by surname, with their
+    sort keys.
 
     A school whose MIS cannot be read fails the field when ``strict`` (the client named it),
     else is left out with its error reported against the field.
@@ -188,13 +202,13 @@ async def find_students(
         ]
         group = await loaders(info).group.load(group_domain_id)
         members = set(group.student_ids) if group is not None else set()
-    by_school = await load_per_key(
-        info, loaders(info).students_by_school, school_ids, strict=strict
-    )
+    by_school = await load_keyed(info, loaders(info).students_by_school, school_ids, strict=strict)
+    keyed = _BY_NAME.of(list(by_school), list(by_school.values()))
+    if members is None and year is None and updated_since is None and not terms:
+        return keyed
     return [
-        row
-        for rows in by_school
-        for row in rows.values()
+        (key, row)
+        for key, row in keyed
         if (members is None or row.id in members)
         and (year is None or row.year == year)
         and (
@@ -237,7 +251,7 @@ async def student_connection(
         updated_since=updated_since,
         strict=school_id is not None,
     )
-    return paginate(rows, key=student_sort_key, node=Student.of, first=first, after=after)
+    return paginate_sorted(rows, node=Student.of, first=first, after=after)
 
 
 async def resolve_students(

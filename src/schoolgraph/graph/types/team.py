@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -13,13 +14,13 @@ from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.loading import load_rows
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, source_refs
-from schoolgraph.loaders.outcomes import ALL
+from schoolgraph.loaders.outcomes import ALL, UNSETTLED
 
 if TYPE_CHECKING:
     from schoolgraph.graph.types.location import Location
     from schoolgraph.graph.types.staff import Staff
 
-__all__ = ["Team", "resolve_teams"]
+__all__ = ["Team", "resolve_teams", "team_now"]
 
 
 @strawberry.type(description="A team (a Tanda department) at a location.")
@@ -69,6 +70,20 @@ class Team(Node):
 
         rows = await load_rows(info, loaders(info).staff, self.row.manager_ids)
         return [Staff.of(row) for row in rows]
+
+
+def team_now(info: Info, team_id: str) -> Team | Awaitable[Team | None] | None:
+    """The team with ``team_id``: at once when the request has read the teams (see
+    :func:`~schoolgraph.graph.loading.with_references`), else an awaitable of it.
+
+    Raises:
+        SchoolgraphError: Tanda could not be read.
+    """
+    teams = loaders(info).teams.settled(ALL)
+    if teams is UNSETTLED:
+        return Team.load_node(info, team_id)
+    row = teams.get(team_id)
+    return None if row is None else Team.of(row)
 
 
 async def resolve_teams(info: Info) -> list[Team] | None:

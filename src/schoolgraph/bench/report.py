@@ -1,0 +1,272 @@
+"""The bench's figures as tables for a terminal, and its targets (issue 8) checked.
+
+:func:`render` turns what :func:`schoolgraph.bench.runner.run_bench` returned into text;
+:func:`targets` says which of the issue's targets hold. Both read the JSON-ready result
+only, so a saved ``--json`` file can be rendered again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Target", "render", "targets"]
+
+MAIN = "gateway"
+BASELINES = ("no-batching", "no-cache")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One target of the issue: whether it holds (None: not measured), and the figures."""
+
+    name: str
+    holds: bool | None
+    detail: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "holds": self.holds, "detail": self.detail}
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    """Columns padded to fit; the first left-aligned, the others right-aligned."""
+    cells = [[str(cell) for cell in row] for row in (header, *rows)]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+
+    def line(row: Sequence[str]) -> str:
+        first = row[0].ljust(widths[0])
+        rest = (cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True))
+        return "  ".join((first, *rest)).rstrip()
+
+    return [line(cells[0]), "  ".join("-" * width for width in widths), *map(line, cells[1:])]
+
+
+def _get(result: dict[str, Any], config: str, query: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = result["configs"].get(config, {}).get("queries", {}).get(query)
+    return found
+
+
+def _num(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.{digits}f}"
+
+
+def targets(result: dict[str, Any]) -> list[Target]:
+    """The issue's targets, checked against ``result``."""
+    out: list[Target] = []
+    dashboard = _get(result, MAIN, "dashboard")
+    year = _get(result, MAIN, "dashboard-year")
+    if dashboard and year:
+        same = dashboard["cold"]["requests"] == year["cold"]["requests"]
+        out.append(
+            Target(
+                "upstream requests independent of row count",
+                same,
+                f"school dashboard {dashboard['rows']:,} rows: {dashboard['cold']['requests']} "
+                f"requests; one year's groups, {year['rows']:,} rows: "
+                f"{year['cold']['requests']}",
+            )
+        )
+    naive = _get(result, "no-batching", "dashboard")
+    if dashboard and naive:
+        ratio = naive["cold"]["requests"] / max(1, dashboard["cold"]["requests"])
+        out.append(
+            Target(
+                "school dashboard: >= 100x fewer requests than --no-batching",
+                ratio >= 100,
+                f"{naive['cold']['requests']} / {dashboard['cold']['requests']} = {ratio:.1f}x",
+            )
+        )
+    ratios = {
+        name: figures["cold"]["ratio"]
+        for name, figures in result["configs"].get(MAIN, {}).get("queries", {}).items()
+        if figures["cold"]["ratio"] is not None
+        and name in result.get("titles", {})
+        and not name.endswith("-year")
+    }
+    if ratios:
+        out.append(
+            Target(
+                "cold latency <= 1.2 x critical path",
+                all(ratio <= 1.2 for ratio in ratios.values()),
+                ", ".join(f"{name} {ratio:.2f}" for name, ratio in ratios.items()),
+            )
+        )
+    trivial = result["configs"].get(MAIN, {}).get("trivial")
+    if dashboard and trivial and "warm" in dashboard:
+        runs = dashboard["warm"]["runs"]
+        shares = {
+            clients: runs[clients]["rps"] / trivial[clients]["rps"]
+            for clients in runs
+            if clients in trivial and trivial[clients]["rps"]
+        }
+        out.append(
+            Target(
+                "warm school dashboard >= 0.5 x the requests/s of { __typename }",
+                all(share >= 0.5 for share in shares.values()),
+                ", ".join(
+                    f"x{clients}: {runs[clients]['rps']:,.1f} vs {trivial[clients]['rps']:,.0f}"
+                    f" = {share:.3f}"
+                    for clients, share in shares.items()
+                ),
+            )
+        )
+    big = _get(result, MAIN, "big-list")
+    reference = result.get("reference")
+    if big and reference and "warm" in big:
+        p50 = big["warm"]["runs"].get("1", next(iter(big["warm"]["runs"].values())))["p50_ms"]
+        ratio = p50 / reference["ms"]
+        out.append(
+            Target(
+                "big list <= 2 x graphql-core from memory",
+                ratio <= 2,
+                f"gateway p50 {p50:,.1f} ms (one client, over HTTP) vs graphql-core "
+                f"{reference['ms']:,.1f} ms (parse, validate, execute, encode) = {ratio:.2f}x",
+            )
+        )
+    found = result["configs"].get(MAIN, {})
+    rss = found.get("peak_rss_mb")
+    if rss is not None:
+        clients = max(result["options"]["concurrency"])
+        out.append(
+            Target(
+                "peak RSS < 300 MB with the dataset cached",
+                rss < 300,
+                f"peak {rss:,.0f} MB serving up to {clients} requests at once; "
+                f"{_num(found.get('rss_mb'))} MB at rest with every query's data cached",
+            )
+        )
+    return out
+
+
+def render(result: dict[str, Any]) -> str:
+    """The figures as text: upstream requests and cold latency, warm runs, cache, targets."""
+    options = result["options"]
+    machine = result["machine"]
+    main = result["configs"][MAIN]
+    names = list(main["queries"])
+    baselines = [name for name in BASELINES if name in result["configs"]]
+    lines = [
+        f"schoolgraph bench: scale {options['scale']} (seed {options['seed']}), "
+        f"{options['latency_ms']:g} ms injected upstream latency, {options['duration']:g} s per "
+        f"warm run; {machine['cpus']} CPUs, Python {machine['python']}",
+        "",
+        "Upstream requests and cold latency (a fresh gateway: empty cache, no tokens)",
+    ]
+    rows = []
+    for name in names:
+        figures = main["queries"][name]
+        cold = figures["cold"]
+        rows.append(
+            [
+                name,
+                _num(figures["rows"]),
+                cold["requests"],
+                figures["warm_requests"],
+                *(
+                    _num((_get(result, baseline, name) or {}).get("cold", {}).get("requests"))
+                    for baseline in baselines
+                ),
+                _num(cold["ms"]),
+                _num(cold["critical_path_ms"]),
+                cold["critical_path_calls"],
+                _num(cold["ratio"], 2),
+            ]
+        )
+    lines += _table(
+        [
+            "query",
+            "rows",
+            "cold req",
+            "warm req",
+            *(f"{baseline} req" for baseline in baselines),
+            "cold ms",
+            "critical ms",
+            "calls",
+            "ratio",
+        ],
+        rows,
+    )
+    lines += ["", "Critical paths (longest chain of dependent upstream calls, cold)"]
+    lines += [f"  {name}: {main['queries'][name]['cold']['critical_path']}" for name in names]
+
+    clients = [str(n) for n in options["concurrency"]]
+    lines += ["", "Warm: latency (ms) and throughput (requests/s) per number of clients"]
+    rows = []
+    for name in [*names, "trivial"]:
+        runs = (
+            main["trivial"]
+            if name == "trivial"
+            else main["queries"][name].get("warm", {}).get("runs")
+        )
+        if not runs:
+            continue
+        for n in clients:
+            run = runs[n]
+            baseline_rps = []
+            for baseline in baselines:
+                found = result["configs"][baseline]
+                other = (
+                    found.get("trivial")
+                    if name == "trivial"
+                    else (found["queries"].get(name) or {}).get("warm", {}).get("runs")
+                )
+                baseline_rps.append(_num((other or {}).get(n, {}).get("rps"), 1))
+            rows.append(
+                [
+                    name if n == clients[0] else "",
+                    n,
+                    _num(run["p50_ms"], 1),
+                    _num(run["p95_ms"], 1),
+                    _num(run["p99_ms"], 1),
+                    _num(run["rps"], 1),
+                    *baseline_rps,
+                ]
+            )
+    lines += _table(
+        ["query", "clients", "p50", "p95", "p99", "req/s", *(f"{b} req/s" for b in baselines)],
+        rows,
+    )
+
+    lines += ["", "Cache during the warm runs (gateway)"]
+    rows = []
+    for name in names:
+        warm = main["queries"][name].get("warm")
+        if warm is None:
+            continue
+        cache = warm["cache"]
+        rows.append(
+            [
+                name,
+                _num(cache["hits"]),
+                _num(cache["revalidated"]),
+                _num(cache["not_modified"]),
+                _num(cache["misses"]),
+                _num(cache["upstream_requests"]),
+            ]
+        )
+    lines += _table(
+        ["query", "hits", "revalidated", "304", "misses", "upstream req"],
+        rows,
+    )
+    lines += [
+        "",
+        f"Memory: peak RSS {main['peak_rss_mb']:,.0f} MB (every query's data cached, up to "
+        f"{max(options['concurrency'])} requests at once); {_num(main.get('rss_mb'))} MB at rest "
+        f"after the warm runs; the upstream cache held {main['cache_entries']:,} entries "
+        f"({main['cache_mb']:,.1f} MB of upstream bodies)",
+    ]
+    reference = result.get("reference")
+    if reference:
+        lines.append(
+            f"graphql-core, the big list from memory: {reference['ms']:,.1f} ms "
+            f"(execution alone {reference['execute_ms']:,.1f} ms; median of {reference['runs']})"
+        )
+    lines += ["", "Targets"]
+    for target in targets(result):
+        mark = {True: "PASS", False: "FAIL", None: "n/a "}[target.holds]
+        lines.append(f"  {mark}  {target.name}: {target.detail}")
+    lines.append(f"\n({result['seconds']:,.0f} s)")
+    return "\n".join(lines)

@@ -1,0 +1,242 @@
+"""The simulated upstreams of a bench run: a process of their own, every request timed.
+
+The simulators serve large lists; in the gateway's process their work would be the
+gateway's latency. Here they run apart, like real upstreams, and each of them records when
+each request arrived and when its answer left (the injected latency included), so the bench
+can lay a request's upstream calls out in time (`critical_path`).
+
+Run as ``python -m schoolgraph.bench.upstreams --scale large``: the first line of output is
+``SimulatorStack.describe()`` as JSON; the process serves until its stdin closes.
+:class:`Upstreams` is the bench's handle on it: start, stats, faults, trace, close.
+
+Each simulator gains one route: ``GET /__sim/trace`` (``?reset=true`` empties it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, get_args
+
+import aiohttp
+from aiohttp import web
+
+from schoolgraph.bench.load import end_child
+from schoolgraph.simulators.control import WorldHolder, route_template
+from schoolgraph.simulators.dataset import Scale, generate_world
+from schoolgraph.simulators.stack import UPSTREAMS, SimulatorStack
+from schoolgraph.simulators.tanda import create_tanda_app
+from schoolgraph.simulators.tass import create_tass_app
+from schoolgraph.simulators.xporter import create_xporter_app
+
+__all__ = ["PAGE_PARAMS", "Call", "Upstreams"]
+
+PAGE_PARAMS = frozenset({"page", "page_size", "pageSize", "$skip", "$top"})
+"""Query parameters that pick a page of a list rather than the list."""
+
+_FACTORIES: Mapping[str, Callable[[WorldHolder], web.Application]] = {
+    "tanda": create_tanda_app,
+    "xporter": create_xporter_app,
+    "tass": create_tass_app,
+}
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One request a simulator served, as its trace records it.
+
+    ``list_key`` names the list the request reads (path and parameters, less the page
+    parameters), so that the pages of one list can be told from another list's.
+    """
+
+    upstream: str
+    method: str
+    route: str
+    list_key: str
+    page: int | None
+    start: float
+    end: float
+    status: int
+
+
+def _page(query: Mapping[str, str]) -> int | None:
+    """Where in its list a request reads: a page number, or an offset (``$skip``)."""
+    for name in ("page", "$skip"):
+        if name in query and query[name].isdigit():
+            return int(query[name])
+    return None
+
+
+def _tracer(upstream: str, calls: list[Call]) -> Any:
+    @web.middleware
+    async def trace(request: web.Request, handler: _Handler) -> web.StreamResponse:
+        if request.path.startswith(("/__sim/", "/sim/")):
+            return await handler(request)
+        start = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            rest = sorted((k, v) for k, v in request.query.items() if k not in PAGE_PARAMS)
+            calls.append(
+                Call(
+                    upstream=upstream,
+                    method=request.method,
+                    route=route_template(request),
+                    list_key=f"{request.method} {request.path}?{rest}",
+                    page=_page(request.query),
+                    start=start,
+                    end=time.perf_counter(),
+                    status=status,
+                )
+            )
+
+    return trace
+
+
+def _trace_route(calls: list[Call]) -> _Handler:
+    async def read(request: web.Request) -> web.StreamResponse:
+        body = [asdict(call) for call in calls]
+        if request.query.get("reset") == "true":
+            calls.clear()
+        return web.json_response(body)
+
+    return read
+
+
+async def _start(scale: Scale, seed: int) -> SimulatorStack:
+    """The three simulators on loopback, each with a trace (as `start_simulators`, traced)."""
+    holder = WorldHolder(generate_world(seed, scale))
+    stack = SimulatorStack(holder, {})
+    try:
+        for name in UPSTREAMS:
+            calls: list[Call] = []
+            app = _FACTORIES[name](holder)
+            app.middlewares.insert(0, _tracer(name, calls))
+            app.router.add_get("/__sim/trace", _trace_route(calls))
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            stack.runners.append(runner)
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            stack.urls[name] = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    except BaseException:
+        await stack.close()
+        raise
+    return stack
+
+
+async def _serve(scale: Scale, seed: int) -> None:
+    stack = await _start(scale, seed)
+    try:
+        sys.stdout.write(json.dumps(stack.describe(), separators=(",", ":")) + "\n")
+        sys.stdout.flush()
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+        await reader.read()  # until the bench closes our stdin
+    finally:
+        await stack.close()
+
+
+class Upstreams:
+    """The bench's handle on the simulators' process.
+
+    Args:
+        scale: the world's size.
+        seed: the world's seed.
+    """
+
+    def __init__(self, scale: Scale, seed: int = 7) -> None:
+        self.scale = scale
+        self.seed = seed
+        self.described: dict[str, Any] = {}
+        self._process: asyncio.subprocess.Process | None = None
+        self._http: aiohttp.ClientSession | None = None
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {name: self.described[name]["url"] for name in UPSTREAMS}
+
+    async def start(self) -> None:
+        self._process = process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "schoolgraph.bench.upstreams",
+            "--scale",
+            self.scale,
+            "--seed",
+            str(self.seed),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            limit=1 << 24,
+        )
+        assert process.stdout is not None  # noqa: S101 - asked for with PIPE
+        line = await process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"The simulators did not start (exit code {await process.wait()}).")
+        self.described = json.loads(line)
+        self._http = aiohttp.ClientSession()
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None:
+            raise RuntimeError("The simulators have not been started.")
+        return self._http
+
+    async def _get(self, upstream: str, path: str, **params: str) -> Any:
+        async with self.http.get(self.urls[upstream] + path, params=params) as response:
+            response.raise_for_status()
+            return await response.json()
+
+    async def stats(self, *, reset: bool = True) -> dict[str, dict[str, Any]]:
+        """Each simulator's ``/__sim/stats`` (requests by route, 304s, totals)."""
+        query = {"reset": "true"} if reset else {}
+        return {name: await self._get(name, "/__sim/stats", **query) for name in UPSTREAMS}
+
+    async def trace(self, *, reset: bool = True) -> list[Call]:
+        """Every request served since the last reset, by start time."""
+        query = {"reset": "true"} if reset else {}
+        calls = [
+            Call(**row)
+            for name in UPSTREAMS
+            for row in await self._get(name, "/__sim/trace", **query)
+        ]
+        return sorted(calls, key=lambda call: call.start)
+
+    async def faults(self, **faults: Any) -> None:
+        """Set the same faults on every simulator (``latency_ms``, ``rate_limit_per_minute``)."""
+        for name in UPSTREAMS:
+            async with self.http.post(self.urls[name] + "/__sim/faults", json=faults) as response:
+                response.raise_for_status()
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+        process, self._process = self._process, None
+        if process is not None:
+            await end_child(process)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m schoolgraph.bench.upstreams")
+    parser.add_argument("--scale", choices=get_args(Scale), default="large")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    asyncio.run(_serve(args.scale, args.seed))
+
+
+if __name__ == "__main__":
+    main()

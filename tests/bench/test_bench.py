@@ -1,0 +1,118 @@
+"""The bench harness at small scale: it runs, its figures are sane, batching shows.
+
+One run of the bench (the gateway and the ``no-batching`` baseline, short warm runs) is
+shared by the tests of this module; the full ``large`` run is ``schoolgraph bench``, not a
+test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from schoolgraph.bench.queries import QUERIES
+from schoolgraph.bench.report import render, targets
+from schoolgraph.bench.runner import Options, run_bench
+from schoolgraph.cli import main
+
+QUICK = Options(scale="small", duration=0.2, concurrency=(1, 4), baselines=("no-batching",))
+
+
+@pytest.fixture(scope="module")
+def result() -> dict[str, Any]:
+    return asyncio.run(run_bench(QUICK))
+
+
+def test_every_query_answers_rows_and_costs_requests_only_when_cold(
+    result: dict[str, Any],
+) -> None:
+    queries = result["configs"]["gateway"]["queries"]
+
+    assert list(queries) == [query.name for query in QUERIES]
+    for name, figures in queries.items():
+        assert figures["rows"] > 0, name
+        assert figures["cold"]["requests"] > 0, name
+        assert figures["warm_requests"] == 0, name
+        assert sum(figures["cold"]["by_upstream"].values()) == figures["cold"]["requests"]
+
+
+def test_cold_latency_is_never_below_its_critical_path(result: dict[str, Any]) -> None:
+    latency_ms = QUICK.latency_ms
+    for name, figures in result["configs"]["gateway"]["queries"].items():
+        cold = figures["cold"]
+        # Every cold request needs a token, then data: two dependent calls at least.
+        assert cold["critical_path_calls"] >= 2, name
+        assert cold["critical_path_ms"] == pytest.approx(cold["critical_path_calls"] * latency_ms)
+        assert cold["ms"] >= cold["critical_path_ms"], name
+        assert cold["ratio"] >= 1, name
+
+
+def test_warm_runs_are_served_from_the_cache(result: dict[str, Any]) -> None:
+    for name, figures in result["configs"]["gateway"]["queries"].items():
+        if "warm" not in figures:
+            continue
+        runs = figures["warm"]["runs"]
+        assert list(runs) == ["1", "4"]
+        for run in runs.values():
+            assert run["requests"] > 0 and run["failures"] == 0
+            assert 0 < run["p50_ms"] <= run["p95_ms"] <= run["p99_ms"]
+            assert run["rps"] > 0
+        assert figures["warm"]["cache"]["hits"] > 0, name
+        assert figures["warm"]["cache"]["misses"] == 0, name
+        assert figures["warm"]["cache"]["upstream_requests"] == 0, name
+
+
+def test_upstream_requests_follow_schools_and_windows_not_rows(result: dict[str, Any]) -> None:
+    queries = result["configs"]["gateway"]["queries"]
+    whole, year = queries["dashboard"], queries["dashboard-year"]
+
+    assert whole["rows"] >= 4 * year["rows"]
+    assert whole["cold"]["requests"] == year["cold"]["requests"]
+
+
+def test_batching_saves_the_requests_a_loader_per_key_makes(result: dict[str, Any]) -> None:
+    batched = result["configs"]["gateway"]["queries"]["dashboard"]["cold"]["requests"]
+    naive = result["configs"]["no-batching"]["queries"]["dashboard"]["cold"]["requests"]
+    naive_year = result["configs"]["no-batching"]["queries"]["dashboard-year"]["cold"]
+
+    # A loader per key asks Tanda once per tutor for each of shifts and schedules, so its
+    # cost grows with the rows; batched, it does not.
+    assert naive > batched
+    assert naive > naive_year["requests"]
+
+
+def test_the_report_prints_every_figure_and_checks_the_targets(result: dict[str, Any]) -> None:
+    text = render(result)
+
+    for heading in (
+        "Upstream requests and cold latency",
+        "Critical paths",
+        "Warm: latency (ms) and throughput",
+        "Cache during the warm runs",
+        "peak RSS",
+        "graphql-core, the big list from memory",
+        "Targets",
+    ):
+        assert heading in text
+    for query in QUERIES:
+        assert query.name in text
+    checked = {target.name: target for target in targets(result)}
+    assert len(checked) == 6
+    assert checked["upstream requests independent of row count"].holds
+    assert result["configs"]["gateway"]["peak_rss_mb"] > 0
+    assert result["reference"]["ms"] > 0
+    json.dumps(result)  # every figure is JSON
+
+
+def test_the_bench_command_refuses_bad_flags_with_exit_code_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "--clients", "0,8", "--json", str(tmp_path / "out.json")])
+
+    assert exit_info.value.code == 2
+    assert "--clients must be client counts" in capsys.readouterr().err
