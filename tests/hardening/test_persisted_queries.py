@@ -44,11 +44,6 @@ async def test_the_apollo_round_trip_hash_then_query_then_hash(harden: Harden) -
     assert by_hash == registered
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="accounts.web.authentication_middleware serves a GET without 'query' as GraphiQL's "
-    "NOBODY, who may read nothing; it must also look for 'extensions' (APQ over GET).",
-)
 async def test_a_registered_query_runs_over_get_by_hash(harden: Harden) -> None:
     gateway = await harden()
     await post_raw(gateway, {"query": SERVICE, "extensions": apq(SERVICE)})

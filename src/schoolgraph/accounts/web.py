@@ -99,7 +99,9 @@ def _challenge(*, token_given: bool) -> dict[str, str]:
 async def authentication_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Set ``request[CALLER]`` on ``/graphql`` requests, or answer 401 with a challenge."""
     if request.path == GRAPHQL_PATH:
-        if request.method == "GET" and "query" not in request.query:
+        # GraphiQL's page is a GET with neither a query nor a persisted-query hash
+        # (APQ over GET sends only `extensions`); those need a caller like any query.
+        if request.method == "GET" and not {"query", "extensions"} & request.query.keys():
             request[CALLER] = NOBODY
         else:
             try:
