@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import random
@@ -72,10 +73,12 @@ class Mix:
 
     students: Sequence[str]
     today: date
+    uncached: float = 0.5
+    """The share of requests that ask for a random window."""
 
     def request(self, rng: random.Random) -> tuple[str, dict[str, Any]]:
         """A kind (``cached`` or ``uncached``) and the JSON body of one request."""
-        if rng.random() < 0.5:
+        if rng.random() >= self.uncached:
             return "cached", {"query": rng.choice(CACHED)}
         start = self.today + timedelta(days=rng.randint(-300, 60))
         end = start + timedelta(days=rng.randint(0, 13))
@@ -294,14 +297,15 @@ async def _run(args: argparse.Namespace) -> int:
             connector = aiohttp.TCPConnector(limit=args.clients)
             timeout = aiohttp.ClientTimeout(total=120)
             async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
-                mix = await discover(http, url, today)
+                mix = dataclasses.replace(await discover(http, url, today), uncached=args.uncached)
                 # Warm-up: the cached half of the mix, and the first upstream tokens.
                 await drive(http, url, mix, clients=10, seconds=5, seed=0)
                 rss = [(0.0, gateway.rss_mb())]
                 print(
                     f"{args.command}: {args.clients} clients for {args.seconds:g} s "
                     f"(pause {args.pause:g} s) at {url} ({args.scale} world, "
-                    f"{len(mix.students)} Xporter students; simulators in their own process; "
+                    f"{len(mix.students)} Xporter students; {mix.uncached:.0%} uncached; "
+                    "simulators in their own process; "
                     f"{' '.join(args.env) or 'default settings'}); "
                     f"gateway RSS after warm-up {rss[0][1]:.1f} MiB",
                     flush=True,
@@ -361,6 +365,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--pause", type=float, help="seconds each client waits between requests (0; soak 0.5)"
     )
     parser.add_argument("--scale", default="demo", choices=("small", "demo", "large"))
+    parser.add_argument(
+        "--uncached", type=float, default=0.5, help="share of uncached requests (0.5)"
+    )
     parser.add_argument(
         "--env",
         action="append",

@@ -160,7 +160,9 @@ class Stuck:
         return "never"
 
 
-async def test_work_past_the_deadline_is_stopped_with_a_coded_504(serve: Serve, http: Any) -> None:
+async def test_work_past_the_deadline_is_stopped_with_a_coded_504(
+    serve: Serve, http: aiohttp.ClientSession
+) -> None:
     settings = Settings(demo_scale="small", rate_limit=0, request_timeout=0.3)
     app = create_app(settings, schema=build_schema(Stuck, mutation=None))
     gateway = Gateway(url=await serve(app), app=app, http=http)

@@ -63,8 +63,8 @@ async def test_too_many_aliases_are_refused(harden: Harden) -> None:
     status, _, body = await post_raw(gateway, {"query": query})
 
     assert status == 400
-    assert refusal(body) | {"code": None} == {
-        "code": None,
+    assert refusal(body) == {
+        "code": "QUERY_LIMIT_EXCEEDED",
         "limit": "aliases",
         "maximum": 3,
         "actual": 4,
@@ -167,8 +167,8 @@ async def test_a_field_repeated_hundreds_of_times_is_refused_before_validation(
     elapsed = time.perf_counter() - started
 
     assert status == 400
-    assert refusal(body) | {"code": None} == {
-        "code": None,
+    assert refusal(body) == {
+        "code": "QUERY_LIMIT_EXCEEDED",
         "limit": "repeats",
         "maximum": 10,
         "actual": 280,
