@@ -703,6 +703,10 @@ class AccountService:
             grants={grant.type_name: grant for grant in await self.store.grants(account.code)},
         )
 
+    async def revoke_token(self, token: str) -> None:
+        """End one bearer token now (the dashboard's sign out); other tokens live on."""
+        await self.store.delete_token(hashing.digest(token))
+
     # -- the change log -------------------------------------------------------------------
 
     async def changes(self, code: str | None = None, limit: int = 100) -> list[Change]:

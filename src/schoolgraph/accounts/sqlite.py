@@ -586,6 +586,10 @@ class SqliteStore:
         async with self._write() as db:
             await db.execute("DELETE FROM tokens WHERE account_code = ?", (code,))
 
+    async def delete_token(self, token_hash: str) -> None:
+        async with self._write() as db:
+            await db.execute("DELETE FROM tokens WHERE token_hash = ?", (token_hash,))
+
     async def purge_tokens(self, expired_before: datetime) -> None:
         async with self._write() as db:
             await db.execute("DELETE FROM tokens WHERE expires_at < ?", (_time(expired_before),))

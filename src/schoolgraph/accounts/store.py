@@ -125,6 +125,10 @@ class AccountStore(Protocol):
 
     async def delete_tokens(self, code: str) -> None: ...
 
+    async def delete_token(self, token_hash: str) -> None:
+        """Revoke one token (signing out); unknown hashes are ignored."""
+        ...
+
     async def purge_tokens(self, expired_before: datetime) -> None: ...
 
     # -- the change log -------------------------------------------------------------------
