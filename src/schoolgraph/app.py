@@ -18,6 +18,7 @@ from schoolgraph.accounts.web import (
     add_account_routes,
     authentication_middleware,
 )
+from schoolgraph.audit.web import setup_audit
 from schoolgraph.config import Settings
 from schoolgraph.deadlines import deadline_middleware
 from schoolgraph.graph.extensions.limits import QueryLimits
@@ -158,6 +159,7 @@ def create_app(
     app[ACCOUNTS] = accounts
     app[AUTHENTICATOR] = Authenticator(accounts, anonymous=settings.anonymous_allowed)
     app.cleanup_ctx.append(_accounts_lifecycle)
+    setup_audit(app, settings)
     add_account_routes(app)
     app.router.add_route("GET", "/graphql", view)
     app.router.add_route("POST", "/graphql", view)

@@ -258,6 +258,14 @@ class Settings:
     smtp_username: str | None = None
     smtp_password: Secret | None = None
     smtp_from: str = "noreply@school.edu.au"
+    audit: bool = True
+    """Record every request in the audit log (see :mod:`schoolgraph.audit`)."""
+    audit_retention_days: int = 90
+    """Audit records older than this many days are purged; 0 keeps them for ever."""
+    audit_buffer_size: int = 10_000
+    """Audit records held in memory before requests wait for them to be written."""
+    audit_flush_interval: float = 1.0
+    """Seconds between writes of the buffered audit records."""
 
     @property
     def anonymous_allowed(self) -> bool:
@@ -370,14 +378,18 @@ def _parse_byte_count(key: str, raw: str) -> int:
     return _parse_positive(key, raw, "bytes")
 
 
-def _parse_entry_count(key: str, raw: str) -> int:
+def _parse_count(key: str, raw: str, unit: str) -> int:
     try:
         count = int(raw)
     except ValueError:
         count = -1
     if count < 0:
-        raise ConfigError(f"{key} must be a whole number of entries, 0 or more, got {raw!r}.")
+        raise ConfigError(f"{key} must be a whole number of {unit}, 0 or more, got {raw!r}.")
     return count
+
+
+def _parse_entry_count(key: str, raw: str) -> int:
+    return _parse_count(key, raw, "entries")
 
 
 def _parse_integer(key: str, raw: str) -> int:
@@ -870,6 +882,28 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("smtp_username", _parse_text, "SMTP login, when the server needs one.", unset="unset"),
     Variable("smtp_password", _parse_secret, "Its password. Secret.", unset="unset", secret=True),
     Variable("smtp_from", _parse_email, "The sender of key-share emails."),
+    Variable(
+        "audit",
+        _parse_bool,
+        "Record every request in the audit log, in the accounts database (`true`/`false`).",
+    ),
+    Variable(
+        "audit_retention_days",
+        functools.partial(_parse_count, unit="days"),
+        "Days audit records are kept before they are purged; `0` keeps them for ever.",
+    ),
+    Variable(
+        "audit_buffer_size",
+        functools.partial(_parse_positive, unit="records"),
+        "Audit records buffered in memory; when it is full, requests wait (up to 5 s) for "
+        "the writer rather than lose a record.",
+    ),
+    Variable(
+        "audit_flush_interval",
+        _parse_positive_seconds,
+        "Seconds between batched writes of the audit buffer (also written when it fills, and "
+        "on shutdown).",
+    ),
 )
 
 _UPSTREAM_URLS = {

@@ -12,11 +12,13 @@ import json
 import logging
 import re
 import time
+import traceback
 import uuid
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from schoolgraph.audit.facts import STACK
 from schoolgraph.errors import (
     MASKED_MESSAGE,
     BadRequestError,
@@ -179,4 +181,5 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             request.path,
             extra={"request_id": request.get(REQUEST_ID)},
         )
+        request[STACK] = traceback.format_exc()  # for the audit log: never sent
         return error_response(InternalError(MASKED_MESSAGE))

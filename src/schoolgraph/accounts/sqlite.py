@@ -117,6 +117,49 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX changes_by_account ON changes (account_code, id);
     """,
+    # 2: the audit log of schoolgraph's own traffic (schoolgraph.audit). Times are unix
+    # microseconds (UTC), so that ranges and chart buckets are integer arithmetic in SQL.
+    """
+    CREATE TABLE audit_records (
+        id INTEGER PRIMARY KEY,
+        request_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        account_code TEXT,
+        account_name TEXT,
+        company TEXT,
+        method TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        path TEXT NOT NULL,
+        status INTEGER NOT NULL,
+        error_codes TEXT NOT NULL,
+        is_error INTEGER NOT NULL,
+        error_message TEXT,
+        ip TEXT,
+        elapsed_ms REAL NOT NULL,
+        request_bytes INTEGER NOT NULL,
+        response_bytes INTEGER NOT NULL,
+        user_agent TEXT,
+        query_parameters TEXT,
+        variables TEXT,
+        stack TEXT
+    );
+    CREATE INDEX audit_by_time ON audit_records (at);
+    CREATE INDEX audit_errors_by_time ON audit_records (is_error, at);
+    CREATE INDEX audit_by_account ON audit_records (account_code, at, is_error);
+    CREATE INDEX audit_by_endpoint ON audit_records (endpoint, at, is_error);
+    CREATE INDEX audit_by_request ON audit_records (request_id);
+    CREATE TABLE audit_upstream_calls (
+        record_id INTEGER NOT NULL REFERENCES audit_records(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        upstream TEXT NOT NULL,
+        method TEXT NOT NULL,
+        route TEXT NOT NULL,
+        status INTEGER,
+        elapsed_ms REAL NOT NULL,
+        cache TEXT NOT NULL,
+        PRIMARY KEY (record_id, position)
+    ) WITHOUT ROWID;
+    """,
 )
 """Schema version N is ``MIGRATIONS[:N]`` applied in order; append, never edit."""
 

@@ -11,6 +11,7 @@ from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schoolgraph.graph.extensions.audit_facts import AuditFacts
 from schoolgraph.graph.extensions.error_codes import ErrorCodes
 from schoolgraph.graph.extensions.explain import Explain
 from schoolgraph.graph.extensions.limits import QueryLimits, limits_extension
@@ -53,7 +54,9 @@ def build_schema(
     """
     # PartialErrorsExtension adds its errors inside execution, so ErrorCodes (which codes
     # errors as the operation ends) sees them already coded.
+    # AuditFacts first: it leaves the operation last, when the errors have their codes.
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        AuditFacts,
         ErrorCodes,
         Permissions,
         Explain,

@@ -1,0 +1,92 @@
+"""Redacting what the audit log keeps of a request: query parameters and GraphQL variables.
+
+A key is redacted when one of its words (split at ``_``, ``-``, ``.`` and camelCase humps)
+names a credential: ``secret``, ``password``, ``passphrase``, ``token``, ``key``,
+``authorization``... so ``accessToken``, ``client_secret`` and ``apiKey`` go, while
+``sha256Hash`` and ``persistedQuery`` (APQ) and ``keyword`` stay. ``link`` is redacted too:
+a key-share link id opens a key (``GET /keys?link=``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = ["REDACTED", "is_secret_key", "redact", "redacted_json", "redacted_query"]
+
+REDACTED = "[REDACTED]"
+
+_SECRET_WORDS = frozenset(
+    {
+        "authorization",
+        "apikey",
+        "cookie",
+        "credential",
+        "credentials",
+        "key",
+        "link",
+        "passphrase",
+        "passwd",
+        "password",
+        "pwd",
+        "secret",
+        "signature",
+        "token",
+    }
+)
+_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_MAX_TEXT = 16_384
+"""Longest text kept of the query parameters or variables (a query document may be large)."""
+
+
+def is_secret_key(key: str) -> bool:
+    """Whether a parameter or variable named ``key`` holds a credential."""
+    return any(word.lower() in _SECRET_WORDS for word in _WORDS.findall(key))
+
+
+def redact(value: Any) -> Any:
+    """``value`` (decoded JSON) with the value of every secret-named key replaced."""
+    if isinstance(value, Mapping):
+        return {
+            str(key): REDACTED if is_secret_key(str(key)) else redact(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redact(item) for item in value]
+    return value
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "…"
+
+
+def redacted_json(value: Any) -> str | None:
+    """Redacted compact JSON of ``value``; None for None or an empty mapping."""
+    if value is None or (isinstance(value, Mapping) and not value):
+        return None
+    return _clip(json.dumps(redact(value), separators=(",", ":"), default=str, sort_keys=True))
+
+
+def redacted_query(pairs: Iterable[tuple[str, str]]) -> str | None:
+    """A query string's pairs as ``key=value&...`` with secret values replaced; None if none.
+
+    Values are kept as sent (decoded), not re-encoded: the log is for reading. A value that
+    is JSON (GraphQL ``variables`` over GET) is redacted inside.
+    """
+    parts = [f"{key}={_parameter(key, value)}" for key, value in pairs]
+    return _clip("&".join(parts)) if parts else None
+
+
+def _parameter(key: str, value: str) -> str:
+    if is_secret_key(key):
+        return REDACTED
+    if value.startswith(("{", "[")):
+        # GET /graphql carries ``variables`` and ``extensions`` as JSON in the query string.
+        try:
+            decoded = json.loads(value)
+        except ValueError:
+            return value
+        return json.dumps(redact(decoded), separators=(",", ":"), sort_keys=True)
+    return value

@@ -1,0 +1,576 @@
+# ruff: noqa: S608 - queries are assembled from this module's fixed SQL fragments (columns,
+# conditions with ``?`` placeholders); every value a caller gives is a bound parameter.
+"""``AuditStore``: the audit log in SQLite, written in batches and read by indexed queries.
+
+The tables live in the accounts database (migration 2 of
+:data:`schoolgraph.accounts.sqlite.MIGRATIONS`); the store opens its own connection to the
+same file (WAL mode lets the gateway write while the CLI or the dashboard reads). With no
+file (``data_dir`` unset: the demo and tests) it keeps an in-memory database of its own.
+
+Every figure (counts, averages, sums, chart buckets) is computed by SQLite with the indexes
+of the migration (``audit_by_time``, ``audit_errors_by_time``, ``audit_by_account``,
+``audit_by_endpoint``, ``audit_by_request``): nothing loads the log into Python.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from schoolgraph.accounts.sqlite import MIGRATIONS, SqliteStore
+from schoolgraph.audit.errors import AuditRangeInvalidError, AuditRangeTooLongError
+from schoolgraph.audit.models import (
+    MAX_RANGE_DAYS,
+    AuditFilter,
+    AuditPage,
+    AuditRecord,
+    EndpointStatistics,
+    MethodFigures,
+    TimelineBucket,
+    UpstreamCallRecord,
+    Usage,
+    UserStatistics,
+)
+from schoolgraph.errors import ConfigError
+
+__all__ = ["ANONYMOUS_USER", "AuditStore", "from_micros", "micros"]
+
+logger = logging.getLogger(__name__)
+
+ANONYMOUS_USER = "(anonymous)"
+"""The user key of requests without an account (anonymous demo access, failed sign-ins):
+Top Users lists them under it, and a search for it finds them."""
+
+RECENT_ERRORS = 10
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+_MICROSECOND = datetime.timedelta(microseconds=1)
+_COLUMNS = (
+    "id, request_id, at, account_code, account_name, company, method, endpoint, path, status, "
+    "error_codes, is_error, error_message, ip, elapsed_ms, request_bytes, response_bytes, "
+    "user_agent, query_parameters, variables, stack"
+)
+_INSERT_RECORD = f"INSERT INTO audit_records ({_COLUMNS}) VALUES ({', '.join('?' * 21)})"
+_INSERT_CALL = (
+    "INSERT INTO audit_upstream_calls (record_id, position, upstream, method, route, status, "
+    "elapsed_ms, cache) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_FIGURES = (
+    "COUNT(*) AS count, AVG(elapsed_ms) AS average_ms, "
+    "SUM(request_bytes) / 1024.0 AS received_kb, SUM(response_bytes) / 1024.0 AS sent_kb"
+)
+
+
+def micros(at: datetime.datetime) -> int:
+    """``at`` (aware) as unix microseconds, the column's unit."""
+    return (at - _EPOCH) // _MICROSECOND
+
+
+def from_micros(value: int) -> datetime.datetime:
+    return _EPOCH + datetime.timedelta(microseconds=value)
+
+
+def _day_start(day: datetime.date) -> int:
+    return micros(datetime.datetime.combine(day, datetime.time(), tzinfo=datetime.UTC))
+
+
+def _user_key(code: str | None) -> str:
+    return ANONYMOUS_USER if code is None else code
+
+
+def _users_clause(users: Sequence[str]) -> tuple[str, list[Any]]:
+    codes = [user for user in users if user != ANONYMOUS_USER]
+    parts = []
+    if codes:
+        parts.append(f"account_code IN ({', '.join('?' * len(codes))})")
+    if len(codes) < len(users):
+        parts.append("account_code IS NULL")
+    return "(" + " OR ".join(parts) + ")", list(codes)
+
+
+def _in(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    return f"{column} IN ({', '.join('?' * len(values))})", list(values)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def date_window(
+    where: AuditFilter, today: datetime.date
+) -> tuple[datetime.date | None, datetime.date | None]:
+    """The days a search covers, checked against the seed's limit.
+
+    Both dates unset: the whole log. Only ``date_from``: up to ``today``. Only ``date_to``:
+    the :data:`MAX_RANGE_DAYS` days ending then.
+
+    Raises:
+        AuditRangeInvalidError: ``date_to`` is before ``date_from``.
+        AuditRangeTooLongError: the range spans more than :data:`MAX_RANGE_DAYS` days.
+    """
+    start, end = where.date_from, where.date_to
+    if start is None and end is None:
+        return None, None
+    if end is None:
+        end = max(today, start) if start is not None else today
+    if start is None:
+        start = end - datetime.timedelta(days=MAX_RANGE_DAYS - 1)
+    if end < start:
+        raise AuditRangeInvalidError(
+            f"The date range ends ({end.isoformat()}) before it starts ({start.isoformat()})."
+        )
+    days = (end - start).days + 1
+    if days > MAX_RANGE_DAYS:
+        raise AuditRangeTooLongError(
+            f"The date range {start.isoformat()} to {end.isoformat()} spans {days} days; "
+            f"it cannot exceed {MAX_RANGE_DAYS} days."
+        )
+    return start, end
+
+
+def where_clause(where: AuditFilter, today: datetime.date) -> tuple[str, list[Any]]:
+    """The SQL condition (and its parameters) of a search's filters."""
+    parts: list[str] = []
+    parameters: list[Any] = []
+    start, end = date_window(where, today)
+    if start is not None:
+        parts.append("at >= ?")
+        parameters.append(_day_start(start))
+    if end is not None:
+        parts.append("at < ?")
+        parameters.append(_day_start(end + datetime.timedelta(days=1)))
+    if where.message:
+        parts.append("error_message LIKE ? ESCAPE '\\'")
+        parameters.append(f"%{_escape_like(where.message)}%")
+    clauses: list[tuple[str, list[Any]]] = []
+    if where.methods:
+        clauses.append(_in("method", [method.upper() for method in where.methods]))
+    if where.statuses and where.errors_only:
+        # The seed's "Errors Only" ticks every error status: on top of those chosen.
+        status, values = _in("status", where.statuses)
+        clauses.append((f"({status} OR is_error = 1)", values))
+    elif where.statuses:
+        clauses.append(_in("status", where.statuses))
+    elif where.errors_only:
+        clauses.append(("is_error = 1", []))
+    if where.users:
+        clauses.append(_users_clause(where.users))
+    if where.companies:
+        clauses.append(_in("company", where.companies))
+    if where.endpoints:
+        clauses.append(_in("endpoint", where.endpoints))
+    for sql, values in clauses:
+        parts.append(sql)
+        parameters.extend(values)
+    return (" AND ".join(parts) or "1"), parameters
+
+
+def _record(row: sqlite3.Row, calls: Sequence[UpstreamCallRecord] = ()) -> AuditRecord:
+    codes: str = row["error_codes"]
+    return AuditRecord(
+        request_id=row["request_id"],
+        at=from_micros(row["at"]),
+        account_code=row["account_code"],
+        account_name=row["account_name"],
+        company=row["company"],
+        method=row["method"],
+        endpoint=row["endpoint"],
+        path=row["path"],
+        status=row["status"],
+        error_codes=tuple(codes.split(",")) if codes else (),
+        error_message=row["error_message"],
+        ip=row["ip"],
+        elapsed_ms=row["elapsed_ms"],
+        request_bytes=row["request_bytes"],
+        response_bytes=row["response_bytes"],
+        user_agent=row["user_agent"],
+        query_parameters=row["query_parameters"],
+        variables=row["variables"],
+        stack=row["stack"],
+        calls=tuple(calls),
+    )
+
+
+def _figures(row: sqlite3.Row, *, endpoint: str, method: str, user: str | None) -> MethodFigures:
+    return MethodFigures(
+        endpoint=endpoint,
+        method=method,
+        user=user,
+        count=row["count"],
+        average_ms=round(row["average_ms"], 3),
+        received_kb=round(row["received_kb"], 3),
+        sent_kb=round(row["sent_kb"], 3),
+    )
+
+
+class AuditStore:
+    """The audit log's table: batches in, records and figures out.
+
+    Args:
+        path: The accounts database file; None keeps a database of its own in memory.
+        today: Today's date (UTC), for a search given only ``date_from``; tests pass theirs.
+    """
+
+    def __init__(
+        self, path: Path | None, *, today: Callable[[], datetime.date] | None = None
+    ) -> None:
+        self.path = path
+        self._today = today or (lambda: datetime.datetime.now(datetime.UTC).date())
+        self._db: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+
+    def __repr__(self) -> str:
+        return f"AuditStore({str(self.path) if self.path is not None else ':memory:'!r})"
+
+    async def open(self) -> None:
+        """Connect, and bring the schema up to date (as the account store does).
+
+        Raises:
+            ConfigError: the file cannot be opened or migrated.
+        """
+        if self._db is not None:
+            return
+        where = str(self.path) if self.path is not None else ":memory:"
+        try:
+            if self.path is not None:
+                await asyncio.to_thread(SqliteStore._prepare_file, self.path)
+            db = await aiosqlite.connect(where, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise ConfigError(f"The audit database {where} cannot be opened: {exc}.") from None
+        db.row_factory = sqlite3.Row
+        try:
+            await db.execute("PRAGMA busy_timeout = 5000")
+            await db.execute("PRAGMA foreign_keys = ON")
+            if self.path is not None:
+                await db.execute("PRAGMA journal_mode = WAL")
+            await SqliteStore._migrate(db, MIGRATIONS)
+        except sqlite3.Error as exc:
+            await db.close()
+            raise ConfigError(f"The audit database {where} cannot be used: {exc}.") from None
+        except BaseException:
+            await db.close()
+            raise
+        self._db = db
+
+    async def close(self) -> None:
+        db, self._db = self._db, None
+        if db is not None:
+            await db.close()
+
+    @property
+    def _conn(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("The audit store is not open.")
+        return self._db
+
+    async def _all(self, sql: str, parameters: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        return list(await self._conn.execute_fetchall(sql, tuple(parameters)))
+
+    async def _one(self, sql: str, parameters: Iterable[Any] = ()) -> sqlite3.Row | None:
+        rows = await self._all(sql, parameters)
+        return rows[0] if rows else None
+
+    async def explain(self, sql: str, parameters: Iterable[Any] = ()) -> list[str]:
+        """SQLite's ``EXPLAIN QUERY PLAN`` of ``sql``: one line per step (tests read it)."""
+        rows = await self._all(f"EXPLAIN QUERY PLAN {sql}", parameters)
+        return [str(row["detail"]) for row in rows]
+
+    # -- writing ------------------------------------------------------------------------
+
+    async def insert(self, records: Sequence[AuditRecord]) -> None:
+        """Write ``records`` and their upstream calls in one transaction."""
+        if not records:
+            return
+        async with self._write_lock:
+            db = self._conn
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                row = await self._one("SELECT COALESCE(MAX(id), 0) FROM audit_records")
+                first = int(row[0]) + 1 if row is not None else 1
+                await db.executemany(
+                    _INSERT_RECORD,
+                    [self._row(first + n, record) for n, record in enumerate(records)],
+                )
+                await db.executemany(
+                    _INSERT_CALL,
+                    [
+                        (
+                            first + n,
+                            position,
+                            call.upstream,
+                            call.method,
+                            call.route,
+                            call.status,
+                            call.elapsed_ms,
+                            call.cache,
+                        )
+                        for n, record in enumerate(records)
+                        for position, call in enumerate(record.calls)
+                    ],
+                )
+            except BaseException:
+                await db.rollback()
+                raise
+            await db.commit()
+
+    @staticmethod
+    def _row(record_id: int, record: AuditRecord) -> tuple[Any, ...]:
+        return (
+            record_id,
+            record.request_id,
+            micros(record.at),
+            record.account_code,
+            record.account_name,
+            record.company,
+            record.method,
+            record.endpoint,
+            record.path,
+            record.status,
+            ",".join(record.error_codes),
+            record.is_error,
+            record.error_message,
+            record.ip,
+            record.elapsed_ms,
+            record.request_bytes,
+            record.response_bytes,
+            record.user_agent,
+            record.query_parameters,
+            record.variables,
+            record.stack,
+        )
+
+    async def purge(self, before: datetime.datetime) -> int:
+        """Delete the records (and their upstream calls) older than ``before``; how many."""
+        async with self._write_lock:
+            db = self._conn
+            await db.execute("BEGIN IMMEDIATE")
+            try:
+                cursor = await db.execute(
+                    "DELETE FROM audit_records WHERE at < ?", (micros(before),)
+                )
+            except BaseException:
+                await db.rollback()
+                raise
+            await db.commit()
+        return cursor.rowcount
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def _records(self, rows: Sequence[sqlite3.Row]) -> tuple[AuditRecord, ...]:
+        """Records of ``rows`` with their upstream calls (one more query for all of them)."""
+        if not rows:
+            return ()
+        ids = [row["id"] for row in rows]
+        calls: dict[int, list[UpstreamCallRecord]] = {}
+        for call in await self._all(
+            "SELECT * FROM audit_upstream_calls WHERE record_id IN "
+            f"({', '.join('?' * len(ids))}) ORDER BY record_id, position",
+            ids,
+        ):
+            calls.setdefault(call["record_id"], []).append(
+                UpstreamCallRecord(
+                    upstream=call["upstream"],
+                    method=call["method"],
+                    route=call["route"],
+                    status=call["status"],
+                    elapsed_ms=call["elapsed_ms"],
+                    cache=call["cache"],
+                )
+            )
+        return tuple(_record(row, calls.get(row["id"], ())) for row in rows)
+
+    async def search(self, where: AuditFilter, *, offset: int = 0, limit: int = 50) -> AuditPage:
+        """The records matching ``where``, newest first, and how many match in all.
+
+        Raises:
+            AuditRangeTooLongError: the dates span more than :data:`MAX_RANGE_DAYS` days.
+            AuditRangeInvalidError: ``date_to`` is before ``date_from``.
+        """
+        offset, limit = max(0, offset), max(0, limit)
+        condition, parameters = where_clause(where, self._today())
+        total = await self._one(f"SELECT COUNT(*) FROM audit_records WHERE {condition}", parameters)
+        rows = await self._all(
+            f"SELECT {_COLUMNS} FROM audit_records WHERE {condition} "
+            "ORDER BY at DESC, id DESC LIMIT ? OFFSET ?",
+            [*parameters, limit, offset],
+        )
+        return AuditPage(
+            records=await self._records(rows),
+            total=int(total[0]) if total is not None else 0,
+            offset=offset,
+            limit=limit,
+        )
+
+    async def count(self, where: AuditFilter | None = None) -> int:
+        """How many records match ``where`` (all of them when None)."""
+        condition, parameters = where_clause(where or AuditFilter(), self._today())
+        row = await self._one(f"SELECT COUNT(*) FROM audit_records WHERE {condition}", parameters)
+        return int(row[0]) if row is not None else 0
+
+    async def record(self, request_id: str) -> AuditRecord | None:
+        """The record of a request id (the newest, should a client have reused the id)."""
+        rows = await self._all(
+            f"SELECT {_COLUMNS} FROM audit_records WHERE request_id = ? "
+            "ORDER BY at DESC, id DESC LIMIT 1",
+            (request_id,),
+        )
+        records = await self._records(rows)
+        return records[0] if records else None
+
+    async def recent_errors(self, limit: int = RECENT_ERRORS) -> list[AuditRecord]:
+        """The newest error records: an error status, or GraphQL errors with a 200."""
+        rows = await self._all(
+            f"SELECT {_COLUMNS} FROM audit_records WHERE is_error = 1 "
+            "ORDER BY at DESC, id DESC LIMIT ?",
+            (max(0, limit),),
+        )
+        return list(await self._records(rows))
+
+    async def _usage(self, column: str, limit: int | None) -> list[Usage]:
+        # ``column`` is one of two literals below, never input.
+        name = (
+            "(SELECT account_name FROM audit_records AS newest WHERE newest.account_code IS "
+            "groups.account_code ORDER BY newest.at DESC LIMIT 1)"
+            if column == "account_code"
+            else "NULL"
+        )
+        rows = await self._all(
+            f"SELECT key, {name} AS name, requests, errors, last_at FROM ("
+            f"SELECT {column} AS key, {column} AS account_code, COUNT(*) AS requests, "
+            "SUM(is_error) AS errors, MAX(at) AS last_at "
+            f"FROM audit_records GROUP BY {column}) AS groups "
+            "ORDER BY requests DESC, key LIMIT ?",
+            (-1 if limit is None else max(0, limit),),
+        )
+        return [
+            Usage(
+                key=_user_key(row["key"]) if column == "account_code" else row["key"],
+                name=row["name"],
+                requests=row["requests"],
+                errors=row["errors"],
+                last_at=from_micros(row["last_at"]),
+            )
+            for row in rows
+        ]
+
+    async def top_users(self, limit: int | None = 5) -> list[Usage]:
+        """Accounts by request count (``key`` the account code; None ``limit``: all)."""
+        return await self._usage("account_code", limit)
+
+    async def top_endpoints(self, limit: int | None = 5) -> list[Usage]:
+        """Generic endpoints by request count (None ``limit``: all)."""
+        return await self._usage("endpoint", limit)
+
+    async def user_statistics(
+        self, account_code: str, *, limit: int | None = 5
+    ) -> UserStatistics | None:
+        """One user's last activity, figures per endpoint and method, and recent errors.
+
+        ``account_code`` may be :data:`ANONYMOUS_USER`; None when the user made no request.
+        """
+        user, parameters = _users_clause([account_code])
+        last = await self._one(
+            f"SELECT MAX(at) AS last_at, COUNT(*) AS requests FROM audit_records WHERE {user}",
+            parameters,
+        )
+        if last is None or not last["requests"]:
+            return None
+        name = await self._one(
+            f"SELECT account_name FROM audit_records WHERE {user} ORDER BY at DESC LIMIT 1",
+            parameters,
+        )
+        figures = await self._all(
+            f"SELECT endpoint, method, {_FIGURES} FROM audit_records WHERE {user} "
+            "GROUP BY endpoint, method ORDER BY count DESC, endpoint, method LIMIT ?",
+            [*parameters, -1 if limit is None else max(0, limit)],
+        )
+        errors = await self._all(
+            f"SELECT {_COLUMNS} FROM audit_records WHERE {user} AND is_error = 1 "
+            "ORDER BY at DESC, id DESC LIMIT ?",
+            [*parameters, RECENT_ERRORS],
+        )
+        return UserStatistics(
+            account_code=account_code,
+            account_name=name["account_name"] if name is not None else None,
+            last_at=from_micros(last["last_at"]),
+            figures=tuple(
+                _figures(row, endpoint=row["endpoint"], method=row["method"], user=account_code)
+                for row in figures
+            ),
+            recent_errors=await self._records(errors),
+        )
+
+    async def endpoint_statistics(self, endpoint: str) -> EndpointStatistics | None:
+        """One endpoint's last activity and figures per method and per user; None if unused."""
+        last = await self._one(
+            "SELECT MAX(at) AS last_at, COUNT(*) AS requests FROM audit_records WHERE endpoint = ?",
+            (endpoint,),
+        )
+        if last is None or not last["requests"]:
+            return None
+        by_method = await self._all(
+            f"SELECT method, {_FIGURES} FROM audit_records WHERE endpoint = ? "
+            "GROUP BY method ORDER BY count DESC, method",
+            (endpoint,),
+        )
+        by_user = await self._all(
+            f"SELECT account_code, method, {_FIGURES} FROM audit_records WHERE endpoint = ? "
+            "GROUP BY account_code, method ORDER BY count DESC, account_code, method",
+            (endpoint,),
+        )
+        return EndpointStatistics(
+            endpoint=endpoint,
+            last_at=from_micros(last["last_at"]),
+            by_method=tuple(
+                _figures(row, endpoint=endpoint, method=row["method"], user=None)
+                for row in by_method
+            ),
+            by_user=tuple(
+                _figures(
+                    row,
+                    endpoint=endpoint,
+                    method=row["method"],
+                    user=_user_key(row["account_code"]),
+                )
+                for row in by_user
+            ),
+        )
+
+    async def timeline(
+        self, since: datetime.datetime, until: datetime.datetime, buckets: int = 24
+    ) -> list[TimelineBucket]:
+        """Requests and errors in ``buckets`` equal slices of ``[since, until)``, for a chart.
+
+        Raises:
+            AuditRangeInvalidError: ``until`` is not after ``since``, or ``buckets`` is not
+                between 1 and 1000.
+        """
+        if not 1 <= buckets <= 1000:
+            raise AuditRangeInvalidError(f"A chart has 1 to 1000 buckets, not {buckets}.")
+        start, end = micros(since), micros(until)
+        if end <= start:
+            raise AuditRangeInvalidError(
+                f"The chart's range ends ({until.isoformat()}) before it starts "
+                f"({since.isoformat()})."
+            )
+        width = -(-(end - start) // buckets)  # ceiling: the last bucket reaches ``until``
+        rows = await self._all(
+            "SELECT (at - ?) / ? AS bucket, COUNT(*) AS requests, SUM(is_error) AS errors "
+            "FROM audit_records WHERE at >= ? AND at < ? GROUP BY bucket",
+            (start, width, start, end),
+        )
+        counted = {row["bucket"]: (row["requests"], row["errors"]) for row in rows}
+        return [
+            TimelineBucket(
+                start=from_micros(start + n * width),
+                requests=counted.get(n, (0, 0))[0],
+                errors=counted.get(n, (0, 0))[1],
+            )
+            for n in range(buckets)
+        ]
