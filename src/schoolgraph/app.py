@@ -20,6 +20,7 @@ from schoolgraph.accounts.web import (
 )
 from schoolgraph.audit.web import setup_audit
 from schoolgraph.config import Settings
+from schoolgraph.dashboard import add_dashboard_routes
 from schoolgraph.deadlines import deadline_middleware
 from schoolgraph.graph.extensions.limits import QueryLimits
 from schoolgraph.graph.extensions.permissions import grantable_types
@@ -161,6 +162,7 @@ def create_app(
     app.cleanup_ctx.append(_accounts_lifecycle)
     setup_audit(app, settings)
     add_account_routes(app)
+    add_dashboard_routes(app)
     app.router.add_route("GET", "/graphql", view)
     app.router.add_route("POST", "/graphql", view)
     app.router.add_get("/healthz", healthz, allow_head=False)

@@ -13,6 +13,7 @@ from typing import Protocol
 
 __all__ = [
     "MAX_RANGE_DAYS",
+    "AuditFacets",
     "AuditFilter",
     "AuditPage",
     "AuditReader",
@@ -166,3 +167,12 @@ class AuditReader(Protocol):
     async def timeline(
         self, since: datetime.datetime, until: datetime.datetime, buckets: int = 24
     ) -> list[TimelineBucket]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditFacets:
+    """The values the audit-log filters offer that only the log knows (the seed: "Only
+    status codes recorded in the audit logs appear in this list")."""
+
+    statuses: tuple[int, ...]
+    companies: tuple[str, ...]

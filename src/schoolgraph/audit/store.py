@@ -28,6 +28,7 @@ from schoolgraph.accounts.sqlite import MIGRATIONS, SqliteStore
 from schoolgraph.audit.errors import AuditRangeInvalidError, AuditRangeTooLongError
 from schoolgraph.audit.models import (
     MAX_RANGE_DAYS,
+    AuditFacets,
     AuditFilter,
     AuditPage,
     AuditRecord,
@@ -574,3 +575,14 @@ class AuditStore:
             )
             for n in range(buckets)
         ]
+
+    async def facets(self) -> AuditFacets:
+        """The status codes and companies recorded, for the audit-log filters' lists."""
+        statuses = await self._all("SELECT DISTINCT status FROM audit_records ORDER BY status")
+        companies = await self._all(
+            "SELECT DISTINCT company FROM audit_records WHERE company IS NOT NULL ORDER BY company"
+        )
+        return AuditFacets(
+            statuses=tuple(row["status"] for row in statuses),
+            companies=tuple(row["company"] for row in companies),
+        )

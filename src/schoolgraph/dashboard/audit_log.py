@@ -267,7 +267,7 @@ def _grid(found: AuditPage, query: MultiMapping[str], number: int) -> Html:
                 el("td", timestamp(record.at)),
                 el("td", user_label(record)),
                 el("td", record.method),
-                el("td", record.endpoint, el("span", record.path, class_="summary")),
+                el("td", record.endpoint, " ", el("span", record.path, class_="summary")),
                 el("td", status),
                 el("td", record.error_message if record.is_error else None),
                 el(
@@ -319,14 +319,20 @@ def _grid(found: AuditPage, query: MultiMapping[str], number: int) -> Html:
 async def audit_logs(request: web.Request, session: AdminSession) -> web.StreamResponse:
     """``GET /admin/logs``: the filters and the grid."""
     reader = audit_reader(request)
-    facets, accounts, endpoints = await asyncio.gather(
-        reader.facets(), request.app[ACCOUNTS].accounts(), reader.top_endpoints(None)
+    facets, accounts, users, endpoints = await asyncio.gather(
+        reader.facets(),
+        request.app[ACCOUNTS].accounts(),
+        reader.top_users(None),
+        reader.top_endpoints(None),
     )
+    # The seed's Users list: every account, enabled or not, and whoever else made requests
+    # (anonymous demo access, failed sign-ins).
+    user_options = {account.code: f"{account.user_name} ({account.code})" for account in accounts}
+    for usage in users:
+        user_options.setdefault(usage.key, usage.name or usage.key)
     options = FilterOptions(
         statuses=facets.statuses,
-        users=tuple(
-            (account.code, f"{account.user_name} ({account.code})") for account in accounts
-        ),
+        users=tuple(user_options.items()),
         companies=facets.companies,
         endpoints=tuple(usage.key for usage in endpoints),
     )

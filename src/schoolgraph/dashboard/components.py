@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 from urllib.parse import quote, urlencode
 
 from schoolgraph.audit.models import AuditRecord, MethodFigures, Usage
+from schoolgraph.audit.store import ANONYMOUS_USER
 from schoolgraph.dashboard.display import count, kilobytes, milliseconds, timestamp
 from schoolgraph.dashboard.layout import BASE
 from schoolgraph.dashboard.markup import Child, Html, el
@@ -24,7 +25,8 @@ __all__ = [
     "user_url",
 ]
 
-ANONYMOUS_LABEL = "(anonymous)"
+ANONYMOUS_LABEL = ANONYMOUS_USER
+"""How requests without an account are named: the store's user key for them."""
 
 
 def details_url(request_id: str) -> str:
@@ -131,16 +133,22 @@ def error_list(records: Sequence[AuditRecord], *, empty: str = "No errors record
     return el("ol", items, class_="errors")
 
 
-def usage_table(caption: str, rows: Sequence[Usage], *, of: str, link: str, empty: str) -> Html:
-    """Top Users (``of="users"``) or Top Endpoints (``of="endpoints"``), with detail links."""
+def usage_table(
+    caption: str,
+    rows: Sequence[Usage],
+    *,
+    of: str,
+    link: str,
+    empty: str,
+    compact: bool = False,
+) -> Html:
+    """Top Users (``of="users"``) or Top Endpoints (``of="endpoints"``), with detail links;
+    ``compact`` (the landing page's narrow column) leaves out the last activity."""
     first = "User Name" if of == "users" else "Endpoint"
-    headings = [
-        (first, False),
-        ("Requests", True),
-        ("Errors", True),
-        ("Last activity", False),
-        ("Action", False),
-    ]
+    headings = [(first, False), ("Requests", True), ("Errors", True)]
+    if not compact:
+        headings.append(("Last activity", False))
+    headings.append(("Action", False))
     return data_table(
         caption,
         headings,
@@ -149,7 +157,7 @@ def usage_table(caption: str, rows: Sequence[Usage], *, of: str, link: str, empt
                 (usage.name or usage.key) if of == "users" else usage.key,
                 count(usage.requests),
                 count(usage.errors),
-                timestamp(usage.last_at),
+                *(() if compact else (timestamp(usage.last_at),)),
                 el(
                     "a",
                     link,

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from schoolgraph.audit.models import AuditRecord
 from schoolgraph.dashboard.components import (
+    ANONYMOUS_LABEL,
     data_table,
     endpoint_url,
     logs_url,
@@ -35,9 +36,7 @@ def _facts(record: AuditRecord) -> Html:
         ("Request Date/Time", timestamp(record.at)),
         (
             "User Name",
-            el("a", user_label(record), href=user_url(record.account_code))
-            if record.account_code
-            else user_label(record),
+            el("a", user_label(record), href=user_url(record.account_code or ANONYMOUS_LABEL)),
         ),
         ("User Code", record.account_code or _NONE),
         ("Company", record.company or _NONE),
@@ -104,10 +103,8 @@ async def error_details(request: web.Request, session: AdminSession) -> web.Stre
             "a",
             "View Logs",
             el("span", " of this user", class_="visually-hidden"),
-            href=logs_url(user=record.account_code),
-        )
-        if record.account_code
-        else None,
+            href=logs_url(user=record.account_code or ANONYMOUS_LABEL),
+        ),
         " ",
         el("a", "Back to the dashboard", href=BASE),
     )

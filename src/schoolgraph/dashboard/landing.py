@@ -75,6 +75,7 @@ async def landing(request: web.Request, session: AdminSession) -> web.StreamResp
             of="users",
             link="View Details",
             empty="No requests recorded yet.",
+            compact=True,
         ),
         actions=el(
             "a", "View All", el("span", " users", class_="visually-hidden"), href=f"{BASE}/users"
@@ -89,6 +90,7 @@ async def landing(request: web.Request, session: AdminSession) -> web.StreamResp
             of="endpoints",
             link="View Details",
             empty="No requests recorded yet.",
+            compact=True,
         ),
         actions=el(
             "a",

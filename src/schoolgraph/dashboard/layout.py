@@ -43,12 +43,15 @@ margin:0 0 1.2em}
 .section-head{display:flex;justify-content:space-between;align-items:baseline;gap:1em}
 .columns{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:1.2em}
 .stack>section{margin-bottom:1.2em}
-table{width:100%;border-collapse:collapse;table-layout:fixed}
+table{width:100%;border-collapse:collapse}
 caption{text-align:left;font-weight:600;padding:.3em 0}
-th,td{text-align:left;padding:.35em .5em;border-bottom:1px solid #e3e6ea;vertical-align:top;
-overflow-wrap:anywhere}
+th,td{text-align:left;padding:.35em .5em;border-bottom:1px solid #e3e6ea;vertical-align:top}
+td,tbody th{overflow-wrap:anywhere}
 thead th{background:#eef1f5}
-td.num,th.num{text-align:right}
+td.num,th.num{text-align:right;white-space:nowrap}
+.log-grid{table-layout:fixed}
+.col-date{width:10.5em}.col-user{width:13%}.col-method{width:5.5em}.col-endpoint{width:20%}
+.col-status{width:13em}.col-details{width:5.5em}
 .error-code{color:#b3261e;font-weight:700}
 .summary{color:#5f6b7a;font-size:.9em;display:block}
 ol.errors{list-style:none;margin:0;padding:0}
