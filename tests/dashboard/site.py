@@ -63,12 +63,10 @@ class Dashboard:
     def url(self) -> URL:
         return self.harness.url
 
-    async def get(self, path: str, *, params: Any = None) -> Answer:
+    async def get(self, path: str) -> Answer:
+        """``path`` as a link's href: percent-encoded, with its query."""
         async with self.browser.get(
-            self.url.with_path(path.split("?", 1)[0]).with_query(
-                params if params is not None else URL(path).query
-            ),
-            allow_redirects=False,
+            self.url.join(URL(path, encoded=True)), allow_redirects=False
         ) as response:
             return Answer(response.status, response.headers, await response.text())
 

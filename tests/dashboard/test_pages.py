@@ -315,3 +315,31 @@ async def test_endpoint_statistics_count_per_method_and_user(
     unknown = await dashboard.get("/admin/endpoint?name=query+Query.nothing")
     assert unknown.status == 404
     assert "No request to the endpoint 'query Query.nothing' is recorded." in unknown.page.text
+
+
+async def test_anonymous_callers_have_statistics_of_their_own(
+    harness: Harness, dashboard: Dashboard, admin: ApiUser, partner: ApiUser
+) -> None:
+    traffic = await _signed_in_after_traffic(harness, dashboard, admin, partner)
+    users = (await dashboard.get("/admin/users")).page
+
+    answer = await dashboard.get(users.link("View Details of (anonymous)"))
+
+    assert answer.status == 200
+    assert answer.page.title.startswith("User Statistics: (anonymous)")
+    assert traffic.unauthenticated[0] in _details_ids(answer)
+    logs = await dashboard.get(answer.page.link("View Logs"))
+    assert traffic.unauthenticated[0] in _details_ids(logs)
+
+
+async def test_looking_at_the_dashboard_is_audited_under_the_admin(
+    harness: Harness, dashboard: Dashboard, admin: ApiUser, partner: ApiUser
+) -> None:
+    await _signed_in_after_traffic(harness, dashboard, admin, partner)
+    await dashboard.get("/admin/users")
+    await dashboard.flush()
+
+    answer = await dashboard.get(f"/admin/logs?user={admin.code}&endpoint=GET+/admin/users")
+
+    grid = answer.page.table("Showing 1 to 1 of 1 records")
+    assert grid.column("User Name") == ["School Office"]
