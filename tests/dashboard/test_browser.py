@@ -171,9 +171,10 @@ def _browse(base: str, admin: ApiUser, traffic: Traffic, profile: Path) -> None:
         _no_alert(driver)
         _no_horizontal_scroll(driver)
 
+        console = driver.get_log("browser")  # type: ignore[no-untyped-call]  # unannotated upstream
         violations = [
             entry["message"]
-            for entry in driver.get_log("browser")
+            for entry in console
             if "Content Security Policy" in entry["message"] or entry["level"] == "SEVERE"
         ]
         assert not violations, violations
