@@ -18,7 +18,7 @@ from multidict import MultiMapping
 
 from schoolgraph.accounts.web import ACCOUNTS
 from schoolgraph.audit.models import MAX_RANGE_DAYS, AuditFilter, AuditPage
-from schoolgraph.dashboard.components import details_url, section, user_label
+from schoolgraph.dashboard.components import details_url, link, section, user_label
 from schoolgraph.dashboard.display import count, timestamp
 from schoolgraph.dashboard.layout import BASE, page
 from schoolgraph.dashboard.markup import Child, Html, el
@@ -136,39 +136,36 @@ class FilterOptions:
     endpoints: tuple[str, ...]
 
 
+def _date_input(name: str, label: str, value: datetime.date | None) -> Html:
+    field_id = f"filter-{name}"
+    return el(
+        "div",
+        el("label", label, for_=field_id),
+        el(
+            "input",
+            id=field_id,
+            name=name,
+            type="date",
+            value=value.isoformat() if value else None,
+            aria_describedby="filter-date-hint",
+        ),
+        el(
+            "span",
+            f"The range cannot exceed {MAX_RANGE_DAYS} days.",
+            id="filter-date-hint",
+            class_="summary",
+        )
+        if name == "date_to"
+        else None,
+    )
+
+
 def _filters_form(where: AuditFilter, options: FilterOptions) -> Html:
     multi = "Ctrl-click (Cmd-click) to pick several; none picked means all."
     return el(
         "form",
-        el(
-            "div",
-            el("label", "Date From", for_="filter-date-from"),
-            el(
-                "input",
-                id="filter-date-from",
-                name="date_from",
-                type="date",
-                value=where.date_from.isoformat() if where.date_from else None,
-            ),
-        ),
-        el(
-            "div",
-            el("label", "Date To", for_="filter-date-to"),
-            el(
-                "input",
-                id="filter-date-to",
-                name="date_to",
-                type="date",
-                value=where.date_to.isoformat() if where.date_to else None,
-                aria_describedby="filter-date-hint",
-            ),
-            el(
-                "span",
-                f"The range cannot exceed {MAX_RANGE_DAYS} days.",
-                id="filter-date-hint",
-                class_="summary",
-            ),
-        ),
+        _date_input("date_from", "Date From", where.date_from),
+        _date_input("date_to", "Date To", where.date_to),
         el(
             "div",
             el("label", "Error Message", for_="filter-message"),
@@ -272,11 +269,10 @@ def _grid(found: AuditPage, query: MultiMapping[str], number: int) -> Html:
                 el("td", record.error_message if record.is_error else None),
                 el(
                     "td",
-                    el(
-                        "a",
+                    link(
                         "Details",
-                        el("span", f" of request {record.request_id}", class_="visually-hidden"),
-                        href=details_url(record.request_id),
+                        details_url(record.request_id),
+                        context=f"of request {record.request_id}",
                     ),
                 ),
             )

@@ -30,6 +30,18 @@ def _bucket_end(
     return buckets[index + 1].start if index + 1 < len(buckets) else until
 
 
+def _bar(x: float, value: int, peak: int, colour: str, *, width: float) -> Html:
+    height = (_HEIGHT - _TOP - _BOTTOM) * value / peak
+    return el(
+        "rect",
+        x=f"{x:.1f}",
+        y=f"{_HEIGHT - _BOTTOM - height:.1f}",
+        width=f"{width:.1f}",
+        height=f"{height:.1f}",
+        fill=colour,
+    )
+
+
 def timeline_chart(
     buckets: Sequence[TimelineBucket], *, until: datetime.datetime, chart_id: str = "timeline"
 ) -> Html:
@@ -51,8 +63,6 @@ def timeline_chart(
     labels = []
     for index, bucket in enumerate(buckets):
         x = _LEFT + index * slot + slot * 0.1
-        requests_height = plot_height * bucket.requests / peak
-        errors_height = plot_height * bucket.errors / peak
         end = _bucket_end(buckets, index, until)
         bars.append(
             el(
@@ -62,22 +72,8 @@ def timeline_chart(
                     f"{_label(bucket.start, end)}: {count(bucket.requests)} requests, "
                     f"{count(bucket.errors)} errors",
                 ),
-                el(
-                    "rect",
-                    x=f"{x:.1f}",
-                    y=f"{_TOP + plot_height - requests_height:.1f}",
-                    width=f"{bar:.1f}",
-                    height=f"{requests_height:.1f}",
-                    fill=_REQUESTS,
-                ),
-                el(
-                    "rect",
-                    x=f"{x + bar:.1f}",
-                    y=f"{_TOP + plot_height - errors_height:.1f}",
-                    width=f"{bar:.1f}",
-                    height=f"{errors_height:.1f}",
-                    fill=_ERRORS,
-                ),
+                _bar(x, bucket.requests, peak, _REQUESTS, width=bar),
+                _bar(x + bar, bucket.errors, peak, _ERRORS, width=bar),
             )
         )
         if index % max(len(buckets) // 6, 1) == 0:

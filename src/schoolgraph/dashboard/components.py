@@ -18,6 +18,7 @@ __all__ = [
     "endpoint_url",
     "error_list",
     "figures_table",
+    "link",
     "logs_url",
     "section",
     "usage_table",
@@ -44,6 +45,13 @@ def endpoint_url(endpoint: str) -> str:
 def logs_url(**filters: str | Sequence[str]) -> str:
     """The audit log page with filters set (``user=``, ``endpoint=``, ``errors_only="on"``)."""
     return f"{BASE}/logs?{urlencode(filters, doseq=True)}" if filters else f"{BASE}/logs"
+
+
+def link(text: str, href: str, *, context: str | None = None) -> Html:
+    """A link; ``context`` completes its text for screen readers only ("View Details" of
+    whom), so that every link names its target out of context."""
+    hidden = el("span", f" {context}", class_="visually-hidden") if context else None
+    return el("a", text, hidden, href=href)
 
 
 def user_label(record: AuditRecord) -> str:
@@ -115,11 +123,10 @@ def error_list(records: Sequence[AuditRecord], *, empty: str = "No errors record
             " ",
             record.error_message or "",
             " ",
-            el(
-                "a",
+            link(
                 "Error Details",
-                el("span", f" for request {record.request_id}", class_="visually-hidden"),
-                href=details_url(record.request_id),
+                details_url(record.request_id),
+                context=f"for request {record.request_id}",
             ),
             el(
                 "span",
@@ -138,7 +145,6 @@ def usage_table(
     rows: Sequence[Usage],
     *,
     of: str,
-    link: str,
     empty: str,
     compact: bool = False,
 ) -> Html:
@@ -158,11 +164,10 @@ def usage_table(
                 count(usage.requests),
                 count(usage.errors),
                 *(() if compact else (timestamp(usage.last_at),)),
-                el(
-                    "a",
-                    link,
-                    el("span", f" of {usage.name or usage.key}", class_="visually-hidden"),
-                    href=user_url(usage.key) if of == "users" else endpoint_url(usage.key),
+                link(
+                    "View Details",
+                    user_url(usage.key) if of == "users" else endpoint_url(usage.key),
+                    context=f"of {usage.name or usage.key}",
                 ),
             )
             for usage in rows

@@ -13,6 +13,7 @@ from schoolgraph.dashboard.components import (
     ANONYMOUS_LABEL,
     data_table,
     endpoint_url,
+    link,
     logs_url,
     section,
     user_label,
@@ -99,11 +100,10 @@ async def error_details(request: web.Request, session: AdminSession) -> web.Stre
     )
     actions = el(
         "p",
-        el(
-            "a",
+        link(
             "View Logs",
-            el("span", " of this user", class_="visually-hidden"),
-            href=logs_url(user=record.account_code or ANONYMOUS_LABEL),
+            logs_url(user=record.account_code or ANONYMOUS_LABEL),
+            context="of this user",
         ),
         " ",
         el("a", "Back to the dashboard", href=BASE),

@@ -8,27 +8,40 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+from collections.abc import Sequence
 
 from aiohttp import web
 
 from schoolgraph.accounts.web import ACCOUNTS
+from schoolgraph.audit.models import Usage
 from schoolgraph.dashboard.chart import timeline_chart
 from schoolgraph.dashboard.components import (
     data_table,
     error_list,
+    link,
     logs_url,
     section,
     usage_table,
     user_url,
 )
 from schoolgraph.dashboard.layout import BASE, page
-from schoolgraph.dashboard.markup import el
+from schoolgraph.dashboard.markup import Html, el
 from schoolgraph.dashboard.session import AdminSession, admin_page
 from schoolgraph.dashboard.sources import audit_reader
 
 __all__ = ["landing"]
 
 CHART_HOURS = 24
+
+
+def _top(title: str, caption: str, rows: Sequence[Usage], *, of: str) -> Html:
+    """Top Users or Top Endpoints: 5 rows, with "View All" to every one."""
+    return section(
+        title,
+        f"top-{of}",
+        usage_table(caption, rows, of=of, empty="No requests recorded yet.", compact=True),
+        actions=link("View All", f"{BASE}/{of}", context=of),
+    )
 
 
 @admin_page
@@ -54,51 +67,15 @@ async def landing(request: web.Request, session: AdminSession) -> web.StreamResp
         "Recent Errors",
         "recent-errors",
         error_list(errors),
-        actions=el(
-            "a",
-            "View All",
-            el("span", " errors", class_="visually-hidden"),
-            href=logs_url(errors_only="on"),
-        ),
+        actions=link("View All", logs_url(errors_only="on"), context="errors"),
     )
     chart = section(
         f"Requests and errors, last {CHART_HOURS} hours",
         "activity",
         timeline_chart(buckets, until=until),
     )
-    top_users = section(
-        "Top Users",
-        "top-users",
-        usage_table(
-            "The 5 users with the most requests",
-            users,
-            of="users",
-            link="View Details",
-            empty="No requests recorded yet.",
-            compact=True,
-        ),
-        actions=el(
-            "a", "View All", el("span", " users", class_="visually-hidden"), href=f"{BASE}/users"
-        ),
-    )
-    top_endpoints = section(
-        "Top Endpoints",
-        "top-endpoints",
-        usage_table(
-            "The 5 most used endpoints",
-            endpoints,
-            of="endpoints",
-            link="View Details",
-            empty="No requests recorded yet.",
-            compact=True,
-        ),
-        actions=el(
-            "a",
-            "View All",
-            el("span", " endpoints", class_="visually-hidden"),
-            href=f"{BASE}/endpoints",
-        ),
-    )
+    top_users = _top("Top Users", "The 5 users with the most requests", users, of="users")
+    top_endpoints = _top("Top Endpoints", "The 5 most used endpoints", endpoints, of="endpoints")
     grid = section(
         "API Users",
         "accounts",
@@ -119,18 +96,10 @@ async def landing(request: web.Request, session: AdminSession) -> web.StreamResp
                     "Yes" if account.admin else "No",
                     el(
                         "span",
-                        el(
-                            "a",
-                            "View Details",
-                            el("span", f" of {account.code}", class_="visually-hidden"),
-                            href=user_url(account.code),
-                        ),
+                        link("View Details", user_url(account.code), context=f"of {account.code}"),
                         " ",
-                        el(
-                            "a",
-                            "View Logs",
-                            el("span", f" of {account.code}", class_="visually-hidden"),
-                            href=logs_url(user=account.code),
+                        link(
+                            "View Logs", logs_url(user=account.code), context=f"of {account.code}"
                         ),
                     ),
                 )

@@ -11,6 +11,7 @@ from schoolgraph.dashboard.components import (
     endpoint_url,
     error_list,
     figures_table,
+    link,
     logs_url,
     section,
     usage_table,
@@ -38,40 +39,32 @@ def _buttons(refresh: str, logs: str) -> Html:
     )
 
 
-@admin_page
-async def all_users(request: web.Request, session: AdminSession) -> web.StreamResponse:
-    """``/admin/users``: every user with requests, most requests first."""
-    users = await audit_reader(request).top_users(None)
+async def _everything(request: web.Request, session: AdminSession, *, of: str) -> web.Response:
+    reader = audit_reader(request)
+    rows = await (reader.top_users(None) if of == "users" else reader.top_endpoints(None))
     return page(
-        "All User Statistics",
+        f"All {'User' if of == 'users' else 'Endpoint'} Statistics",
         usage_table(
-            "Every user with recorded requests, most requests first",
-            users,
-            of="users",
-            link="View Details",
+            f"Every {of[:-1]} with recorded requests, most requests first",
+            rows,
+            of=of,
             empty="No requests recorded yet.",
         ),
         session=session,
-        current=_USERS,
+        current=_USERS if of == "users" else _ENDPOINTS,
     )
+
+
+@admin_page
+async def all_users(request: web.Request, session: AdminSession) -> web.StreamResponse:
+    """``/admin/users``: every user with requests, most requests first."""
+    return await _everything(request, session, of="users")
 
 
 @admin_page
 async def all_endpoints(request: web.Request, session: AdminSession) -> web.StreamResponse:
     """``/admin/endpoints``: every endpoint used, most requests first."""
-    endpoints = await audit_reader(request).top_endpoints(None)
-    return page(
-        "All Endpoint Statistics",
-        usage_table(
-            "Every endpoint with recorded requests, most requests first",
-            endpoints,
-            of="endpoints",
-            link="View Details",
-            empty="No requests recorded yet.",
-        ),
-        session=session,
-        current=_ENDPOINTS,
-    )
+    return await _everything(request, session, of="endpoints")
 
 
 def _account_facts(account: Account) -> Html:
@@ -146,11 +139,8 @@ async def user_statistics(request: web.Request, session: AdminSession) -> web.St
             "Recent Errors",
             "user-errors",
             error_list(statistics.recent_errors if statistics else ()),
-            actions=el(
-                "a",
-                "View All",
-                el("span", " errors of this user", class_="visually-hidden"),
-                href=logs_url(user=code, errors_only="on"),
+            actions=link(
+                "View All", logs_url(user=code, errors_only="on"), context="errors of this user"
             ),
         )
     )
