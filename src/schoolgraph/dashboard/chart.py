@@ -10,7 +10,7 @@ import datetime
 from collections.abc import Sequence
 
 from schoolgraph.audit.models import TimelineBucket
-from schoolgraph.dashboard.display import count
+from schoolgraph.dashboard.display import count, plural
 from schoolgraph.dashboard.markup import Html, el
 
 __all__ = ["timeline_chart"]
@@ -53,7 +53,7 @@ def timeline_chart(
         span = f"from {buckets[0].start:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} UTC"
     else:
         span = "no period"
-    description = f"{count(total_requests)} requests and {count(total_errors)} errors {span}."
+    description = f"{plural(total_requests, 'request')} and {plural(total_errors, 'error')} {span}."
     peak = max((bucket.requests for bucket in buckets), default=0) or 1
     plot_width = _WIDTH - _LEFT - _RIGHT
     plot_height = _HEIGHT - _TOP - _BOTTOM
@@ -69,8 +69,8 @@ def timeline_chart(
                 "g",
                 el(
                     "title",
-                    f"{_label(bucket.start, end)}: {count(bucket.requests)} requests, "
-                    f"{count(bucket.errors)} errors",
+                    f"{_label(bucket.start, end)}: {plural(bucket.requests, 'request')}, "
+                    f"{plural(bucket.errors, 'error')}",
                 ),
                 _bar(x, bucket.requests, peak, _REQUESTS, width=bar),
                 _bar(x + bar, bucket.errors, peak, _ERRORS, width=bar),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-__all__ = ["count", "kilobytes", "milliseconds", "timestamp"]
+__all__ = ["count", "kilobytes", "milliseconds", "plural", "timestamp"]
 
 
 def timestamp(value: datetime.datetime | None) -> str:
@@ -26,3 +26,8 @@ def kilobytes(value: float) -> str:
 
 def count(value: int) -> str:
     return f"{value:,}"
+
+
+def plural(value: int, noun: str) -> str:
+    """``1 request``, ``2 requests``."""
+    return f"{count(value)} {noun}{'' if value == 1 else 's'}"

@@ -80,6 +80,8 @@ font-size:.9em}
 .swatch{display:inline-block;width:.9em;height:.9em;margin-right:.35em;vertical-align:-.1em}
 .swatch.requests{background:#5b8def}.swatch.errors{background:#d93025}
 .pager{display:flex;gap:1em;align-items:center;margin-top:.8em}
+form.inline{display:flex;gap:.5em;align-items:center}
+form.inline label{display:inline}form.inline select{width:auto}
 .signin{max-width:28em;margin:3em auto}
 .signin form p{margin:0 0 .9em}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}

@@ -94,6 +94,7 @@ def _show_form(action: str, show_all: bool) -> Html:
         el("button", "Show", type="submit", class_="secondary"),
         method="get",
         action=action,
+        class_="inline",
     )
 
 
