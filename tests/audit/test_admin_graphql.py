@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 from typing import Any
 
 from schoolgraph.audit.store import ANONYMOUS_USER
@@ -182,3 +183,14 @@ async def test_an_account_without_the_admin_flag_may_not_read_the_log(harness: H
     body = await harness.graphql("{ auditTopUsers { key } auditLog { totalCount } }", user=partner)
 
     assert denied(body) >= {"Query.auditTopUsers", "Query.auditLog"}
+
+
+async def test_the_readmes_audit_example_runs_for_an_admin(harness: Harness) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Audit log and analytics", 1)[1].split("\n## ", 1)[0]
+    query = section.split("```graphql\n", 1)[1].split("```", 1)[0]
+    admin = await harness.provision("School Office", admin=True)
+
+    answer = data(await harness.graphql(query, user=admin))
+
+    assert set(answer) == {"auditRecentErrors", "auditTopUsers", "auditLog"}
