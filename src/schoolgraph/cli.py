@@ -23,6 +23,7 @@ from yarl import URL
 from schoolgraph._version import __version__
 from schoolgraph.accounts.cli import add_accounts, add_grants, add_keys, with_data_dir
 from schoolgraph.app import RUNTIME, create_app
+from schoolgraph.audit.cli import add_audit
 from schoolgraph.config import Settings, load_settings, parse_host, parse_port
 from schoolgraph.errors import ConfigError
 from schoolgraph.graph.schema import export_sdl
@@ -425,6 +426,7 @@ COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
     add_accounts,
     add_keys,
     add_grants,
+    add_audit,
 )
 """Every command's ``add_`` function, in the order ``--help`` lists them."""
 

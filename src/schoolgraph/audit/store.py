@@ -437,7 +437,7 @@ class AuditStore:
         # ``column`` is one of two literals below, never input.
         name = (
             "(SELECT account_name FROM audit_records AS newest WHERE newest.account_code IS "
-            "groups.account_code ORDER BY newest.at DESC LIMIT 1)"
+            "groups.account_code AND account_name IS NOT NULL ORDER BY newest.at DESC LIMIT 1)"
             if column == "account_code"
             else "NULL"
         )
@@ -483,7 +483,8 @@ class AuditStore:
         if last is None or not last["requests"]:
             return None
         name = await self._one(
-            f"SELECT account_name FROM audit_records WHERE {user} ORDER BY at DESC LIMIT 1",
+            f"SELECT account_name FROM audit_records WHERE {user} AND account_name IS NOT NULL "
+            "ORDER BY at DESC LIMIT 1",
             parameters,
         )
         figures = await self._all(

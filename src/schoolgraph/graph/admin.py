@@ -19,6 +19,7 @@ from schoolgraph.accounts.models import LINK_EXPIRY_HOURS, ROLES, Change, roles_
 from schoolgraph.accounts.service import AccountService
 from schoolgraph.accounts.service import KeyStatus as KeyState
 from schoolgraph.errors import InternalError
+from schoolgraph.graph.audit_admin import AUDIT_QUERY_FIELDS, AUDIT_TYPES, AuditAdminQuery
 from schoolgraph.graph.fields import field, mutation
 from schoolgraph.graph.info import Info
 
@@ -247,7 +248,7 @@ class GeneratedKey:
 
 
 @strawberry.type
-class AdminQuery:
+class AdminQuery(AuditAdminQuery):
     @field(description="Every API account, by code. Admin only.")
     async def accounts(self, info: Info) -> list[Account]:
         return [Account.of(row) for row in await _service(info).accounts()]
@@ -396,7 +397,9 @@ class AdminMutation:
         return KeyStatus.of(await _service(info).delete_key(_actor(info), code))
 
 
-ADMIN_QUERY_FIELDS = frozenset({"accounts", "account", "accountChanges", "grantableTypes"})
+ADMIN_QUERY_FIELDS = (
+    frozenset({"accounts", "account", "accountChanges", "grantableTypes"}) | AUDIT_QUERY_FIELDS
+)
 """The GraphQL names of :class:`AdminQuery`'s fields (a test checks them)."""
 ADMIN_MUTATION_FIELDS = frozenset(
     {
@@ -411,16 +414,19 @@ ADMIN_MUTATION_FIELDS = frozenset(
     }
 )
 """The GraphQL names of :class:`AdminMutation`'s fields (a test checks them)."""
-ADMIN_TYPES = frozenset(
-    {
-        "Account",
-        "AccountChange",
-        "AccountSchool",
-        "GeneratedKey",
-        "Grant",
-        "GrantableType",
-        "KeyAction",
-        "KeyStatus",
-    }
+ADMIN_TYPES = (
+    frozenset(
+        {
+            "Account",
+            "AccountChange",
+            "AccountSchool",
+            "GeneratedKey",
+            "Grant",
+            "GrantableType",
+            "KeyAction",
+            "KeyStatus",
+        }
+    )
+    | AUDIT_TYPES
 )
 """Object types only the admin fields reach; never grantable."""
