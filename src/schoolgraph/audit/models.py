@@ -172,7 +172,10 @@ class AuditReader(Protocol):
 @dataclass(frozen=True, slots=True)
 class AuditFacets:
     """The values the audit-log filters offer that only the log knows (the seed: "Only
-    status codes recorded in the audit logs appear in this list")."""
+    status codes recorded in the audit logs appear in this list"; the Endpoints list
+    "includes only endpoints accessed and recorded in the audit logs")."""
 
     statuses: tuple[int, ...]
     companies: tuple[str, ...]
+    users: tuple[str, ...] = ()  # account codes, and the anonymous key
+    endpoints: tuple[str, ...] = ()  # generic endpoints

@@ -41,7 +41,7 @@ from schoolgraph.audit.models import (
 )
 from schoolgraph.errors import ConfigError
 
-__all__ = ["ANONYMOUS_USER", "AuditStore", "from_micros", "micros"]
+__all__ = ["ANONYMOUS_USER", "AuditStore", "distinct_sql", "from_micros", "micros"]
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +170,18 @@ def where_clause(where: AuditFilter, today: datetime.date) -> tuple[str, list[An
         parts.append(sql)
         parameters.extend(values)
     return (" AND ".join(parts) or "1"), parameters
+
+
+def distinct_sql(column: str) -> str:
+    """The distinct non-NULL values of an indexed ``column`` (one of this module's literals),
+    by a skip-scan: one index seek per value, not a scan of the log."""
+    return (
+        "WITH RECURSIVE seen(value) AS ("
+        f"SELECT MIN({column}) FROM audit_records UNION ALL "
+        f"SELECT (SELECT MIN({column}) FROM audit_records WHERE {column} > seen.value) "
+        "FROM seen WHERE seen.value IS NOT NULL) "
+        "SELECT value FROM seen WHERE value IS NOT NULL"
+    )
 
 
 def _record(row: sqlite3.Row, calls: Sequence[UpstreamCallRecord] = ()) -> AuditRecord:
@@ -577,13 +589,26 @@ class AuditStore:
             for n in range(buckets)
         ]
 
+    async def _distinct(self, column: str) -> list[Any]:
+        return [row["value"] for row in await self._all(distinct_sql(column))]
+
     async def facets(self) -> AuditFacets:
-        """The status codes and companies recorded, for the audit-log filters' lists."""
+        """What the audit-log filters list: the status codes, companies, users (account
+        codes, and :data:`ANONYMOUS_USER`) and generic endpoints recorded."""
+        # Status and company have no index of their own: DISTINCT scans the log.
         statuses = await self._all("SELECT DISTINCT status FROM audit_records ORDER BY status")
         companies = await self._all(
             "SELECT DISTINCT company FROM audit_records WHERE company IS NOT NULL ORDER BY company"
         )
+        users = await self._distinct("account_code")
+        anonymous = await self._one(
+            "SELECT EXISTS (SELECT 1 FROM audit_records WHERE account_code IS NULL) AS found"
+        )
+        if anonymous is not None and anonymous["found"]:
+            users.append(ANONYMOUS_USER)
         return AuditFacets(
             statuses=tuple(row["status"] for row in statuses),
             companies=tuple(row["company"] for row in companies),
+            users=tuple(users),
+            endpoints=tuple(await self._distinct("endpoint")),
         )

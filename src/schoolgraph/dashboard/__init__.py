@@ -18,6 +18,7 @@ from aiohttp import web
 
 from schoolgraph.dashboard.audit_log import audit_logs
 from schoolgraph.dashboard.details import error_details
+from schoolgraph.dashboard.facets import FACETS, FacetsCache
 from schoolgraph.dashboard.landing import landing
 from schoolgraph.dashboard.layout import BASE
 from schoolgraph.dashboard.sign_in import show_sign_in, sign_in, sign_out
@@ -33,6 +34,7 @@ __all__ = ["BASE", "add_dashboard_routes"]
 
 def add_dashboard_routes(app: web.Application) -> None:
     """Serve the dashboard under ``/admin``."""
+    app[FACETS] = FacetsCache()
     app.router.add_get(BASE, landing, allow_head=False)
     app.router.add_get(f"{BASE}/sign-in", show_sign_in, allow_head=False)
     app.router.add_post(f"{BASE}/sign-in", sign_in)

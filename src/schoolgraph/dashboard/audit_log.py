@@ -16,10 +16,12 @@ from urllib.parse import urlencode
 from aiohttp import web
 from multidict import MultiMapping
 
+from schoolgraph.accounts.models import Account
 from schoolgraph.accounts.web import ACCOUNTS
-from schoolgraph.audit.models import MAX_RANGE_DAYS, AuditFilter, AuditPage
+from schoolgraph.audit.models import MAX_RANGE_DAYS, AuditFacets, AuditFilter, AuditPage
 from schoolgraph.dashboard.components import details_url, link, section, user_label
 from schoolgraph.dashboard.display import count, timestamp
+from schoolgraph.dashboard.facets import FACETS
 from schoolgraph.dashboard.layout import BASE, page
 from schoolgraph.dashboard.markup import Child, Html, el
 from schoolgraph.dashboard.session import AdminSession, admin_page
@@ -134,6 +136,20 @@ class FilterOptions:
     users: tuple[tuple[str, str], ...]  # (account code, label)
     companies: tuple[str, ...]
     endpoints: tuple[str, ...]
+
+
+def _options(facets: AuditFacets, accounts: Sequence[Account], where: AuditFilter) -> FilterOptions:
+    """The lists: what the log holds, every account (the seed: "This list includes both
+    enabled and disabled users"), and whatever the query chose, so a choice is never lost."""
+    users = {account.code: f"{account.user_name} ({account.code})" for account in accounts}
+    for code in (*facets.users, *where.users):
+        users.setdefault(code, code)
+    return FilterOptions(
+        statuses=tuple(sorted({*facets.statuses, *where.statuses})),
+        users=tuple(users.items()),
+        companies=tuple(sorted({*facets.companies, *where.companies})),
+        endpoints=tuple(sorted({*facets.endpoints, *where.endpoints})),
+    )
 
 
 def _date_input(name: str, label: str, value: datetime.date | None) -> Html:
@@ -315,22 +331,8 @@ def _grid(found: AuditPage, query: MultiMapping[str], number: int) -> Html:
 async def audit_logs(request: web.Request, session: AdminSession) -> web.StreamResponse:
     """``GET /admin/logs``: the filters and the grid."""
     reader = audit_reader(request)
-    facets, accounts, users, endpoints = await asyncio.gather(
-        reader.facets(),
-        request.app[ACCOUNTS].accounts(),
-        reader.top_users(None),
-        reader.top_endpoints(None),
-    )
-    # The seed's Users list: every account, enabled or not, and whoever else made requests
-    # (anonymous demo access, failed sign-ins).
-    user_options = {account.code: f"{account.user_name} ({account.code})" for account in accounts}
-    for usage in users:
-        user_options.setdefault(usage.key, usage.name or usage.key)
-    options = FilterOptions(
-        statuses=facets.statuses,
-        users=tuple(user_options.items()),
-        companies=facets.companies,
-        endpoints=tuple(usage.key for usage in endpoints),
+    facets, accounts = await asyncio.gather(
+        request.app[FACETS].get(reader), request.app[ACCOUNTS].accounts()
     )
     problem: str | None = None
     status = 200
@@ -353,6 +355,7 @@ async def audit_logs(request: web.Request, session: AdminSession) -> web.StreamR
         if found is not None
         else None
     )
+    options = _options(facets, accounts, parsed.where)
     return page(
         "API Audit Logs",
         section("Display Filters", "filters", _filters_form(parsed.where, options)),
