@@ -321,3 +321,23 @@ async def test_a_waiting_request_proceeds_once_the_writer_makes_room(store: Audi
 
     assert recorder.dropped == 0
     assert await store.count() == 7
+
+
+async def test_a_company_matches_accounts_limited_to_it_among_others(store: AuditStore) -> None:
+    await store.insert(
+        [
+            record("one", at(TODAY), company="tass:01"),
+            record("several", at(TODAY), company="tass:01,xporter:7109606"),
+            record("other", at(TODAY), company="tass:010"),
+            record("every", at(TODAY), company=None),
+        ]
+    )
+
+    async def ids(*companies: str) -> set[str]:
+        page = await store.search(AuditFilter(companies=companies))
+        return {r.request_id for r in page.records}
+
+    assert await ids("tass:01") == {"one", "several"}
+    assert await ids("xporter:7109606") == {"several"}
+    assert await ids("tass:010", "xporter:7109606") == {"other", "several"}
+    assert await ids("tass:0_") == set()

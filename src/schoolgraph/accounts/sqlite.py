@@ -143,7 +143,7 @@ MIGRATIONS: tuple[str, ...] = (
         variables TEXT,
         stack TEXT
     );
-    CREATE INDEX audit_by_time ON audit_records (at);
+    CREATE INDEX audit_by_time ON audit_records (at, is_error);
     CREATE INDEX audit_errors_by_time ON audit_records (is_error, at);
     CREATE INDEX audit_by_account ON audit_records (account_code, at, is_error);
     CREATE INDEX audit_by_endpoint ON audit_records (endpoint, at, is_error);

@@ -95,6 +95,17 @@ def _users_clause(users: Sequence[str]) -> tuple[str, list[Any]]:
     return "(" + " OR ".join(parts) + ")", list(codes)
 
 
+def _companies_clause(companies: Sequence[str]) -> tuple[str, list[Any]]:
+    # An account limited to several schools records them all ("tass:01,xporter:7109606"):
+    # a company matches the whole value or one of its entries.
+    parts: list[str] = []
+    parameters: list[Any] = []
+    for company in companies:
+        parts.append("company = ? OR ',' || company || ',' LIKE ? ESCAPE '\\'")
+        parameters.extend([company, f"%,{_escape_like(company)},%"])
+    return "(" + " OR ".join(parts) + ")", parameters
+
+
 def _in(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
     return f"{column} IN ({', '.join('?' * len(values))})", list(values)
 
@@ -163,7 +174,7 @@ def where_clause(where: AuditFilter, today: datetime.date) -> tuple[str, list[An
     if where.users:
         clauses.append(_users_clause(where.users))
     if where.companies:
-        clauses.append(_in("company", where.companies))
+        clauses.append(_companies_clause(where.companies))
     if where.endpoints:
         clauses.append(_in("endpoint", where.endpoints))
     for sql, values in clauses:
