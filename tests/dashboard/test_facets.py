@@ -28,13 +28,14 @@ async def test_facets_list_what_the_log_holds_once_each_in_order(store: AuditSto
             record("b", at(TODAY), endpoint="POST /auth/token", account_code=None, company=None),
             record("c", at(TODAY), account_code="SG0002"),
             record("d", at(TODAY)),
+            record("e", at(TODAY), company="tass:01,xporter:1234567"),
         ]
     )
 
     facets = await store.facets()
 
     assert facets.statuses == (200, 404)
-    assert facets.companies == ("tass:01", "xporter:7109606")
+    assert facets.companies == ("tass:01", "xporter:1234567", "xporter:7109606")
     assert facets.users == ("SG0001", "SG0002", ANONYMOUS_USER)
     assert facets.endpoints == ("POST /auth/token", "query Query.students")
 

@@ -619,7 +619,10 @@ class AuditStore:
             users.append(ANONYMOUS_USER)
         return AuditFacets(
             statuses=tuple(row["status"] for row in statuses),
-            companies=tuple(row["company"] for row in companies),
+            # A multi-school scope is recorded as "a,b"; the filter matches each school.
+            companies=tuple(
+                sorted({school for row in companies for school in row["company"].split(",")})
+            ),
             users=tuple(users),
             endpoints=tuple(await self._distinct("endpoint")),
         )
