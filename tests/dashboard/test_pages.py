@@ -7,6 +7,7 @@ import datetime
 import html
 import re
 
+from schoolgraph.accounts import Grant
 from tests.accounts.harness import ApiUser, Harness
 from tests.dashboard.site import (
     HOSTILE,
@@ -343,3 +344,28 @@ async def test_looking_at_the_dashboard_is_audited_under_the_admin(
 
     grid = answer.page.table("Showing 1 to 1 of 1 records")
     assert grid.column("User Name") == ["School Office"]
+
+
+async def test_the_company_filter_lists_each_school_and_finds_its_requests(
+    harness: Harness, dashboard: Dashboard, admin: ApiUser, partner: ApiUser
+) -> None:
+    campus = await harness.provision(
+        "Campus Partner",
+        schools=["tass:01", "xporter:7109606"],
+        grants=[Grant("Service", read=True)],
+    )
+    theirs = await send_traffic(harness, campus, ok=2)
+    await _signed_in_after_traffic(harness, dashboard, admin, partner)
+
+    everything = await dashboard.get("/admin/logs")
+    by_school = await dashboard.get("/admin/logs?company=tass:01")
+
+    options = re.search(r'<select id="filter-company".*?</select>', everything.text, re.DOTALL)
+    assert options is not None
+    assert re.findall(r'<option value="([^"]+)"', options.group(0)) == [
+        "tass:01",
+        "xporter:7109606",
+    ]
+    assert sorted(_details_ids(by_school)) == sorted(
+        [*theirs.ok, *theirs.forbidden, *theirs.hostile]
+    )
