@@ -18,13 +18,14 @@ import asyncio
 import datetime
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from schoolgraph.accounts.sqlite import MIGRATIONS, SqliteStore
+from schoolgraph.accounts.sqlite import connect, transaction
 from schoolgraph.audit.errors import AuditRangeInvalidError, AuditRangeTooLongError
 from schoolgraph.audit.models import (
     MAX_RANGE_DAYS,
@@ -38,7 +39,6 @@ from schoolgraph.audit.models import (
     Usage,
     UserStatistics,
 )
-from schoolgraph.errors import ConfigError
 
 __all__ = ["ANONYMOUS_USER", "AuditStore", "from_micros", "micros"]
 
@@ -247,27 +247,7 @@ class AuditStore:
         """
         if self._db is not None:
             return
-        where = str(self.path) if self.path is not None else ":memory:"
-        try:
-            if self.path is not None:
-                await asyncio.to_thread(SqliteStore._prepare_file, self.path)
-            db = await aiosqlite.connect(where, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(f"The audit database {where} cannot be opened: {exc}.") from None
-        db.row_factory = sqlite3.Row
-        try:
-            await db.execute("PRAGMA busy_timeout = 5000")
-            await db.execute("PRAGMA foreign_keys = ON")
-            if self.path is not None:
-                await db.execute("PRAGMA journal_mode = WAL")
-            await SqliteStore._migrate(db, MIGRATIONS)
-        except sqlite3.Error as exc:
-            await db.close()
-            raise ConfigError(f"The audit database {where} cannot be used: {exc}.") from None
-        except BaseException:
-            await db.close()
-            raise
-        self._db = db
+        self._db = await connect(self.path, what="audit")
 
     async def close(self) -> None:
         db, self._db = self._db, None
@@ -294,41 +274,40 @@ class AuditStore:
 
     # -- writing ------------------------------------------------------------------------
 
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction at a time; rolled back when the block raises."""
+        async with self._write_lock, transaction(self._conn) as db:
+            yield db
+
     async def insert(self, records: Sequence[AuditRecord]) -> None:
         """Write ``records`` and their upstream calls in one transaction."""
         if not records:
             return
-        async with self._write_lock:
-            db = self._conn
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                row = await self._one("SELECT COALESCE(MAX(id), 0) FROM audit_records")
-                first = int(row[0]) + 1 if row is not None else 1
-                await db.executemany(
-                    _INSERT_RECORD,
-                    [self._row(first + n, record) for n, record in enumerate(records)],
-                )
-                await db.executemany(
-                    _INSERT_CALL,
-                    [
-                        (
-                            first + n,
-                            position,
-                            call.upstream,
-                            call.method,
-                            call.route,
-                            call.status,
-                            call.elapsed_ms,
-                            call.cache,
-                        )
-                        for n, record in enumerate(records)
-                        for position, call in enumerate(record.calls)
-                    ],
-                )
-            except BaseException:
-                await db.rollback()
-                raise
-            await db.commit()
+        async with self._transaction() as db:
+            row = await self._one("SELECT COALESCE(MAX(id), 0) FROM audit_records")
+            first = int(row[0]) + 1 if row is not None else 1
+            await db.executemany(
+                _INSERT_RECORD,
+                [self._row(first + n, record) for n, record in enumerate(records)],
+            )
+            await db.executemany(
+                _INSERT_CALL,
+                [
+                    (
+                        first + n,
+                        position,
+                        call.upstream,
+                        call.method,
+                        call.route,
+                        call.status,
+                        call.elapsed_ms,
+                        call.cache,
+                    )
+                    for n, record in enumerate(records)
+                    for position, call in enumerate(record.calls)
+                ],
+            )
 
     @staticmethod
     def _row(record_id: int, record: AuditRecord) -> tuple[Any, ...]:
@@ -358,17 +337,8 @@ class AuditStore:
 
     async def purge(self, before: datetime.datetime) -> int:
         """Delete the records (and their upstream calls) older than ``before``; how many."""
-        async with self._write_lock:
-            db = self._conn
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = await db.execute(
-                    "DELETE FROM audit_records WHERE at < ?", (micros(before),)
-                )
-            except BaseException:
-                await db.rollback()
-                raise
-            await db.commit()
+        async with self._transaction() as db:
+            cursor = await db.execute("DELETE FROM audit_records WHERE at < ?", (micros(before),))
         return cursor.rowcount
 
     # -- reading ------------------------------------------------------------------------
