@@ -36,7 +36,7 @@ from schoolgraph.accounts.models import (
 from schoolgraph.accounts.store import NewAccount
 from schoolgraph.errors import ConfigError
 
-__all__ = ["MIGRATIONS", "SqliteStore"]
+__all__ = ["MIGRATIONS", "SqliteStore", "connect", "transaction"]
 
 CODE_PREFIX = "SG"
 
@@ -277,27 +277,7 @@ class SqliteStore:
         """
         if self._db is not None:
             return
-        where = str(self.path) if self.path is not None else ":memory:"
-        try:
-            if self.path is not None:
-                await asyncio.to_thread(self._prepare_file, self.path)
-            db = await aiosqlite.connect(where, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(f"The accounts database {where} cannot be opened: {exc}.") from None
-        db.row_factory = sqlite3.Row
-        try:
-            await db.execute("PRAGMA busy_timeout = 5000")
-            await db.execute("PRAGMA foreign_keys = ON")
-            if self.path is not None:
-                await db.execute("PRAGMA journal_mode = WAL")
-            await self._migrate(db, self.migrations)
-        except sqlite3.Error as exc:
-            await db.close()
-            raise ConfigError(f"The accounts database {where} cannot be used: {exc}.") from None
-        except BaseException:
-            await db.close()
-            raise
-        self._db = db
+        self._db = await connect(self.path, self.migrations)
 
     @staticmethod
     def _prepare_file(path: Path) -> None:
@@ -334,15 +314,8 @@ class SqliteStore:
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            db = self._conn
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                await db.rollback()
-                raise
-            await db.commit()
+        async with self._lock, transaction(self._conn) as db:
+            yield db
 
     async def _all(self, sql: str, parameters: Iterable[Any] = ()) -> list[sqlite3.Row]:
         async with self._lock:
@@ -648,3 +621,56 @@ class SqliteStore:
                 (code, limit),
             )
         return [_change(row) for row in rows]
+
+
+async def connect(
+    path: Path | None, migrations: Sequence[str] = MIGRATIONS, *, what: str = "accounts"
+) -> aiosqlite.Connection:
+    """A connection to the database at ``path`` (in memory when None), migrated.
+
+    The file (and its folder) is created owner-only when missing, and put in WAL mode so
+    that several connections (the gateway's stores, the CLI) can share it.
+
+    Args:
+        path: The database file, or None.
+        migrations: The schema's versions.
+        what: What the database is called in error messages (``accounts``, ``audit``).
+
+    Raises:
+        ConfigError: the file cannot be created or read as a database, or its schema is
+            newer than this schoolgraph's.
+    """
+    where = str(path) if path is not None else ":memory:"
+    try:
+        if path is not None:
+            await asyncio.to_thread(SqliteStore._prepare_file, path)
+        db = await aiosqlite.connect(where, isolation_level=None)
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError(f"The {what} database {where} cannot be opened: {exc}.") from None
+    db.row_factory = sqlite3.Row
+    try:
+        await db.execute("PRAGMA busy_timeout = 5000")
+        await db.execute("PRAGMA foreign_keys = ON")
+        if path is not None:
+            await db.execute("PRAGMA journal_mode = WAL")
+        await SqliteStore._migrate(db, migrations)
+    except sqlite3.Error as exc:
+        await db.close()
+        raise ConfigError(f"The {what} database {where} cannot be used: {exc}.") from None
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+@asynccontextmanager
+async def transaction(db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back when the block raises; the caller
+    holds the lock that makes it the connection's only writer."""
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        await db.rollback()
+        raise
+    await db.commit()

@@ -3,9 +3,14 @@
 """``AuditStore``: the audit log in SQLite, written in batches and read by indexed queries.
 
 The tables live in the accounts database (migration 2 of
-:data:`schoolgraph.accounts.sqlite.MIGRATIONS`); the store opens its own connection to the
+:data:`schoolgraph.accounts.sqlite.MIGRATIONS`); the store opens its own connections to the
 same file (WAL mode lets the gateway write while the CLI or the dashboard reads). With no
-file (``data_dir`` unset: the demo and tests) it keeps an in-memory database of its own.
+file (``data_dir`` unset: the demo and tests) it keeps a temporary file of its own, deleted
+when it closes.
+
+A batch is written by one call in a worker thread, ``BEGIN IMMEDIATE`` to ``COMMIT``, on a
+connection of its own: the write lock is never held across turns of the event loop, so a busy
+gateway cannot keep the CLI or another process waiting on the database.
 
 Every figure (counts, averages, sums, chart buckets) is computed by SQLite with the indexes
 of the migration (``audit_by_time``, ``audit_errors_by_time``, ``audit_by_account``,
@@ -16,15 +21,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import functools
 import logging
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
-from schoolgraph.accounts.sqlite import MIGRATIONS, SqliteStore
+from schoolgraph.accounts.sqlite import connect
 from schoolgraph.audit.errors import AuditRangeInvalidError, AuditRangeTooLongError
 from schoolgraph.audit.models import (
     MAX_RANGE_DAYS,
@@ -44,6 +51,7 @@ from schoolgraph.errors import ConfigError
 __all__ = ["ANONYMOUS_USER", "AuditStore", "distinct_sql", "from_micros", "micros"]
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 ANONYMOUS_USER = "(anonymous)"
 """The user key of requests without an account (anonymous demo access, failed sign-ins):
@@ -233,6 +241,25 @@ def _figures(row: sqlite3.Row, *, endpoint: str, method: str, user: str | None) 
     )
 
 
+def _open_writer(path: Path) -> sqlite3.Connection:
+    # Used from worker threads, one at a time (the store's write lock).
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA busy_timeout = 5000")
+    db.execute("PRAGMA foreign_keys = ON")
+    return db
+
+
+def _in_transaction(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(db)
+    except BaseException:
+        db.rollback()
+        raise
+    db.commit()
+    return result
+
+
 class AuditStore:
     """The audit log's table: batches in, records and figures out.
 
@@ -247,10 +274,12 @@ class AuditStore:
         self.path = path
         self._today = today or (lambda: datetime.datetime.now(datetime.UTC).date())
         self._db: aiosqlite.Connection | None = None
+        self._writer: sqlite3.Connection | None = None
         self._write_lock = asyncio.Lock()
+        self._scratch: tempfile.TemporaryDirectory[str] | None = None
 
     def __repr__(self) -> str:
-        return f"AuditStore({str(self.path) if self.path is not None else ':memory:'!r})"
+        return f"AuditStore({str(self.path) if self.path is not None else '(temporary)'!r})"
 
     async def open(self) -> None:
         """Connect, and bring the schema up to date (as the account store does).
@@ -260,38 +289,42 @@ class AuditStore:
         """
         if self._db is not None:
             return
-        where = str(self.path) if self.path is not None else ":memory:"
+        path = self.path
+        if path is None:
+            self._scratch = tempfile.TemporaryDirectory(prefix="schoolgraph-audit-")
+            path = Path(self._scratch.name) / "audit.sqlite3"
+        self._db = await connect(path, what="audit")
         try:
-            if self.path is not None:
-                await asyncio.to_thread(SqliteStore._prepare_file, self.path)
-            db = await aiosqlite.connect(where, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise ConfigError(f"The audit database {where} cannot be opened: {exc}.") from None
-        db.row_factory = sqlite3.Row
-        try:
-            await db.execute("PRAGMA busy_timeout = 5000")
-            await db.execute("PRAGMA foreign_keys = ON")
-            if self.path is not None:
-                await db.execute("PRAGMA journal_mode = WAL")
-            await SqliteStore._migrate(db, MIGRATIONS)
+            self._writer = await asyncio.to_thread(_open_writer, path)
         except sqlite3.Error as exc:
-            await db.close()
-            raise ConfigError(f"The audit database {where} cannot be used: {exc}.") from None
-        except BaseException:
-            await db.close()
-            raise
-        self._db = db
+            await self.close()
+            raise ConfigError(f"The audit database {path} cannot be written: {exc}.") from None
 
     async def close(self) -> None:
         db, self._db = self._db, None
+        writer, self._writer = self._writer, None
+        scratch, self._scratch = self._scratch, None
+        if writer is not None:
+            async with self._write_lock:
+                await asyncio.to_thread(writer.close)
         if db is not None:
             await db.close()
+        if scratch is not None:
+            await asyncio.to_thread(scratch.cleanup)
 
     @property
     def _conn(self) -> aiosqlite.Connection:
         if self._db is None:
             raise RuntimeError("The audit store is not open.")
         return self._db
+
+    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` in one write transaction, in a worker thread, one at a time."""
+        async with self._write_lock:
+            writer = self._writer
+            if writer is None:
+                raise RuntimeError("The audit store is not open.")
+            return await asyncio.to_thread(_in_transaction, writer, work)
 
     async def _all(self, sql: str, parameters: Iterable[Any] = ()) -> list[sqlite3.Row]:
         return list(await self._conn.execute_fetchall(sql, tuple(parameters)))
@@ -309,39 +342,33 @@ class AuditStore:
 
     async def insert(self, records: Sequence[AuditRecord]) -> None:
         """Write ``records`` and their upstream calls in one transaction."""
-        if not records:
-            return
-        async with self._write_lock:
-            db = self._conn
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                row = await self._one("SELECT COALESCE(MAX(id), 0) FROM audit_records")
-                first = int(row[0]) + 1 if row is not None else 1
-                await db.executemany(
-                    _INSERT_RECORD,
-                    [self._row(first + n, record) for n, record in enumerate(records)],
+        if records:
+            await self._write(functools.partial(self._insert, list(records)))
+
+    @classmethod
+    def _insert(cls, records: list[AuditRecord], db: sqlite3.Connection) -> None:
+        row = db.execute("SELECT COALESCE(MAX(id), 0) FROM audit_records").fetchone()
+        first = int(row[0]) + 1
+        db.executemany(
+            _INSERT_RECORD, [cls._row(first + n, record) for n, record in enumerate(records)]
+        )
+        db.executemany(
+            _INSERT_CALL,
+            [
+                (
+                    first + n,
+                    position,
+                    call.upstream,
+                    call.method,
+                    call.route,
+                    call.status,
+                    call.elapsed_ms,
+                    call.cache,
                 )
-                await db.executemany(
-                    _INSERT_CALL,
-                    [
-                        (
-                            first + n,
-                            position,
-                            call.upstream,
-                            call.method,
-                            call.route,
-                            call.status,
-                            call.elapsed_ms,
-                            call.cache,
-                        )
-                        for n, record in enumerate(records)
-                        for position, call in enumerate(record.calls)
-                    ],
-                )
-            except BaseException:
-                await db.rollback()
-                raise
-            await db.commit()
+                for n, record in enumerate(records)
+                for position, call in enumerate(record.calls)
+            ],
+        )
 
     @staticmethod
     def _row(record_id: int, record: AuditRecord) -> tuple[Any, ...]:
@@ -371,18 +398,12 @@ class AuditStore:
 
     async def purge(self, before: datetime.datetime) -> int:
         """Delete the records (and their upstream calls) older than ``before``; how many."""
-        async with self._write_lock:
-            db = self._conn
-            await db.execute("BEGIN IMMEDIATE")
-            try:
-                cursor = await db.execute(
-                    "DELETE FROM audit_records WHERE at < ?", (micros(before),)
-                )
-            except BaseException:
-                await db.rollback()
-                raise
-            await db.commit()
-        return cursor.rowcount
+
+        def delete(db: sqlite3.Connection) -> int:
+            cursor = db.execute("DELETE FROM audit_records WHERE at < ?", (micros(before),))
+            return cursor.rowcount
+
+        return await self._write(delete)
 
     # -- reading ------------------------------------------------------------------------
 
