@@ -233,6 +233,10 @@ class Settings:
     rate_limit: int = 600
     """Requests a minute per account (or client address); 0 turns rate limiting off."""
     rate_limit_burst: int = 60
+    metrics_token: Secret | None = None
+    """The bearer token ``/metrics`` asks for; None: only loopback clients may read it."""
+    otel_enabled: bool = False
+    """Trace requests and upstream calls with OpenTelemetry (the ``otel`` extra)."""
     tanda: TandaSettings | None = None
     xporter: XporterSettings | None = None
     tass: TassSettings | None = None
@@ -681,6 +685,20 @@ VARIABLES: tuple[Variable, ...] = (
         "rate_limit_burst",
         functools.partial(_parse_positive, unit="requests"),
         "Requests an account may send at once before its rate applies.",
+    ),
+    Variable(
+        "metrics_token",
+        _parse_secret,
+        "Bearer token a scraper sends to read `/metrics`; unset, only loopback clients may "
+        "read it. Secret.",
+        unset="unset",
+        secret=True,
+    ),
+    Variable(
+        "otel_enabled",
+        _parse_bool,
+        "Trace requests, GraphQL operations and upstream calls with OpenTelemetry, exported "
+        "as the standard `OTEL_*` variables say (needs the `otel` extra; `true`/`false`).",
     ),
     Variable(
         "tanda_url",

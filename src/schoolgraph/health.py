@@ -4,13 +4,19 @@ A readiness check is an async callable that returns when its dependency is usabl
 when it is not. Components register theirs on the app at start-up::
 
     app[READINESS_CHECKS].add("tanda", tanda_client.check)
+
+A check may also have a detail: a plain function whose mapping is added to the check's
+result whether it passes or fails (an upstream's circuit state and recent calls, say)::
+
+    app[READINESS_CHECKS].detail("tanda", describe_tanda)
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -20,6 +26,7 @@ from schoolgraph.middlewares import REQUEST_ID, json_dumps_compact
 
 __all__ = [
     "READINESS_CHECKS",
+    "CheckDetail",
     "CheckResult",
     "ReadinessCheck",
     "ReadinessChecks",
@@ -28,6 +35,7 @@ __all__ = [
 ]
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+CheckDetail = Callable[[], Mapping[str, object]]
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +48,14 @@ class CheckResult:
     ok: bool
     code: str | None = None
     message: str | None = None
+    detail: Mapping[str, object] | None = None
 
     def to_json(self) -> dict[str, object]:
         if self.ok:
-            return {"status": "ok"}
-        return {"status": "fail", "code": self.code, "message": self.message}
+            outcome: dict[str, object] = {"status": "ok"}
+        else:
+            outcome = {"status": "fail", "code": self.code, "message": self.message}
+        return outcome | dict(self.detail or {})
 
 
 class ReadinessChecks:
@@ -57,12 +68,19 @@ class ReadinessChecks:
     def __init__(self, timeout: float = 5.0) -> None:
         self.timeout = timeout
         self._checks: dict[str, ReadinessCheck] = {}
+        self._details: dict[str, CheckDetail] = {}
 
     def add(self, name: str, check: ReadinessCheck) -> None:
         """Register ``check`` under ``name``; names are unique."""
         if name in self._checks:
             raise ValueError(f"A readiness check named {name!r} is already registered.")
         self._checks[name] = check
+
+    def detail(self, name: str, describe: CheckDetail) -> None:
+        """Add ``describe()``'s mapping to every result of the check named ``name``."""
+        if name not in self._checks:
+            raise ValueError(f"There is no readiness check named {name!r} to describe.")
+        self._details[name] = describe
 
     async def run(self, request_id: str | None = None) -> list[CheckResult]:
         """Run every check at once; one result per check, in registration order."""
@@ -73,6 +91,15 @@ class ReadinessChecks:
         )
 
     async def _run_one(
+        self, name: str, check: ReadinessCheck, request_id: str | None
+    ) -> CheckResult:
+        result = await self._outcome(name, check, request_id)
+        describe = self._details.get(name)
+        if describe is None:
+            return result
+        return dataclasses.replace(result, detail=describe())
+
+    async def _outcome(
         self, name: str, check: ReadinessCheck, request_id: str | None
     ) -> CheckResult:
         try:
