@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from schoolgraph.config import Settings
+from schoolgraph.errors import ConfigError
 from schoolgraph.health import READINESS_CHECKS
 from schoolgraph.observability.endpoint import METRICS_PATH, metrics_endpoint
 from schoolgraph.observability.metrics import METRICS, GatewayMetrics, metrics_middleware
@@ -46,7 +47,14 @@ def install_observability(
     if settings.otel_enabled:
         from schoolgraph.observability.tracing import make_tracer, tracing_middleware
 
-        app.middlewares.insert(1, tracing_middleware(make_tracer(tracer_provider)))
+        try:
+            tracer = make_tracer(tracer_provider)
+        except ImportError:
+            raise ConfigError(
+                "SCHOOLGRAPH_OTEL_ENABLED is true but OpenTelemetry is not installed; install "
+                "schoolgraph[otel] or unset it."
+            ) from None
+        app.middlewares.insert(1, tracing_middleware(tracer))
     app.router.add_get(METRICS_PATH, metrics_endpoint(settings), allow_head=False)
     checks = app[READINESS_CHECKS]
     for kind in runtime.upstreams:
