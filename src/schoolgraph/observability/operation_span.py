@@ -19,7 +19,9 @@ class OperationSpan(SchemaExtension):
         if tracer is None:
             yield
             return
-        with tracer.start_as_current_span("graphql.operation", record_exception=False) as span:
+        with tracer.start_as_current_span(
+            "graphql.operation", record_exception=False, set_status_on_exception=False
+        ) as span:
             yield
             context = self.execution_context
             name = context.operation_name

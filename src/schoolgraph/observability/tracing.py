@@ -103,10 +103,14 @@ def tracing_middleware(tracer: Tracer) -> Middleware:
             kind=SpanKind.SERVER,
             attributes={"http.request.method": method, "http.route": route},
             record_exception=False,  # an exception's message may hold what a client sent
+            set_status_on_exception=False,
         ) as span:
             token = current_tracer.set(tracer)
             try:
                 response = await handler(request)
+            except BaseException as exc:  # redirects, a client that went away
+                span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                raise
             finally:
                 current_tracer.reset(token)
             span.set_attribute("http.response.status_code", response.status)
