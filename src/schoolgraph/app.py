@@ -136,8 +136,10 @@ def create_app(
     app[SETTINGS] = settings
     app[RUNTIME] = runtime
     app[READINESS_CHECKS] = checks = ReadinessChecks()
+    required = settings.ready_requires
     for kind in runtime.upstreams:
-        checks.add(kind.value, functools.partial(runtime.check, kind))
+        check = functools.partial(runtime.check, kind)
+        checks.add(kind.value, check, required=required is None or kind in required)
     app.cleanup_ctx.append(_lifecycle)
 
     limits = QueryLimits(

@@ -49,12 +49,15 @@ class CheckResult:
     code: str | None = None
     message: str | None = None
     detail: Mapping[str, object] | None = None
+    required: bool = True
 
     def to_json(self) -> dict[str, object]:
         if self.ok:
             outcome: dict[str, object] = {"status": "ok"}
         else:
             outcome = {"status": "fail", "code": self.code, "message": self.message}
+        if not self.required:
+            outcome["required"] = False
         return outcome | dict(self.detail or {})
 
 
@@ -69,12 +72,22 @@ class ReadinessChecks:
         self.timeout = timeout
         self._checks: dict[str, ReadinessCheck] = {}
         self._details: dict[str, CheckDetail] = {}
+        self._optional: set[str] = set()
 
-    def add(self, name: str, check: ReadinessCheck) -> None:
-        """Register ``check`` under ``name``; names are unique."""
+    def add(self, name: str, check: ReadinessCheck, *, required: bool = True) -> None:
+        """Register ``check`` under ``name``; names are unique.
+
+        Args:
+            name: The check's name in the ``/readyz`` body.
+            check: Returns when its dependency is usable, raises when it is not.
+            required: Whether ``/readyz`` fails when this check does; a check that is not
+                makes it ``degraded`` (HTTP 200) instead.
+        """
         if name in self._checks:
             raise ValueError(f"A readiness check named {name!r} is already registered.")
         self._checks[name] = check
+        if not required:
+            self._optional.add(name)
 
     def detail(self, name: str, describe: CheckDetail) -> None:
         """Add ``describe()``'s mapping to every result of the check named ``name``."""
@@ -95,9 +108,11 @@ class ReadinessChecks:
     ) -> CheckResult:
         result = await self._outcome(name, check, request_id)
         describe = self._details.get(name)
-        if describe is None:
-            return result
-        return dataclasses.replace(result, detail=describe())
+        return dataclasses.replace(
+            result,
+            required=name not in self._optional,
+            detail=describe() if describe is not None else None,
+        )
 
     async def _outcome(
         self, name: str, check: ReadinessCheck, request_id: str | None
@@ -133,11 +148,16 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """200 when every readiness check passes, else 503; the body has each check's result."""
+    """200 when every required readiness check passes, else 503; the body has each result.
+
+    The body's ``status`` is ``ok`` when every check passes, ``degraded`` when only checks that
+    are not required fail, else ``fail``.
+    """
     results = await request.app[READINESS_CHECKS].run(request.get(REQUEST_ID))
-    ready = all(result.ok for result in results)
+    ready = all(result.ok for result in results if result.required)
+    degraded = ready and not all(result.ok for result in results)
     body = {
-        "status": "ok" if ready else "fail",
+        "status": "degraded" if degraded else "ok" if ready else "fail",
         "checks": {result.name: result.to_json() for result in results},
     }
     return web.json_response(body, status=200 if ready else 503, dumps=json_dumps_compact)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from schoolgraph.config import UpstreamKind
 from tests.graph.conftest import Gateway
 from tests.observability.conftest import Observe
 
@@ -57,3 +58,23 @@ async def test_readiness_returns_once_the_upstream_recovers(observed: Observe) -
     recent = tass["recent"]
     assert recent["calls"] > recent["failed"] > 0, "the earlier failures, then successes"
     assert tass["tokenFetches"] >= 1
+
+
+async def test_an_upstream_that_is_not_required_degrades_readiness_only(
+    observed: Observe,
+) -> None:
+    gateway = await observed(ready_requires=(UpstreamKind.TANDA, UpstreamKind.TASS))
+    await gateway.faults("xporter", error_rate=1.0, error_status=503)
+    degraded_status, degraded = await readyz(gateway)
+    await gateway.faults("tass", error_rate=1.0, error_status=503)
+
+    status, body = await readyz(gateway)
+
+    assert degraded_status == 200
+    assert degraded["status"] == "degraded"
+    assert degraded["checks"]["xporter"]["status"] == "fail"
+    assert degraded["checks"]["xporter"]["required"] is False
+    assert "required" not in degraded["checks"]["tass"]
+    assert status == 503
+    assert body["status"] == "fail"
+    assert body["checks"]["tass"]["code"] == "UPSTREAM_UNAVAILABLE"
