@@ -14,6 +14,8 @@ read timeouts) and applies, in this order, to every request:
 
 Every attempt is recorded as an `UpstreamCall` in the current request's `CallLog` (a context
 variable the gateway sets per request), for explain output, metrics and the audit log.
+When the app traces (`observability/tracing.py`), each attempt is also an OpenTelemetry client
+span, whose context goes upstream in `traceparent`.
 Nothing here logs URLs with query strings, headers or bodies: they can hold tokens and
 personal data.
 """
