@@ -20,6 +20,7 @@ from schoolgraph.graph.extensions.permissions import Permissions
 from schoolgraph.graph.mutations import Mutation
 from schoolgraph.graph.query import Query
 from schoolgraph.graph.scalars import SCALAR_OVERRIDES
+from schoolgraph.observability.operation_span import OperationSpan
 
 __all__ = ["GatewaySchema", "build_schema", "export_sdl"]
 
@@ -54,8 +55,10 @@ def build_schema(
     """
     # PartialErrorsExtension adds its errors inside execution, so ErrorCodes (which codes
     # errors as the operation ends) sees them already coded.
-    # AuditFacts first: it leaves the operation last, when the errors have their codes.
+    # AuditFacts before the rest: it leaves the operation after them, when the errors have
+    # their codes (only OperationSpan, whose span holds everyone's work, leaves later).
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        OperationSpan,  # first, so that its span holds the others' work
         AuditFacts,
         ErrorCodes,
         Permissions,
