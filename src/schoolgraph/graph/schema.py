@@ -20,6 +20,7 @@ from schoolgraph.graph.extensions.permissions import Permissions
 from schoolgraph.graph.mutations import Mutation
 from schoolgraph.graph.query import Query
 from schoolgraph.graph.scalars import SCALAR_OVERRIDES
+from schoolgraph.observability.operation_span import OperationSpan
 
 __all__ = ["GatewaySchema", "build_schema", "export_sdl"]
 
@@ -54,8 +55,9 @@ def build_schema(
     """
     # PartialErrorsExtension adds its errors inside execution, so ErrorCodes (which codes
     # errors as the operation ends) sees them already coded.
-    # AuditFacts first: it leaves the operation last, when the errors have their codes.
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        OperationSpan,  # first, so that its span holds the others' work
+        # Before ErrorCodes: it leaves the operation after it, when the errors have codes.
         AuditFacts,
         ErrorCodes,
         Permissions,
