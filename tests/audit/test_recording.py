@@ -14,6 +14,7 @@ from schoolgraph.accounts import Grant
 from schoolgraph.app import create_app
 from schoolgraph.audit.models import AuditFilter, AuditRecord
 from schoolgraph.audit.redaction import REDACTED
+from schoolgraph.audit.redaction import TOO_DEEP as REDACTED_DEPTH
 from schoolgraph.audit.store import ANONYMOUS_USER, AuditStore
 from schoolgraph.audit.web import AUDIT
 from schoolgraph.config import Mode, Settings
@@ -348,3 +349,28 @@ async def test_a_grant_change_over_graphql_is_attributed_to_the_admin(harness: H
     assert record.account_code == admin.code
     assert record.endpoint == "mutation Mutation.setGrant"
     assert Grant("Service", read=True) in await harness.service.grants(partner)
+
+
+async def test_hostile_nesting_is_recorded_without_its_depth(harness: Harness) -> None:
+    user = await harness.provision("Partner", grants=SERVICE)
+    nested = "[" * 200 + "]" * 200
+    body = '{"query": "{ service { name } }", "variables": {"v": ' + nested + "}}"
+    async with harness.http.post(
+        harness.url / "graphql",
+        data=body,
+        headers={**user.headers, "Content-Type": "application/json", "X-Request-Id": "deep"},
+    ) as response:
+        assert response.status == 200
+    async with harness.http.get(
+        harness.url / "graphql",
+        params={"query": "{ service { name } }", "variables": '{"a": ' + "[" * 1500},
+        headers={**user.headers, "X-Request-Id": "deep-get"},
+    ) as response:
+        assert response.status == 400
+
+    deep = await record_of(harness, "deep")
+    deep_get = await record_of(harness, "deep-get")
+    assert deep.variables is not None and REDACTED_DEPTH in deep.variables
+    assert deep.variables.count("[") == 32  # MAX_DEPTH lists, then the marker
+    assert deep_get.query_parameters is not None
+    assert "variables=[UNREADABLE JSON]" in deep_get.query_parameters

@@ -14,9 +14,21 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["REDACTED", "is_secret_key", "redact", "redacted_json", "redacted_query"]
+__all__ = [
+    "MAX_DEPTH",
+    "REDACTED",
+    "TOO_DEEP",
+    "UNREADABLE",
+    "is_secret_key",
+    "redact",
+    "redacted_json",
+    "redacted_query",
+]
 
 REDACTED = "[REDACTED]"
+TOO_DEEP = "[NESTED TOO DEEP]"
+UNREADABLE = "[UNREADABLE JSON]"
+MAX_DEPTH = 32
 
 _SECRET_WORDS = frozenset(
     {
@@ -46,15 +58,19 @@ def is_secret_key(key: str) -> bool:
     return any(word.lower() in _SECRET_WORDS for word in _WORDS.findall(key))
 
 
-def redact(value: Any) -> Any:
-    """``value`` (decoded JSON) with the value of every secret-named key replaced."""
+def redact(value: Any, depth: int = 0) -> Any:
+    """``value`` (decoded JSON) with the value of every secret-named key replaced, and
+    whatever is nested deeper than :data:`MAX_DEPTH` replaced by :data:`TOO_DEEP` (a hostile
+    body may nest thousands deep)."""
+    if isinstance(value, Mapping | list | tuple) and depth >= MAX_DEPTH:
+        return TOO_DEEP
     if isinstance(value, Mapping):
         return {
-            str(key): REDACTED if is_secret_key(str(key)) else redact(item)
+            str(key): REDACTED if is_secret_key(str(key)) else redact(item, depth + 1)
             for key, item in value.items()
         }
     if isinstance(value, list | tuple):
-        return [redact(item) for item in value]
+        return [redact(item, depth + 1) for item in value]
     return value
 
 
@@ -86,7 +102,8 @@ def _parameter(key: str, value: str) -> str:
         # GET /graphql carries ``variables`` and ``extensions`` as JSON in the query string.
         try:
             decoded = json.loads(value)
-        except ValueError:
-            return value
+        except (ValueError, RecursionError):
+            # Not readable as JSON, so not redactable key by key: kept out entirely.
+            return UNREADABLE
         return json.dumps(redact(decoded), separators=(",", ":"), sort_keys=True)
     return value

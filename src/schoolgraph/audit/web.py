@@ -12,7 +12,9 @@ it sees the final response (the error middleware's bodies included) and the requ
 from __future__ import annotations
 
 import datetime
+import functools
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -32,6 +34,8 @@ from schoolgraph.config import Settings
 from schoolgraph.middlewares import CALL_LOG, REQUEST_ID, request_id_middleware
 
 __all__ = ["AUDIT", "NOT_RECORDED", "AuditLog", "audit_middleware", "setup_audit"]
+
+logger = logging.getLogger(__name__)
 
 NOT_RECORDED = frozenset({"/healthz", "/readyz", "/metrics"})
 """Paths whose requests are not recorded: health probes and metrics scrapes."""
@@ -112,13 +116,19 @@ def build_record(
     status: int,
     at: datetime.datetime,
     elapsed_ms: float,
+    details: bool = True,
 ) -> AuditRecord:
-    """The audit record of a request that has its response (or failed with ``status``)."""
-    facts = request.get(GRAPHQL_FACTS) or GraphQLFacts()
+    """The audit record of a request that has its response (or failed with ``status``).
+
+    ``details=False`` leaves out what comes from the request's content (facts of the
+    GraphQL execution, parameters, variables, the error body): the fallback record when
+    reading those failed.
+    """
+    facts = (request.get(GRAPHQL_FACTS) if details else None) or GraphQLFacts()
     caller = request.get(CALLER)
     codes: tuple[str, ...] = tuple(facts.error_codes)
     message = facts.error_message
-    if not codes and status >= 400:
+    if not codes and status >= 400 and details:
         codes, message = _error_of_body(response)
     calls = request.get(CALL_LOG)
     return AuditRecord(
@@ -138,9 +148,9 @@ def build_record(
         request_bytes=_request_bytes(request),
         response_bytes=_response_bytes(response),
         user_agent=request.headers.get("User-Agent"),
-        query_parameters=redacted_query(request.query.items()),
+        query_parameters=redacted_query(request.query.items()) if details else None,
         variables=redacted_json(facts.variables),
-        stack=facts.stack or request.get(STACK),
+        stack=facts.stack or (request.get(STACK) if details else None),
         calls=tuple(
             UpstreamCallRecord(
                 upstream=call.upstream,
@@ -179,9 +189,20 @@ def audit_middleware(
             raise
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
-            await recorder.put(
-                build_record(request, response, status=status, at=at, elapsed_ms=elapsed_ms)
+            record = functools.partial(
+                build_record, request, response, status=status, at=at, elapsed_ms=elapsed_ms
             )
+            try:
+                built = record()
+            except Exception:
+                # Auditing must never fail a request, nor lose its record: keep the rest.
+                logger.exception(
+                    "The audit record of request %s left out its details; they could not be read.",
+                    request.get(REQUEST_ID),
+                    extra={"request_id": request.get(REQUEST_ID)},
+                )
+                built = record(details=False)
+            await recorder.put(built)
 
     return middleware
 

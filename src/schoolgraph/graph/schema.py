@@ -55,10 +55,9 @@ def build_schema(
     """
     # PartialErrorsExtension adds its errors inside execution, so ErrorCodes (which codes
     # errors as the operation ends) sees them already coded.
-    # AuditFacts before the rest: it leaves the operation after them, when the errors have
-    # their codes (only OperationSpan, whose span holds everyone's work, leaves later).
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         OperationSpan,  # first, so that its span holds the others' work
+        # Before ErrorCodes: it leaves the operation after it, when the errors have codes.
         AuditFacts,
         ErrorCodes,
         Permissions,
