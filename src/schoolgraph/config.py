@@ -258,6 +258,16 @@ class Settings:
     smtp_username: str | None = None
     smtp_password: Secret | None = None
     smtp_from: str = "noreply@school.edu.au"
+    live_updates: bool = True
+    """Serve GraphQL subscriptions, fed by Tanda webhooks and per-school pollers."""
+    live_poll_interval: float = 30.0
+    """Seconds between two polls of one school's Xporter change sets."""
+    live_poll_jitter: float = 5.0
+    """Up to this many seconds are added to each poll's wait, at random."""
+    live_queue_size: int = 100
+    """Events one subscription holds for a slow client before the oldest are dropped."""
+    live_webhook_secret: Secret | None = None
+    """The secret Tanda signs webhooks with; None: generated in demo mode, else refused."""
 
     @property
     def anonymous_allowed(self) -> bool:
@@ -870,6 +880,37 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("smtp_username", _parse_text, "SMTP login, when the server needs one.", unset="unset"),
     Variable("smtp_password", _parse_secret, "Its password. Secret.", unset="unset", secret=True),
     Variable("smtp_from", _parse_email, "The sender of key-share emails."),
+    Variable(
+        "live_updates",
+        _parse_bool,
+        "Serve GraphQL subscriptions over WebSocket on `/graphql`, fed by Tanda webhooks and "
+        "Xporter change-set polls (`true`/`false`).",
+    ),
+    Variable(
+        "live_poll_interval",
+        _parse_positive_seconds,
+        "Seconds between two change-set polls of one Xporter school, while someone subscribes.",
+    ),
+    Variable(
+        "live_poll_jitter",
+        _parse_seconds,
+        "Up to this many seconds added at random to each poll's wait, so schools spread out.",
+    ),
+    Variable(
+        "live_queue_size",
+        functools.partial(_parse_positive, unit="events"),
+        "Events one subscription holds for a slow client; past it the oldest are dropped and "
+        "counted in `missed`.",
+    ),
+    Variable(
+        "live_webhook_secret",
+        _parse_secret,
+        "The secret Tanda signs webhooks to `/webhooks/tanda` with (the subscription's token). "
+        "Secret. Unset: generated and registered with the simulator in demo mode; refused "
+        "otherwise.",
+        unset="unset",
+        secret=True,
+    ),
 )
 
 _UPSTREAM_URLS = {

@@ -19,6 +19,7 @@ from schoolgraph.graph.extensions.permissions import Permissions
 from schoolgraph.graph.mutations import Mutation
 from schoolgraph.graph.query import Query
 from schoolgraph.graph.scalars import SCALAR_OVERRIDES
+from schoolgraph.graph.subscriptions import Subscription
 
 __all__ = ["GatewaySchema", "build_schema", "export_sdl"]
 
@@ -38,6 +39,7 @@ def build_schema(
     query: type = Query,
     *,
     mutation: type | None = Mutation,
+    subscription: type | None = Subscription,
     introspection: bool = True,
     limits: QueryLimits | None = None,
 ) -> GatewaySchema:
@@ -46,6 +48,7 @@ def build_schema(
     Args:
         query: The root query type.
         mutation: The root mutation type; None for a read-only schema.
+        subscription: The root subscription type; None for a schema without live updates.
         introspection: When False, introspection queries fail validation and error messages
             stop suggesting field names.
         limits: The depth, alias, token and cost limits operations are refused over, before
@@ -67,6 +70,7 @@ def build_schema(
     return GatewaySchema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         extensions=extensions,
         scalar_overrides=dict(SCALAR_OVERRIDES),
         config=StrawberryConfig(disable_field_suggestions=not introspection),
