@@ -43,7 +43,8 @@ async def test_a_shift_change_reaches_its_team_subscriber_and_not_another_team(
     mine = await acknowledged(connect)
     theirs = await acknowledged(connect)
     operation = await mine.subscribe(SHIFT_CHANGED, {"teamId": team_id})
-    await theirs.subscribe(SHIFT_CHANGED, {"teamId": global_id("Team", f"tanda:{org}:{other_team}")})
+    other_id = global_id("Team", f"tanda:{org}:{other_team}")
+    await theirs.subscribe(SHIFT_CHANGED, {"teamId": other_id})
     await gateway.subscribers(ChangeKind.SHIFT, 2)
     await gateway.live.webhook_registered.wait()
 
