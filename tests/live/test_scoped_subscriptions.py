@@ -120,4 +120,4 @@ async def test_a_connection_without_a_valid_token_is_closed(
     message = await socket.ws.receive(timeout=WAIT)
     assert message.type is aiohttp.WSMsgType.CLOSE
     assert message.data == 4403
-    assert message.extra.startswith("Forbidden: ")
+    assert str(message.extra).startswith("Forbidden: ")
