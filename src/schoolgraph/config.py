@@ -261,7 +261,7 @@ class Settings:
     live_updates: bool = True
     """Serve GraphQL subscriptions, fed by Tanda webhooks and per-school pollers."""
     live_poll_interval: float = 30.0
-    """Seconds between two polls of one school's Xporter change sets."""
+    """Seconds between two change polls of one Xporter school or TASS company."""
     live_poll_jitter: float = 5.0
     """Up to this many seconds are added to each poll's wait, at random."""
     live_queue_size: int = 100
@@ -883,13 +883,14 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "live_updates",
         _parse_bool,
-        "Serve GraphQL subscriptions over WebSocket on `/graphql`, fed by Tanda webhooks and "
-        "Xporter change-set polls (`true`/`false`).",
+        "Serve GraphQL subscriptions over WebSocket on `/graphql`, fed by Tanda webhooks, "
+        "Xporter change-set polls and TASS `update_on` polls (`true`/`false`).",
     ),
     Variable(
         "live_poll_interval",
         _parse_positive_seconds,
-        "Seconds between two change-set polls of one Xporter school, while someone subscribes.",
+        "Seconds between two change polls of one Xporter school or TASS company, while someone "
+        "subscribes.",
     ),
     Variable(
         "live_poll_jitter",

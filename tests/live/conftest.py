@@ -30,6 +30,16 @@ def global_id(type_name: str, domain_id: str) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{domain_id}".encode()).decode().rstrip("=")
 
 
+async def polls_after(live: LiveUpdates, schools: list[str], count: int) -> None:
+    """Wait until each of ``schools`` (domain ids) has been polled ``count`` more times."""
+    polls = live.polls_by_school
+    targets = {school: polls[school] + count for school in schools}
+    async with asyncio.timeout(WAIT):
+        # Polls have no event: the test observes the counter.
+        while any(polls[school] < target for school, target in targets.items()):  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+
+
 @dataclass
 class LiveGateway:
     app: web.Application

@@ -14,7 +14,7 @@ from schoolgraph.live import LIVE
 from schoolgraph.simulators.dataset import World
 from tests.accounts.harness import Harness, full_read, start_harness
 from tests.conftest import Serve
-from tests.live.conftest import PROTOCOL, WAIT, Socket, global_id
+from tests.live.conftest import PROTOCOL, WAIT, Socket, global_id, polls_after
 
 STUDENT_CHANGED = "subscription { studentChanged { id deleted missed node { id forename } } }"
 
@@ -42,14 +42,6 @@ async def open_socket(harness: Harness, token: str | None) -> Socket:
     return Socket(ws)
 
 
-async def polls_after(harness: Harness, count: int) -> None:
-    live = harness.app[LIVE]
-    target = live.polls + count
-    async with asyncio.timeout(WAIT):
-        while live.polls < target:  # noqa: ASYNC110 - polls has no event; the test observes it
-            await asyncio.sleep(0.02)
-
-
 async def subscribers(harness: Harness, kind: ChangeKind, count: int) -> None:
     async with asyncio.timeout(WAIT):
         while len(harness.app[LIVE].broker.subscribers(kind)) < count:  # noqa: ASYNC110
@@ -72,7 +64,8 @@ async def test_a_student_change_reaches_its_schools_account_only_and_unchanged_r
         assert (await socket.receive())["type"] == "connection_ack"
         await socket.subscribe(STUDENT_CHANGED)
     await subscribers(harness, ChangeKind.STUDENT, 2)
-    await polls_after(harness, 2 * len(schools))  # baselines taken, then polls with no change
+    # baselines taken, then polls with no change
+    await polls_after(harness.app[LIVE], [f"xporter:{school.code}" for school in schools], 2)
     for socket in sockets:
         await socket.nothing_within(0.1)  # unchanged rows fired nothing
 

@@ -184,7 +184,8 @@ class Subscription:
             )
 
     @subscription(
-        description="Students as their records change, join or leave (Xporter change sets)."
+        description="Students as their records change, join or leave (Xporter change sets, "
+        "TASS `update_on` polls)."
     )
     async def student_changed(
         self, info: Info, school_id: SchoolId = None
@@ -199,7 +200,10 @@ class Subscription:
             global_id = strawberry.ID(encode_global_id("Student", change.entity_id))
             yield StudentChange(id=global_id, deleted=change.deleted, missed=missed, node=node)
 
-    @subscription(description="Staff as their records change, join or leave (Xporter change sets).")
+    @subscription(
+        description="Staff as their records change, join or leave (Xporter change sets, TASS "
+        "`update_on` polls)."
+    )
     async def staff_changed(
         self, info: Info, school_id: SchoolId = None
     ) -> AsyncGenerator[StaffChange, None]:

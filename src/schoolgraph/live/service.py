@@ -1,8 +1,8 @@
-"""``LiveUpdates``: the broker, the Tanda webhook receiver and the Xporter pollers of one app.
+"""``LiveUpdates``: the broker, the Tanda webhook receiver and the school pollers of one app.
 
 Pollers run only while someone subscribes to a kind of change they serve: one task per
-Xporter school waits, without any upstream call, until a ``studentChanged``,
-``staffChanged`` or ``groupMembershipChanged`` subscription starts; then it polls that
+Xporter school (students, staff, groups) and per TASS company (students, staff) waits, without
+any upstream call, until a subscription of a kind it serves starts; then it polls that
 school's lists every ``SCHOOLGRAPH_LIVE_POLL_INTERVAL`` seconds plus a random jitter of up to
 ``SCHOOLGRAPH_LIVE_POLL_JITTER``, through the same client (tokens, rate limits and cache) as
 queries. Tanda pushes its changes, so costs nothing while idle: in demo mode the gateway
@@ -17,13 +17,15 @@ import logging
 import random
 import secrets
 import weakref
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Collection
+from typing import Protocol
 
 from aiohttp import web
 from yarl import URL
 
 from schoolgraph.config import Settings
-from schoolgraph.domain import ChangeKind
+from schoolgraph.domain import Change, ChangeKind, System, entity_id
 from schoolgraph.errors import SchoolgraphError
 from schoolgraph.graph.websocket import OPEN_SOCKETS, close_open_sockets
 from schoolgraph.live.app_keys import LIVE
@@ -32,7 +34,8 @@ from schoolgraph.live.tanda_webhook import WEBHOOK_PATH, TandaWebhookReceiver
 from schoolgraph.runtime import Runtime
 from schoolgraph.server import ON_LISTENING
 from schoolgraph.sources.tanda import TandaSource
-from schoolgraph.sources.xporter_changes import POLLED_KINDS, XporterChanges
+from schoolgraph.sources.tass_changes import TassChanges
+from schoolgraph.sources.xporter_changes import XporterChanges
 from schoolgraph.upstreams import tanda as td
 
 __all__ = ["LiveUpdates", "add_live_updates"]
@@ -40,6 +43,22 @@ __all__ = ["LiveUpdates", "add_live_updates"]
 logger = logging.getLogger(__name__)
 
 _TANDA_KINDS = (ChangeKind.SHIFT, ChangeKind.SCHEDULED_SHIFT)
+
+
+class ChangePoller(Protocol):
+    """One upstream's change detection (``XporterChanges``, ``TassChanges``)."""
+
+    system: System
+
+    @property
+    def kinds(self) -> Collection[ChangeKind]:
+        """The kinds of change it detects."""
+        ...
+
+    async def poll(self, school: str, kinds: Collection[ChangeKind]) -> list[Change]:
+        """The changes of ``kinds`` at ``school`` since its last poll; with no ``kinds``,
+        forget the school's baselines."""
+        ...
 
 
 class LiveUpdates:
@@ -54,6 +73,8 @@ class LiveUpdates:
         self.webhook_registered = asyncio.Event()
         """Set once the demo's webhook is registered with the simulated Tanda."""
         self.polls = 0
+        self.polls_by_school: Counter[str] = Counter()
+        """Polls that completed, by school id (``"xporter:<estab>"``, ``"tass:<company>"``)."""
         self._interest = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._registering: asyncio.Task[None] | None = None
@@ -85,10 +106,14 @@ class LiveUpdates:
                 token = None
             self.receiver.secret = token
             self.receiver.source = TandaSource(runtime.tanda)
+        pollers: list[tuple[ChangePoller, tuple[str, ...]]] = []
         if runtime.xporter is not None:
-            changes = XporterChanges(runtime.xporter)
-            for estab in runtime.xporter.estabs:
-                self._tasks.append(asyncio.create_task(self._poll_school(changes, estab)))
+            pollers.append((XporterChanges(runtime.xporter), runtime.xporter.estabs))
+        if runtime.tass is not None:
+            pollers.append((TassChanges(runtime.tass), runtime.tass.company_codes))
+        for changes, schools in pollers:
+            for school in schools:
+                self._tasks.append(asyncio.create_task(self._poll_school(changes, school)))
 
     async def close(self) -> None:
         tasks = [*self._tasks, *([self._registering] if self._registering else [])]
@@ -111,25 +136,25 @@ class LiveUpdates:
         logger.info("Registered %s with the simulated Tanda for live shift updates.", url)
         self.webhook_registered.set()
 
-    async def _poll_school(self, changes: XporterChanges, estab: str) -> None:
+    async def _poll_school(self, changes: ChangePoller, school: str) -> None:
         settings = self.settings
+        school_id = entity_id(changes.system, school)
         while True:
-            kinds = {kind for kind in POLLED_KINDS if self.broker.interested([kind])}
+            kinds = {kind for kind in changes.kinds if self.broker.interested([kind])}
             if not kinds:
-                await changes.poll(estab, ())  # forgets the school's baselines
+                await changes.poll(school, ())  # forgets the school's baselines
                 self._interest.clear()
                 await self._interest.wait()
                 continue
             try:
-                found = await changes.poll(estab, kinds)
+                found = await changes.poll(school, kinds)
             except SchoolgraphError as error:
-                logger.warning(
-                    "Polling Xporter school %s for changes failed: %s", estab, error.message
-                )
+                logger.warning("Polling school %s for changes failed: %s", school_id, error.message)
             except Exception:
-                logger.exception("Polling Xporter school %s for changes failed.", estab)
+                logger.exception("Polling school %s for changes failed.", school_id)
             else:
                 self.polls += 1
+                self.polls_by_school[school_id] += 1
                 for change in found:
                     self.broker.publish(change)
             wait = settings.live_poll_interval + random.uniform(0, settings.live_poll_jitter)  # noqa: S311 - spreading polls, not a secret

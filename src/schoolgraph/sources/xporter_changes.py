@@ -28,6 +28,9 @@ POLLED_KINDS: dict[ChangeKind, PolledEndpoint] = {
 class XporterChanges:
     """Row-hash baselines per school and list, over one client."""
 
+    system = System.XPORTER
+    kinds: Collection[ChangeKind] = tuple(POLLED_KINDS)
+
     def __init__(self, client: x.XporterClient) -> None:
         self.client = client
         self._baselines: dict[tuple[str, PolledEndpoint], dict[str, str]] = {}
