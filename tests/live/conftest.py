@@ -60,6 +60,15 @@ class LiveGateway:
     def world(self) -> World:
         return self.stack.world
 
+    async def settled(self) -> None:
+        """Every polled school has taken its baselines and polled once more."""
+        runtime = self.app[RUNTIME]
+        schools = (
+            [f"xporter:{estab}" for estab in runtime.xporter.estabs] if runtime.xporter else []
+        )
+        schools += [f"tass:{code}" for code in runtime.tass.company_codes] if runtime.tass else []
+        await polls_after(self.live, schools, 2)
+
     async def subscribers(self, kind: ChangeKind, count: int) -> None:
         """Wait until ``count`` subscriptions of ``kind`` are registered with the broker."""
         async with asyncio.timeout(WAIT):
