@@ -11,6 +11,7 @@ from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schoolgraph.graph.event_executor import EventExecutor
 from schoolgraph.graph.extensions.error_codes import ErrorCodes
 from schoolgraph.graph.extensions.explain import Explain
 from schoolgraph.graph.extensions.limits import QueryLimits, limits_extension
@@ -74,6 +75,7 @@ def build_schema(
         extensions=extensions,
         scalar_overrides=dict(SCALAR_OVERRIDES),
         config=StrawberryConfig(disable_field_suggestions=not introspection),
+        execution_context_class=EventExecutor,
         # Pinned so that a strawberry upgrade changes the SDL only when we choose to.
         federation_version="2.11",
     )
