@@ -27,8 +27,10 @@ from schoolgraph.graph.extensions.limits import QueryLimits
 from schoolgraph.graph.extensions.permissions import grantable_types
 from schoolgraph.graph.persisted_queries import PersistedQueries, load_allow_list
 from schoolgraph.graph.schema import build_schema
+from schoolgraph.graph.subscriptions import Subscription
 from schoolgraph.graph.view import GatewayView
 from schoolgraph.health import READINESS_CHECKS, ReadinessChecks, healthz, readyz
+from schoolgraph.live import add_live_updates
 from schoolgraph.middlewares import (
     error_middleware,
     request_id_middleware,
@@ -156,7 +158,11 @@ def create_app(
     view = GatewayView(
         schema=schema
         if schema is not None
-        else build_schema(introspection=settings.introspection, limits=limits),
+        else build_schema(
+            introspection=settings.introspection,
+            limits=limits,
+            subscription=Subscription if settings.live_updates else None,
+        ),
         settings=settings,
         source=runtime,
         batching=batching,
@@ -165,6 +171,7 @@ def create_app(
             max_bytes=settings.persisted_queries_max_bytes,
             allow_list=allow_list,
         ),
+        subscriptions=settings.live_updates,
     )
     if accounts is None:
         accounts = AccountService.from_settings(settings, catalogue=grantable_types(view.schema))
@@ -178,5 +185,7 @@ def create_app(
     app.router.add_route("POST", "/graphql", view)
     app.router.add_get("/healthz", healthz, allow_head=False)
     app.router.add_get("/readyz", readyz, allow_head=False)
+    if settings.live_updates:
+        add_live_updates(app, settings, runtime)
     install_observability(app, settings, runtime, tracer_provider=tracer_provider)
     return app

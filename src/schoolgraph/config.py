@@ -272,6 +272,16 @@ class Settings:
     """Audit records held in memory before requests wait for them to be written."""
     audit_flush_interval: float = 1.0
     """Seconds between writes of the buffered audit records."""
+    live_updates: bool = True
+    """Serve GraphQL subscriptions, fed by Tanda webhooks and per-school pollers."""
+    live_poll_interval: float = 30.0
+    """Seconds between two change polls of one Xporter school or TASS company."""
+    live_poll_jitter: float = 5.0
+    """Up to this many seconds are added to each poll's wait, at random."""
+    live_queue_size: int = 100
+    """Events one subscription holds for a slow client before the oldest are dropped."""
+    live_webhook_secret: Secret | None = None
+    """The secret Tanda signs webhooks with; None: generated in demo mode, else refused."""
 
     @property
     def anonymous_allowed(self) -> bool:
@@ -940,6 +950,38 @@ VARIABLES: tuple[Variable, ...] = (
         _parse_positive_seconds,
         "Seconds between batched writes of the audit buffer (also written when it fills, and "
         "on shutdown).",
+    ),
+    Variable(
+        "live_updates",
+        _parse_bool,
+        "Serve GraphQL subscriptions over WebSocket on `/graphql`, fed by Tanda webhooks, "
+        "Xporter change-set polls and TASS `update_on` polls (`true`/`false`).",
+    ),
+    Variable(
+        "live_poll_interval",
+        _parse_positive_seconds,
+        "Seconds between two change polls of one Xporter school or TASS company, while someone "
+        "subscribes.",
+    ),
+    Variable(
+        "live_poll_jitter",
+        _parse_seconds,
+        "Up to this many seconds added at random to each poll's wait, so schools spread out.",
+    ),
+    Variable(
+        "live_queue_size",
+        functools.partial(_parse_positive, unit="events"),
+        "Events one subscription holds for a slow client; past it the oldest are dropped and "
+        "counted in `missed`.",
+    ),
+    Variable(
+        "live_webhook_secret",
+        _parse_secret,
+        "The secret Tanda signs webhooks to `/webhooks/tanda` with (the subscription's token). "
+        "Secret. Unset: generated and registered with the simulator in demo mode; refused "
+        "otherwise.",
+        unset="unset",
+        secret=True,
     ),
 )
 

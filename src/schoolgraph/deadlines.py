@@ -37,6 +37,9 @@ def deadline_middleware(timeout: float) -> Middleware:
 
     @web.middleware
     async def bounded(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            # A WebSocket lives as long as its subscriptions; each event sets its own deadline.
+            return await handler(request)
         token = set_deadline(timeout)
         try:
             async with asyncio.timeout(timeout + GRACE) as scope:

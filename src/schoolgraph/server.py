@@ -11,7 +11,11 @@ from contextlib import contextmanager
 from aiohttp import web
 from yarl import URL
 
-__all__ = ["serve_app", "stop_on_signals"]
+__all__ = ["ON_LISTENING", "serve_app", "stop_on_signals"]
+
+ON_LISTENING = web.AppKey("on_listening", list[Callable[[URL], None]])
+"""Callbacks the app itself wants called with its base URL once it listens (the demo
+registers its webhook with the simulated Tanda)."""
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +54,11 @@ async def serve_app(
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
+        url = _listening_url(runner)
+        for callback in app.get(ON_LISTENING, []):
+            callback(url)
         if on_listening is not None:
-            on_listening(_listening_url(runner))
+            on_listening(url)
         await stop.wait()
     finally:
         await runner.cleanup()

@@ -72,7 +72,11 @@ class Authenticator:
     anonymous: bool
 
     async def caller(self, request: web.Request) -> Caller:
-        header = request.headers.get("Authorization")
+        return await self.caller_for(request.headers.get("Authorization"))
+
+    async def caller_for(self, header: str | None) -> Caller:
+        """The caller of an ``Authorization`` value (from a header, or a WebSocket's
+        ``connection_init`` payload); None when there is none."""
         if header is None:
             if self.anonymous:
                 return ANONYMOUS

@@ -4,6 +4,7 @@ Frozen slotted dataclasses with no upstream field names. Ids are composite and s
 ``"<system>:<tenant>:<native id>"``; cross-references between entities use these ids.
 """
 
+from schoolgraph.domain.changes import Change, ChangeKind
 from schoolgraph.domain.groups import Group, GroupType
 from schoolgraph.domain.people import Contact, Staff, Student, StudentContact
 from schoolgraph.domain.refs import Partial, SourceRef, System, entity_id, split_id
@@ -23,6 +24,8 @@ from schoolgraph.domain.workforce import (
 
 __all__ = [
     "AttendanceMark",
+    "Change",
+    "ChangeKind",
     "Contact",
     "Group",
     "GroupType",

@@ -1,4 +1,4 @@
-"""Typed ``@field(...)`` and ``@mutation(...)`` decorators for resolver methods.
+"""Typed ``@field``, ``@mutation`` and ``@subscription`` decorators for resolver methods.
 
 ``strawberry.field(description=...)`` used as a decorator is typed as returning a
 ``StrawberryField``, which strict mypy reports as an untyped decorator on every resolver
@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 
 import strawberry
 
-__all__ = ["field", "mutation"]
+__all__ = ["field", "mutation", "subscription"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,3 +29,8 @@ def field(description: str, *, graphql_type: Any = None) -> Callable[[F], F]:
 def mutation(description: str) -> Callable[[F], F]:
     """``@strawberry.mutation(description=description)``."""
     return cast(Callable[[F], F], strawberry.mutation(description=description))
+
+
+def subscription(description: str) -> Callable[[F], F]:
+    """``@strawberry.subscription(description=description)``."""
+    return cast(Callable[[F], F], strawberry.subscription(description=description))

@@ -12,6 +12,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from schoolgraph.graph.extensions.audit_facts import AuditFacts
+from schoolgraph.graph.event_executor import EventExecutor
 from schoolgraph.graph.extensions.error_codes import ErrorCodes
 from schoolgraph.graph.extensions.explain import Explain
 from schoolgraph.graph.extensions.limits import QueryLimits, limits_extension
@@ -20,6 +21,7 @@ from schoolgraph.graph.extensions.permissions import Permissions
 from schoolgraph.graph.mutations import Mutation
 from schoolgraph.graph.query import Query
 from schoolgraph.graph.scalars import SCALAR_OVERRIDES
+from schoolgraph.graph.subscriptions import Subscription
 from schoolgraph.observability.operation_span import OperationSpan
 
 __all__ = ["GatewaySchema", "build_schema", "export_sdl"]
@@ -40,6 +42,7 @@ def build_schema(
     query: type = Query,
     *,
     mutation: type | None = Mutation,
+    subscription: type | None = Subscription,
     introspection: bool = True,
     limits: QueryLimits | None = None,
 ) -> GatewaySchema:
@@ -48,6 +51,7 @@ def build_schema(
     Args:
         query: The root query type.
         mutation: The root mutation type; None for a read-only schema.
+        subscription: The root subscription type; None for a schema without live updates.
         introspection: When False, introspection queries fail validation and error messages
             stop suggesting field names.
         limits: The depth, alias, token and cost limits operations are refused over, before
@@ -72,9 +76,11 @@ def build_schema(
     return GatewaySchema(
         query=query,
         mutation=mutation,
+        subscription=subscription,
         extensions=extensions,
         scalar_overrides=dict(SCALAR_OVERRIDES),
         config=StrawberryConfig(disable_field_suggestions=not introspection),
+        execution_context_class=EventExecutor,
         # Pinned so that a strawberry upgrade changes the SDL only when we choose to.
         federation_version="2.11",
     )

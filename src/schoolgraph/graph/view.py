@@ -13,6 +13,7 @@ from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema.base import BaseSchema
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
 from schoolgraph.accounts.models import NOBODY
@@ -24,6 +25,7 @@ from schoolgraph.graph.extensions.error_codes import REQUEST_ERROR_CODES, mask_e
 from schoolgraph.graph.extensions.explain import EXPLAIN_HEADER, explain_requested
 from schoolgraph.graph.extensions.limits import QUERY_LIMIT_EXCEEDED
 from schoolgraph.graph.persisted_queries import NOT_FOUND_HEADERS, PersistedQueries
+from schoolgraph.graph.websocket import OPEN_SOCKETS, AuthenticatedTransportWS
 from schoolgraph.loaders import make_loaders
 from schoolgraph.middlewares import CALL_LOG, REQUEST_ID, error_for_status, error_response
 from schoolgraph.observability.metrics import METRICS
@@ -59,7 +61,11 @@ class GatewayView(GraphQLView[Context, None]):
         batching: ``False`` makes each request's loaders call their batch function once per
             key (the naive baseline of ``schoolgraph bench --no-batching``).
         persisted: The app's persisted queries; None: APQ with the default budget.
+        subscriptions: Whether ``/graphql`` upgrades to a WebSocket (``graphql-transport-ws``,
+            authenticated at ``connection_init``: see :mod:`schoolgraph.graph.websocket`).
     """
+
+    graphql_transport_ws_handler_class = AuthenticatedTransportWS
 
     def __init__(
         self,
@@ -69,11 +75,12 @@ class GatewayView(GraphQLView[Context, None]):
         *,
         batching: bool = True,
         persisted: PersistedQueries | None = None,
+        subscriptions: bool = False,
     ) -> None:
         super().__init__(
             schema=schema,
             graphql_ide="graphiql" if settings.introspection else None,
-            subscription_protocols=(),
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,) if subscriptions else (),
         )
         self.source = source
         self.batching = batching
@@ -92,6 +99,15 @@ class GatewayView(GraphQLView[Context, None]):
             )
             response.force_close()
             return response
+
+    async def create_websocket_response(
+        self, request: web.Request, subprotocol: str | None
+    ) -> web.WebSocketResponse:
+        response = await super().create_websocket_response(request, subprotocol)
+        sockets = request.app.get(OPEN_SOCKETS)
+        if sockets is not None:
+            sockets.add(response)
+        return response
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET naming a persisted query has no ``query`` either: it is a request, not a

@@ -123,6 +123,13 @@ class Loaders:
         bound = cast(Callable[[list[K]], Coroutine[Any, Any, list[V]]], partial(batch, self))
         return Loader(bound, batch=self.batch)
 
+    def forget_all(self) -> None:
+        """Drop everything this set of loaders memoized, so the next loads read afresh: a
+        subscription does it before each event, as if each event were its own request."""
+        for value in vars(self).values():
+            if isinstance(value, DataLoader):
+                value.clear_all()
+
     def forget_workforce(self) -> None:
         """Drop what this request memoized of the workforce side, after a write changed it."""
         for loader in (

@@ -25,6 +25,8 @@ from types import MappingProxyType
 from typing import Any, TypeVar
 
 from schoolgraph.domain import (
+    Change,
+    ChangeKind,
     LeaveRequest,
     Location,
     Roster,
@@ -54,6 +56,8 @@ from schoolgraph.upstreams import tanda as td
 __all__ = ["SCHEDULED_SHIFT_FIELDS", "SHIFT_FIELDS", "TandaSource", "Worker"]
 
 SYSTEM = System.TANDA
+TANDA_SCOPE = "tanda"
+"""The scope of the workforce side in an account's schools (accounts.models.TANDA_SCOPE)."""
 UPSTREAM = "tanda"
 T = TypeVar("T")
 Worker = tuple[WorkerRecord, Staff]
@@ -135,6 +139,37 @@ class TandaSource:
             self._index = index
             for memo in (self._schedules, self._shifts, self._timesheets, self._leave):
                 memo.clear()
+
+    # -- webhooks -------------------------------------------------------------------------
+
+    async def apply_notification(self, notification: td.Notification) -> tuple[Change, ...]:
+        """Evict what a webhook says changed, and name the changed shifts and schedules.
+
+        Topics of other families (users, teams, leave) only evict: their subscriptions are
+        not served from Tanda.
+        """
+        self.client.invalidate_topic(notification.topic)
+        tenant = await self.tenant()
+        native = notification.record_id
+        family, _, event = notification.topic.partition(".")
+        if native is None or notification.organisation_id != tenant:
+            return ()
+        if family == "shift":
+            return (Change(ChangeKind.SHIFT, self._id(tenant, native), TANDA_SCOPE),)
+        if family == "schedule":
+            body = notification.body
+            team, roster = body.get("department_id"), body.get("roster_id")
+            return (
+                Change(
+                    ChangeKind.SCHEDULED_SHIFT,
+                    self._id(tenant, native),
+                    TANDA_SCOPE,
+                    deleted=event == "destroyed",
+                    team_id=self._id(tenant, team) if isinstance(team, int) else None,
+                    roster_id=self._id(tenant, roster) if isinstance(roster, int) else None,
+                ),
+            )
+        return ()
 
     # -- users ----------------------------------------------------------------------------
 

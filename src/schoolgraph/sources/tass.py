@@ -51,7 +51,7 @@ from schoolgraph.domain import (
 from schoolgraph.sources.memo import ListMemo
 from schoolgraph.upstreams import tass as t
 
-__all__ = ["TassSource"]
+__all__ = ["TassSource", "staff_native_id"]
 
 SYSTEM = System.TASS
 _NOON = time(12, 0)
@@ -180,7 +180,7 @@ class TassSource:
         zone = self.client.time_zone(company).key
         out: list[Staff] = []
         for row in rows:
-            native = _staff_native(row)
+            native = staff_native_id(row)
             employee, teacher = row.employee, row.teacher
             if employee is not None:
                 active = employee.status(today) == "current"
@@ -225,7 +225,9 @@ class TassSource:
             ("teacher_ids", company),
             (rows,),
             lambda: {
-                r.teacher_code: self._id(company, _staff_native(r)) for r in rows if r.teacher_code
+                r.teacher_code: self._id(company, staff_native_id(r))
+                for r in rows
+                if r.teacher_code
             },
         )
 
@@ -279,7 +281,7 @@ class TassSource:
         for person in staff:
             if person.tutor_group:
                 tutors_of.setdefault(person.tutor_group, []).append(
-                    self._id(company, _staff_native(person))
+                    self._id(company, staff_native_id(person))
                 )
 
         def year_of_members(codes: Sequence[str]) -> int | None:
@@ -524,7 +526,8 @@ class TassSource:
         return tuple(out)
 
 
-def _staff_native(row: t.Staff) -> str:
+def staff_native_id(row: t.Staff) -> str:
+    """The native part of a staff member's domain id: employee code, else ``teacher:<code>``."""
     code = row.employee_code
     return code if code is not None else f"teacher:{row.teacher_code}"
 

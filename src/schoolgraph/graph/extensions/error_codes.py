@@ -101,6 +101,13 @@ class ErrorCodes(SchemaExtension):
         if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
             result.errors = [self._coded(error) for error in result.errors]
 
+    def on_stream_result(self, result: object) -> Iterator[None]:
+        # Each result a subscription streams (one per event) leaves on its own, long before
+        # the operation ends: code it as it goes.
+        if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
+            result.errors = [self._coded(error) for error in result.errors]
+        yield
+
     def _coded(self, error: GraphQLError) -> GraphQLError:
         if error.extensions and "code" in error.extensions:
             return error

@@ -10,14 +10,16 @@ alias), ``node(id:)``/``nodes(ids:)`` (the types the ids name) and ``_entities``
 
 What a coordinate needs:
 
-- ``Query.<field>``: read on the type it returns (a connection's node type); ``node``,
+- ``Query.<field>`` and ``Subscription.<field>``: read on the type it returns (a
+  connection's node type, a change's ``node`` type); ``node``,
   ``nodes`` and ``_entities`` need read on each type their arguments name;
 - ``Mutation.<field>``: add, update or delete on its type (:data:`MUTATION_RULES`); an update
   with custom update fields may change only those (each input field maps to a field of the
   type: ``teamId`` changes ``team``); naming a Staff or Team in the input (``staffId``,
   ``teamId``) needs read on it, refused as ``Staff.id``/``Team.id``;
 - ``<Type>.<field>`` of a grantable type: read, with the field among the read fields;
-- fields of connections and edges: read on their node type; ``PageInfo``: nothing;
+- fields of connections, edges and changes (``ShiftChange``...): read on their node type;
+  ``PageInfo``: nothing;
 - admin fields (:mod:`schoolgraph.graph.admin`) and their types: the admin flag;
 - ``__typename``, introspection and ``_service``: nothing (introspection is configuration's
   business, ``SCHOOLGRAPH_INTROSPECTION``).
@@ -55,6 +57,7 @@ from graphql.execution.values import VariableValues, get_variable_values
 from strawberry.extensions import SchemaExtension
 from strawberry.schema import Schema
 from strawberry.schema.base import BaseSchema
+from strawberry.types.graphql import OperationType
 
 from schoolgraph.accounts.models import Action, Caller
 from schoolgraph.context import Context
@@ -140,12 +143,13 @@ class _Rules:
     node_types: Mapping[str, str]
     """Connection or edge type -> the type of its nodes."""
     root_targets: Mapping[str, str]
-    """Query field -> the grantable type it returns (a connection's node type)."""
+    """Query or subscription field -> the grantable type it returns (a connection's or a
+    change's node type)."""
 
 
 def _is_structural(type_: GraphQLObjectType) -> str | None:
     """The node type of a connection or edge type, else None."""
-    for name, field_name in (("Connection", "nodes"), ("Edge", "node")):
+    for name, field_name in (("Connection", "nodes"), ("Edge", "node"), ("Change", "node")):
         if type_.name.endswith(name) and field_name in type_.fields:
             return str(get_named_type(type_.fields[field_name].type).name)
     return None
@@ -153,7 +157,8 @@ def _is_structural(type_: GraphQLObjectType) -> str | None:
 
 @functools.lru_cache(maxsize=8)
 def _rules(schema: GraphQLSchema) -> _Rules:
-    roots = {t.name for t in (schema.query_type, schema.mutation_type) if t is not None}
+    root_types = (schema.query_type, schema.mutation_type, schema.subscription_type)
+    roots = {t.name for t in root_types if t is not None}
     node_types: dict[str, str] = {}
     grantable: dict[str, frozenset[str]] = {}
     for type_ in schema.type_map.values():
@@ -165,8 +170,8 @@ def _rules(schema: GraphQLSchema) -> _Rules:
         elif type_.name not in roots | _FREE_TYPES | ADMIN_TYPES:
             grantable[type_.name] = frozenset(type_.fields)
     targets: dict[str, str] = {}
-    if schema.query_type is not None:
-        for name, field_def in schema.query_type.fields.items():
+    for root in (schema.query_type, schema.subscription_type):
+        for name, field_def in root.fields.items() if root is not None else ():
             named = get_named_type(field_def.type).name
             target = node_types.get(named, named)
             if target in grantable:
@@ -304,7 +309,7 @@ class _Walk:
         arguments say (``node``, ``_entities``)."""
         caller = self.caller
         coordinate = f"{owner.name}.{name}"
-        if owner is self.schema.query_type:
+        if owner is self.schema.query_type or owner is self.schema.subscription_type:
             if name in ADMIN_QUERY_FIELDS:
                 self._admin(coordinate, node)
                 return None
@@ -478,10 +483,13 @@ class Permissions(SchemaExtension):
                 context.context.caller,
             )
             if denied:
+                errors = [_error(denial) for denial in denied]
+                if context.operation_type is OperationType.SUBSCRIPTION:
+                    # strawberry subscribes whatever the result; raising stops it, and the
+                    # client gets the first refusal as the stream's one result.
+                    raise errors[0]
                 # A result set before execution makes strawberry skip it.
-                context.result = GraphQLExecutionResult(
-                    data=None, errors=[_error(denial) for denial in denied]
-                )
+                context.result = GraphQLExecutionResult(data=None, errors=errors)
         yield
 
 

@@ -42,11 +42,19 @@ from .models import (
     Timesheet,
     User,
 )
+from .webhooks import (
+    WEBHOOK_TOPICS,
+    Notification,
+    NotificationError,
+    parse_notification,
+    verify_signature,
+)
 
 __all__ = [
     "DEFAULT_SCOPES",
     "RESOURCES",
     "UNSET",
+    "WEBHOOK_TOPICS",
     "AuthorizationCodeGrant",
     "BreakSpan",
     "CurrentUser",
@@ -56,6 +64,8 @@ __all__ = [
     "LeaveRequest",
     "Location",
     "MemoryRefreshTokenStore",
+    "Notification",
+    "NotificationError",
     "OrganisationRef",
     "PasswordGrant",
     "RefreshTokenStore",
@@ -74,5 +84,7 @@ __all__ = [
     "Timesheet",
     "User",
     "authorization_url",
+    "parse_notification",
     "requester_of",
+    "verify_signature",
 ]

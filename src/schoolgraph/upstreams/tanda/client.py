@@ -70,6 +70,7 @@ from .models import (
     parse_timesheet,
     parse_user,
 )
+from .webhooks import TOPIC_RESOURCES
 
 T = TypeVar("T")
 R = TypeVar("R", bound="_Row")
@@ -1120,6 +1121,27 @@ class TandaClient:
             )
             published.extend(parse_list(response.json(), route, parse_schedule))
         return tuple(published)
+
+    # -- webhooks ----------------------------------------------------------------------------
+
+    async def create_webhook(self, url: str, token: str, topics: Sequence[str]) -> int:
+        """`POST /webhooks` (§4.15, admin only): notify `url` of `topics`, signed with
+        `token`; returns the subscription's id."""
+        route = f"{API}/webhooks"
+        response = await self._write(
+            "POST", route, route, {"url": url, "token": token, "topics": list(topics)}, ()
+        )
+        body = response.json()
+        subscription_id = body.get("id") if isinstance(body, dict) else None
+        if not isinstance(subscription_id, int):
+            raise UpstreamBadResponseError(
+                f"Tanda answered POST {route} without a subscription id.", upstream=UPSTREAM
+            )
+        return subscription_id
+
+    def invalidate_topic(self, topic: str) -> int:
+        """Evict what a webhook of `topic` says changed (see `webhooks.TOPIC_RESOURCES`)."""
+        return self.invalidate(*TOPIC_RESOURCES.get(topic.partition(".")[0], ()))
 
 
 __all__ = [

@@ -1216,6 +1216,11 @@ class TassClient:
             for t in tenants
         )
 
+    def expire(self, company: str, resource: str) -> None:
+        """Make a cached list stale now, so its next read refreshes it: an `update_on` read, or
+        a whole one when `full_refresh_every` is due (live updates poll this way)."""
+        self._expire(self._tenant(company), resource)
+
     def _expire(self, tenant: _Tenant, resource: str) -> None:
         """Make a cached read stale now, so its next use refreshes it (incrementally)."""
         entry = self.cache.peek(CacheKey(UPSTREAM, tenant.cache_tenant, resource))

@@ -238,6 +238,12 @@ class _Withdrawn(Exception):  # noqa: N818 - a carrier, never raised out of this
 
 
 SyncKind = Literal["full", "changes", "fallback"]
+PolledEndpoint = Literal["Students", "Staff", "Groups"]
+"""The lists live updates poll for changed rows."""
+
+
+def _hashes(table: Table[Any]) -> dict[str, str]:
+    return {key: table.hash_of(key) or "" for key in table}
 
 
 @dataclass(frozen=True, slots=True)
@@ -642,6 +648,33 @@ class XporterClient:
             for sep in ("?", "/")
         )
 
+    # ------------------------------------------------------------------ live updates
+
+    def _polled(self, endpoint: PolledEndpoint) -> _Read:
+        if endpoint == "Students":
+            return self._students(False)
+        if endpoint == "Staff":
+            return self._staff(False, False)
+        return self._groups()
+
+    def cached_row_hashes(self, estab: str, endpoint: PolledEndpoint) -> dict[str, str] | None:
+        """The `RowHash` of each row of the cached list (None when none is cached), without
+        an upstream read."""
+        read = self._polled(endpoint)
+        entry = self.cache.peek(CacheKey(UPSTREAM, estab, read.resource))
+        if entry is None or not isinstance(entry.value, Snapshot):
+            return None
+        return _hashes(entry.value.table(read.specs[0]))
+
+    async def row_hashes(self, estab: str, endpoint: PolledEndpoint) -> dict[str, str]:
+        """Revalidate the cached list now (a change-set read, §6.4) and return the `RowHash`
+        of each of its rows: the cache holds what the hashes describe, so queries read it."""
+        read = self._polled(endpoint)
+        entry = self.cache.peek(CacheKey(UPSTREAM, estab, read.resource))
+        if entry is not None:
+            entry.fresh_until = float("-inf")
+        return _hashes(await self._table(estab, read, read.specs[0]))
+
     # ------------------------------------------------------------------ machinery
 
     def _weeks(self, start: date, end: date) -> list[tuple[date, date]]:
@@ -974,6 +1007,7 @@ def _resize(previous: CacheEntry[Snapshot] | None, snapshot: Snapshot) -> int:
 
 __all__ = [
     "DEFAULT_TIME_ZONE",
+    "PolledEndpoint",
     "SyncRecord",
     "XporterClient",
     "XporterConfig",
