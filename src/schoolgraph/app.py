@@ -20,6 +20,7 @@ from schoolgraph.accounts.web import (
 )
 from schoolgraph.config import Settings
 from schoolgraph.deadlines import deadline_middleware
+from schoolgraph.graph.answers import ANSWERS, AnswerCache
 from schoolgraph.graph.extensions.limits import QueryLimits
 from schoolgraph.graph.extensions.permissions import grantable_types
 from schoolgraph.graph.persisted_queries import PersistedQueries, load_allow_list
@@ -140,6 +141,9 @@ def create_app(
     allow_list = (
         load_allow_list(settings.allow_list_file) if settings.allow_list_file is not None else None
     )
+    answers = AnswerCache(max_bytes=settings.answer_cache_max_bytes)
+    if settings.answer_cache:
+        app[ANSWERS] = answers
     view = GatewayView(
         schema=schema
         if schema is not None
@@ -152,6 +156,7 @@ def create_app(
             max_bytes=settings.persisted_queries_max_bytes,
             allow_list=allow_list,
         ),
+        answers=answers if settings.answer_cache else None,
     )
     if accounts is None:
         accounts = AccountService.from_settings(settings, catalogue=grantable_types(view.schema))
