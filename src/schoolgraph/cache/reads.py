@@ -4,8 +4,8 @@ The answer cache (:mod:`schoolgraph.graph.answers`) keeps a whole encoded answer
 as everything it was computed from is unchanged. While a request executes, a `ReadSet` is
 the context variable `current_reads`; the upstream cache records into it each entry it
 hands out (`UpstreamCache.fetch`), and anything that reads state the upstream cache does not
-hold (an upstream GET outside a cache load, the account store) `taint`\\ s it, so that the
-answer is not kept at all.
+hold (an upstream call outside a cache load, other than for a token; the account store)
+`taint`\\ s it, so that the answer is not kept at all.
 
 Context variables are copied into the tasks a request starts (dataloader batches,
 ``asyncio.gather``), so every read made on the request's behalf lands in its set; a load
@@ -14,6 +14,7 @@ shared between requests is recorded by each request that awaited it, in its own 
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
@@ -24,8 +25,9 @@ __all__ = [
     "ReadSet",
     "ReadSource",
     "cache_loading",
+    "calls_accounted",
     "current_reads",
-    "inside_cache_load",
+    "fetching_credentials",
     "record_read",
     "taint",
 ]
@@ -77,9 +79,11 @@ class ReadSet:
 current_reads: contextvars.ContextVar[ReadSet | None] = contextvars.ContextVar(
     "schoolgraph_current_reads", default=None
 )
-_in_cache_load: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "schoolgraph_in_cache_load", default=False
+_accounted: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "schoolgraph_upstream_calls_accounted", default=False
 )
+"""True in a cache load (its calls become a cache entry, which is recorded) and while
+fetching credentials (a token is not data an answer shows)."""
 
 
 def record_read(source: ReadSource, key: Hashable, entry: object, value: object) -> None:
@@ -98,8 +102,19 @@ def taint(reason: str) -> None:
 
 def cache_loading() -> contextvars.Token[bool]:
     """Mark the current task as a cache load (its upstream reads become an entry)."""
-    return _in_cache_load.set(True)
+    return _accounted.set(True)
 
 
-def inside_cache_load() -> bool:
-    return _in_cache_load.get()
+@contextlib.contextmanager
+def fetching_credentials() -> Iterator[None]:
+    """Upstream calls made inside are for a token, not for data an answer shows."""
+    token = _accounted.set(True)
+    try:
+        yield
+    finally:
+        _accounted.reset(token)
+
+
+def calls_accounted() -> bool:
+    """Whether an upstream call made now is a cache load's or a credential fetch."""
+    return _accounted.get()

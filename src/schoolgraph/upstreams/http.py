@@ -34,7 +34,7 @@ from typing import Any, Literal, Protocol, TypeVar
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from ..cache.reads import inside_cache_load, taint
+from ..cache.reads import calls_accounted, taint
 from ..errors import (
     UpstreamAuthError,
     UpstreamBadResponseError,
@@ -376,10 +376,10 @@ class Transport:
             UpstreamError: one of its subclasses, naming this upstream.
         """
         method = method.upper()
-        if not inside_cache_load():
+        if not calls_accounted():
             # What this call returns is in no cache entry: an answer built on it cannot be
             # kept by the answer cache, which checks only cache entries.
-            taint(f"a {self.upstream} call outside the upstream cache")
+            taint(f"{self.upstream} {route}, outside the upstream cache")
         key: tuple[Any, ...] | None = None
         if method == "GET" and json is None and data is None:
             key = (
