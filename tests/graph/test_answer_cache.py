@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 from typing import Any
@@ -176,3 +177,30 @@ async def test_accounts_never_share_answers_and_a_grant_change_is_seen_at_once(
     await harness.service.set_grant("admin", wide.code, names[0])
     denied = await harness.graphql(query, user=wide)
     assert [e["extensions"]["code"] for e in denied["errors"]][:1] == ["FORBIDDEN_FIELD"]
+
+
+# -- the bound on operations executed at once --------------------------------------------
+
+
+async def test_operations_over_the_bound_wait_while_kept_answers_do_not(
+    serve: Serve, http: aiohttp.ClientSession
+) -> None:
+    app = create_app(Settings(demo_scale="small", max_concurrent_operations=1))
+    gateway = Gateway(url=await serve(app), app=app, http=http)
+    _, kept = await ask(http, gateway.url, SCHOOL_GROUPS)
+    await gateway.faults("tanda", hang=True)
+
+    # Tanda's teams were never read: this operation takes the only place and hangs.
+    stuck = asyncio.create_task(ask(http, gateway.url, "{ teams { id name } }"))
+    await asyncio.sleep(0.2)
+    # Everything this one reads is in the upstream cache, but it must wait for the place.
+    waiting = asyncio.create_task(ask(http, gateway.url, "{ schools { name } }"))
+    # A kept answer does not execute, so it does not wait.
+    assert await ask(http, gateway.url, SCHOOL_GROUPS) == ("hit", kept)
+    await asyncio.sleep(0.3)
+    assert not stuck.done() and not waiting.done()
+
+    await gateway.faults("tanda", hang=False)
+    assert (await stuck)[0] == "miss"
+    header, schools = await waiting
+    assert header == "miss" and b'"schools"' in schools
