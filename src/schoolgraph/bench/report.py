@@ -132,6 +132,7 @@ def targets(result: dict[str, Any]) -> list[Target]:
         )
     found = result["configs"].get(MAIN, {})
     rss = found.get("peak_rss_mb")
+    executed_peak = result["configs"].get(EXECUTED, {}).get("peak_rss_mb")
     if rss is not None:
         clients = max(result["options"]["concurrency"])
         out.append(
@@ -139,7 +140,12 @@ def targets(result: dict[str, Any]) -> list[Target]:
                 "peak RSS < 300 MB with the dataset cached",
                 rss < 300,
                 f"peak {rss:,.0f} MB serving up to {clients} requests at once; "
-                f"{_num(found.get('rss_mb'))} MB at rest with every query's data cached",
+                f"{_num(found.get('rss_mb'))} MB at rest with every query's data cached"
+                + (
+                    f"; executing every request ({EXECUTED}): peak {_num(executed_peak)} MB"
+                    if executed_peak is not None
+                    else ""
+                ),
             )
         )
     return out
@@ -277,6 +283,13 @@ def render(result: dict[str, Any]) -> str:
         f"({main['cache_mb']:,.1f} MB of upstream bodies), the answer cache "
         f"{main.get('answer_entries', 0):,} answers ({main.get('answer_mb', 0.0):,.1f} MB)",
     ]
+    executed = result["configs"].get(EXECUTED)
+    if executed is not None:
+        lines.append(
+            f"Executing every request ({EXECUTED}, at most {options.get('max_operations', '-')} "
+            f"operations at once): peak RSS {executed['peak_rss_mb']:,.0f} MB, "
+            f"{_num(executed.get('rss_mb'))} MB at rest"
+        )
     reference = result.get("reference")
     if reference:
         lines.append(

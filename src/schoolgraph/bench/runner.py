@@ -387,6 +387,7 @@ async def run_bench(
         "options": {
             **dataclasses.asdict(options),
             "concurrency": list(options.concurrency),
+            "max_operations": bench.settings(CONFIGS[0]).max_concurrent_operations,
         },
         "fixture": {
             "today": bench.fixture.today.isoformat() if bench.fixture else None,
