@@ -30,7 +30,7 @@ import json
 import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from aiohttp import web
 from cachetools import LRUCache
@@ -130,17 +130,22 @@ class AnswerCache:
 
     @staticmethod
     def key(
-        document: str,
-        operation_name: str | None,
-        variables: Mapping[str, Any] | None,
+        document: object,
+        operation_name: object,
+        variables: object,
         caller: Caller,
     ) -> AnswerKey | None:
-        """The key of a request; None when its variables cannot be put in canonical form."""
+        """The key of a request; None when it is not well formed (GraphQL refuses it later) or
+        its variables cannot be put in canonical form."""
+        if not isinstance(document, str) or not isinstance(operation_name, str | None):
+            return None
+        if variables is not None and not isinstance(variables, Mapping):
+            return None
         try:
             encoded = json.dumps(variables or {}, sort_keys=True, separators=(",", ":"))
-        except (TypeError, ValueError):
+            digest = hashlib.sha256(document.encode()).digest()
+        except (TypeError, ValueError, RecursionError):  # UnicodeEncodeError is a ValueError
             return None
-        digest = hashlib.sha256(document.encode()).digest()
         return AnswerKey(digest, operation_name, encoded, caller_fingerprint(caller))
 
     def get(self, key: AnswerKey) -> bytes | None:
