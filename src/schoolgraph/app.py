@@ -23,6 +23,7 @@ from schoolgraph.audit.web import setup_audit
 from schoolgraph.config import Settings
 from schoolgraph.dashboard import add_dashboard_routes
 from schoolgraph.deadlines import deadline_middleware
+from schoolgraph.graph.answers import ANSWERS, AnswerCache
 from schoolgraph.graph.extensions.limits import QueryLimits
 from schoolgraph.graph.extensions.permissions import grantable_types
 from schoolgraph.graph.persisted_queries import PersistedQueries, load_allow_list
@@ -155,6 +156,9 @@ def create_app(
     allow_list = (
         load_allow_list(settings.allow_list_file) if settings.allow_list_file is not None else None
     )
+    answers = AnswerCache(max_bytes=settings.answer_cache_max_bytes)
+    if settings.answer_cache:
+        app[ANSWERS] = answers
     view = GatewayView(
         schema=schema
         if schema is not None
@@ -172,6 +176,7 @@ def create_app(
             allow_list=allow_list,
         ),
         subscriptions=settings.live_updates,
+        answers=answers if settings.answer_cache else None,
     )
     if accounts is None:
         accounts = AccountService.from_settings(settings, catalogue=grantable_types(view.schema))

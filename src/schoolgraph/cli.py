@@ -335,7 +335,8 @@ def add_bench(commands: Subcommands) -> None:
         description="Start the simulators with injected upstream latency and a gateway over "
         "them, run the bench queries cold and warm, and print upstream requests, cold latency "
         "against the critical path, warm latency and requests/s, cache use and peak RSS, "
-        "beside the --no-batching and --no-cache baselines (both unless one is named).",
+        "beside the --no-answers, --no-batching and --no-cache baselines (all unless one is "
+        "named).",
     )
     parser.add_argument("--scale", choices=SCALES, default="large", help="world size (large)")
     parser.add_argument("--seed", type=_seed, default=7, help="world seed (7)")
@@ -360,6 +361,7 @@ def add_bench(commands: Subcommands) -> None:
         choices=[query.name for query in QUERIES],
         help="run only this query (repeatable)",
     )
+    parser.add_argument("--no-answers", action="store_true", help="run this baseline")
     parser.add_argument("--no-batching", action="store_true", help="run this baseline")
     parser.add_argument("--no-cache", action="store_true", help="run this baseline")
     parser.add_argument(
@@ -383,10 +385,14 @@ def bench(args: argparse.Namespace) -> int:
 
     named = tuple(
         name
-        for name, wanted in (("no-batching", args.no_batching), ("no-cache", args.no_cache))
+        for name, wanted in (
+            ("no-answers", args.no_answers),
+            ("no-batching", args.no_batching),
+            ("no-cache", args.no_cache),
+        )
         if wanted
     )
-    baselines = () if args.no_baselines else named or ("no-batching", "no-cache")
+    baselines = () if args.no_baselines else named or ("no-answers", "no-batching", "no-cache")
     options = Options(
         scale=args.scale,
         seed=args.seed,

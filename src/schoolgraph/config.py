@@ -247,6 +247,12 @@ class Settings:
     cache_max_bytes: int = 268_435_456
     cache_max_entries: int = 20_000
     cache_stale_seconds: float = 3600.0
+    answer_cache: bool = True
+    """Keep whole answers while the upstream entries they were built from hold."""
+    answer_cache_max_bytes: int = 67_108_864
+    max_concurrent_operations: int = 4
+    """Operations executed at once; more wait their turn (answers from the answer cache do
+    not wait)."""
     demo_scale: DemoScale = "demo"
     demo_seed: int = 7
     data_dir: Path | None = None
@@ -876,6 +882,23 @@ VARIABLES: tuple[Variable, ...] = (
         _parse_seconds,
         "Seconds an entry is kept after it goes stale, to revalidate it or to serve it when "
         "its upstream fails.",
+    ),
+    Variable(
+        "answer_cache",
+        _parse_bool,
+        "Keep whole query answers and serve them again while every upstream cache entry they "
+        "were built from holds (`true`/`false`; see Benchmarks).",
+    ),
+    Variable(
+        "answer_cache_max_bytes",
+        _parse_byte_count,
+        "Byte budget of the answer cache (least recently used go first).",
+    ),
+    Variable(
+        "max_concurrent_operations",
+        functools.partial(_parse_positive, unit="operations"),
+        "GraphQL operations executed at once; more wait their turn (answers the answer cache "
+        "holds do not wait).",
     ),
     Variable(
         "demo_scale",

@@ -1,6 +1,7 @@
 """The bench harness at small scale: it runs, its figures are sane, batching shows.
 
-One run of the bench (the gateway and the ``no-batching`` baseline, short warm runs) is
+One run of the bench (the gateway, the ``no-answers`` and ``no-batching`` baselines, short
+warm runs) is
 shared by the tests of this module; the full ``large`` run is ``schoolgraph bench``, not a
 test.
 """
@@ -19,7 +20,9 @@ from schoolgraph.bench.report import render, targets
 from schoolgraph.bench.runner import Options, run_bench
 from schoolgraph.cli import main
 
-QUICK = Options(scale="small", duration=0.2, concurrency=(1, 4), baselines=("no-batching",))
+QUICK = Options(
+    scale="small", duration=0.2, concurrency=(1, 4), baselines=("no-answers", "no-batching")
+)
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +54,9 @@ def test_cold_latency_is_never_below_its_critical_path(result: dict[str, Any]) -
         assert cold["ratio"] >= 1, name
 
 
-def test_warm_runs_are_served_from_the_cache(result: dict[str, Any]) -> None:
-    for name, figures in result["configs"]["gateway"]["queries"].items():
+@pytest.mark.parametrize("config", ["gateway", "no-answers"])
+def test_warm_runs_are_served_from_the_cache(result: dict[str, Any], config: str) -> None:
+    for name, figures in result["configs"][config]["queries"].items():
         if "warm" not in figures:
             continue
         runs = figures["warm"]["runs"]
@@ -61,9 +65,14 @@ def test_warm_runs_are_served_from_the_cache(result: dict[str, Any]) -> None:
             assert run["requests"] > 0 and run["failures"] == 0
             assert 0 < run["p50_ms"] <= run["p95_ms"] <= run["p99_ms"]
             assert run["rps"] > 0
-        assert figures["warm"]["cache"]["hits"] > 0, name
-        assert figures["warm"]["cache"]["misses"] == 0, name
-        assert figures["warm"]["cache"]["upstream_requests"] == 0, name
+        warm = figures["warm"]
+        assert warm["cache"]["misses"] == 0, name
+        assert warm["cache"]["upstream_requests"] == 0, name
+        if config == "gateway":  # every warm request is a kept answer
+            assert warm["answers"]["hits"] >= sum(run["requests"] for run in runs.values())
+            assert warm["answers"]["misses"] == 0 and warm["cache"]["hits"] == 0, name
+        else:  # every warm request executes, over the upstream cache
+            assert warm["answers"]["hits"] == 0 and warm["cache"]["hits"] > 0, name
 
 
 def test_upstream_requests_follow_schools_and_windows_not_rows(result: dict[str, Any]) -> None:
@@ -92,7 +101,8 @@ def test_the_report_prints_every_figure_and_checks_the_targets(result: dict[str,
         "Upstream requests and cold latency",
         "Critical paths",
         "Warm: latency (ms) and throughput",
-        "Cache during the warm runs",
+        "Caches during the warm runs",
+        "answer hits",
         "peak RSS",
         "graphql-core, the big list from memory",
         "Targets",

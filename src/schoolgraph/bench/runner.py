@@ -42,6 +42,7 @@ from schoolgraph.bench.queries import QUERIES, TRIVIAL, BenchQuery, Fixture, dis
 from schoolgraph.bench.reference import reference_time
 from schoolgraph.bench.upstreams import Upstreams
 from schoolgraph.config import Mode, Settings
+from schoolgraph.graph.answers import ANSWERS, AnswerStats
 from schoolgraph.runtime import demo_settings
 from schoolgraph.server import serve_app
 from schoolgraph.simulators.dataset import Scale
@@ -58,12 +59,15 @@ class Config:
     name: str
     batching: bool = True
     cache: bool = True
+    answers: bool = True
 
 
+# The baselines measure executing operations: none keeps whole answers.
 CONFIGS: tuple[Config, ...] = (
     Config("gateway"),
-    Config("no-batching", batching=False),
-    Config("no-cache", cache=False),
+    Config("no-answers", answers=False),
+    Config("no-batching", batching=False, answers=False),
+    Config("no-cache", cache=False, answers=False),
 )
 
 
@@ -77,7 +81,8 @@ class Options:
         latency_ms: latency injected into every upstream request.
         duration: seconds of each warm run (one query at one concurrency).
         concurrency: client counts of the warm runs.
-        baselines: which baselines run after the gateway (``no-batching``, ``no-cache``).
+        baselines: which baselines run after the gateway (``no-answers``, ``no-batching``,
+            ``no-cache``).
         queries: which queries run (all when empty).
     """
 
@@ -86,7 +91,7 @@ class Options:
     latency_ms: float = 20.0
     duration: float = 3.0
     concurrency: tuple[int, ...] = (1, 8, 32)
-    baselines: tuple[str, ...] = ("no-batching", "no-cache")
+    baselines: tuple[str, ...] = ("no-answers", "no-batching", "no-cache")
     queries: tuple[str, ...] = ()
 
 
@@ -183,6 +188,11 @@ class Gateway:
     def cache_stats(self) -> dict[str, int]:
         return self.app[RUNTIME].cache.stats.as_json()
 
+    @property
+    def answer_stats(self) -> dict[str, int]:
+        answers = self.app.get(ANSWERS)
+        return answers.stats.as_json() if answers is not None else AnswerStats().as_json()
+
     async def close(self) -> None:
         self._stop.set()
         await self._task
@@ -215,6 +225,7 @@ class Bench:
             rate_limit=0,
             request_timeout=600.0,
             cache_max_entries=settings.cache_max_entries if config.cache else 0,
+            answer_cache=config.answers,
         )
 
     def queries(self) -> list[BenchQuery]:
@@ -266,17 +277,18 @@ class Bench:
         body = query.body(self.fixture)
         self.progress(f"{gateway.config.name}: warm {query.name}")
         await self.upstreams.stats()
-        before = gateway.cache_stats
+        before, answers_before = gateway.cache_stats, gateway.answer_stats
         runs: dict[str, Any] = {}
         for clients in self.options.concurrency:
             sample = await self.request(
                 gateway.url, body, concurrency=clients, duration=self.options.duration
             )
             runs[str(clients)] = warm_figures(sample)
-        after = gateway.cache_stats
+        after, answers_after = gateway.cache_stats, gateway.answer_stats
         stats = await self.upstreams.stats()
         return {
             "runs": runs,
+            "answers": {k: answers_after[k] - answers_before[k] for k in answers_after},
             "cache": {
                 "hits": after["hits"] - before["hits"],
                 "revalidated": after["revalidated"] - before["revalidated"],
@@ -319,6 +331,11 @@ class Bench:
             found["rss_mb"] = rss_mb()
             found["cache_entries"] = len(gateway.app[RUNTIME].cache)
             found["cache_mb"] = round(gateway.app[RUNTIME].cache.bytes / 1_000_000, 1)
+            answers = gateway.app.get(ANSWERS)
+            found["answer_entries"] = len(answers) if answers is not None else 0
+            found["answer_mb"] = (
+                round(answers.held_bytes / 1_000_000, 1) if answers is not None else 0.0
+            )
         finally:
             await gateway.close()
         for query in queries:
@@ -370,6 +387,7 @@ async def run_bench(
         "options": {
             **dataclasses.asdict(options),
             "concurrency": list(options.concurrency),
+            "max_operations": bench.settings(CONFIGS[0]).max_concurrent_operations,
         },
         "fixture": {
             "today": bench.fixture.today.isoformat() if bench.fixture else None,

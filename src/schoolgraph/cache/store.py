@@ -13,6 +13,10 @@ never answer another tenant's request.
 The cache never sees HTTP: a client passes a `load` function that receives the previous
 entry (or None) and returns a `Refresh`: new data, or "not modified" (the parsed value is
 reused as is, without re-parsing), or a merged value built from a change set.
+
+Every entry handed out is recorded in the current request's `reads.ReadSet` (the answer
+cache's dependencies): an entry is replaced, never changed in place, when its content
+changes, so "the same value object, still fresh" means "unchanged".
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from cachetools import TLRUCache
 
 from ..errors import UpstreamError
 from ..upstreams.http import CacheOutcome, UpstreamCall, record_call
+from .reads import cache_loading, record_read, taint
 
 V = TypeVar("V")
 
@@ -70,6 +75,8 @@ class Cached(Generic[V]):
     value: V
     outcome: CacheOutcome
     stale: bool = False
+    entry: CacheEntry[V] | None = None
+    """The entry the value came from (None when stale: an answer built on it is not kept)."""
 
 
 @dataclass(slots=True)
@@ -126,6 +133,16 @@ class UpstreamCache:
 
     def peek(self, key: CacheKey) -> CacheEntry[Any] | None:
         return self._entries.get(key)
+
+    def holds(self, key: object, entry: object, value: object) -> bool:
+        """Whether `key` still holds the very `value` it handed out, and it is fresh.
+
+        What the answer cache asks of each dependency of a kept answer. Values are immutable
+        and a change of content is always a new value, so the same object means the same
+        content (a revalidation that found nothing new keeps it; `entry` is not compared).
+        """
+        found = self._entries.get(key)  # type: ignore[call-overload]
+        return found is not None and found.value is value and found.fresh_until > self._clock()
 
     def put(
         self,
@@ -184,19 +201,25 @@ class UpstreamCache:
         if entry is not None and entry.fresh_until > self._clock():
             self.stats.hits += 1
             record_call(UpstreamCall(key.upstream, "GET", route, None, 0.0, "hit"))
-            return Cached(entry.value, "hit")
-        shared = self._loading.get(key)
-        if shared is not None:
-            result: Cached[V] = await asyncio.shield(shared)
-            return result
-        task = asyncio.ensure_future(self._refresh(key, entry, load, ttl=ttl, route=route))
-        self._loading[key] = task
+            record_read(self, key, entry, entry.value)
+            return Cached(entry.value, "hit", entry=entry)
+        task = self._loading.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._refresh(key, entry, load, ttl=ttl, route=route))
+            self._loading[key] = task
 
-        def forget(_: asyncio.Future[Cached[V]]) -> None:
-            self._loading.pop(key, None)
+            def forget(_: asyncio.Future[Cached[V]]) -> None:
+                self._loading.pop(key, None)
 
-        task.add_done_callback(forget)
-        return await asyncio.shield(task)
+            task.add_done_callback(forget)
+        # Recorded here, in the caller's context: a load shared by several requests is a
+        # dependency of each of their answers.
+        result: Cached[V] = await asyncio.shield(task)
+        if result.entry is None:
+            taint(f"a {result.outcome} read of {key.upstream}")
+        else:
+            record_read(self, key, result.entry, result.value)
+        return result
 
     async def _refresh(
         self,
@@ -207,6 +230,7 @@ class UpstreamCache:
         ttl: float,
         route: str,
     ) -> Cached[V]:
+        cache_loading()  # this task's own context: its upstream reads become this entry
         try:
             refresh = await load(entry)
         except UpstreamError:
@@ -224,14 +248,14 @@ class UpstreamCache:
             if refresh.token is not None:
                 entry.token = refresh.token
             self._entries[key] = entry  # re-insert: renews its time-to-use
-            return Cached(entry.value, "revalidated")
+            return Cached(entry.value, "revalidated", entry=entry)
         if refresh.value is None:
             raise RuntimeError("A load returned neither a value nor 'not modified'.")
         if refresh.outcome == "revalidated":
             self.stats.revalidated += 1
         else:
             self.stats.misses += 1
-        self.put(
+        kept = self.put(
             key,
             refresh.value,
             ttl=ttl,
@@ -240,4 +264,4 @@ class UpstreamCache:
             token=refresh.token,
             meta=refresh.meta,
         )
-        return Cached(refresh.value, refresh.outcome)
+        return Cached(refresh.value, refresh.outcome, entry=kept)

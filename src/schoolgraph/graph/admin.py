@@ -18,6 +18,7 @@ from schoolgraph.accounts.errors import UnknownAccountError
 from schoolgraph.accounts.models import LINK_EXPIRY_HOURS, ROLES, Change, roles_for
 from schoolgraph.accounts.service import AccountService
 from schoolgraph.accounts.service import KeyStatus as KeyState
+from schoolgraph.cache.reads import taint
 from schoolgraph.errors import InternalError
 from schoolgraph.graph.audit_admin import AUDIT_QUERY_FIELDS, AUDIT_TYPES, AuditAdminQuery
 from schoolgraph.graph.fields import field, mutation
@@ -33,6 +34,7 @@ __all__ = [
 
 
 def _service(info: Info) -> AccountService:
+    taint("the account store")  # not an upstream-cache entry: the answer cannot be kept
     service = info.context.accounts
     if service is None:
         raise InternalError("This gateway has no account store.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Mapping
 
@@ -18,9 +19,11 @@ from strawberry.types import ExecutionResult
 
 from schoolgraph.accounts.models import NOBODY
 from schoolgraph.accounts.web import ACCOUNTS, CALLER
+from schoolgraph.cache.reads import ReadSet, current_reads
 from schoolgraph.config import Settings
 from schoolgraph.context import Context, ContextSource
 from schoolgraph.errors import BadRequestError
+from schoolgraph.graph.answers import AnswerCache, AnswerKey, is_query
 from schoolgraph.graph.extensions.error_codes import REQUEST_ERROR_CODES, mask_error
 from schoolgraph.graph.extensions.explain import EXPLAIN_HEADER, explain_requested
 from schoolgraph.graph.extensions.limits import QUERY_LIMIT_EXCEEDED
@@ -31,7 +34,16 @@ from schoolgraph.middlewares import CALL_LOG, REQUEST_ID, error_for_status, erro
 from schoolgraph.observability.metrics import METRICS
 from schoolgraph.sources.scoped import scoped_directory
 
-__all__ = ["GatewayView"]
+__all__ = ["ANSWER_CACHE_HEADER", "GatewayView"]
+
+ANSWER_CACHE_HEADER = "X-Schoolgraph-Answer-Cache"
+"""``hit`` when the body came from the answer cache, ``miss`` when it was computed (and may
+have been kept); absent when the answer cache does not apply."""
+
+_ANSWER_BODY = web.ResponseKey("answer_body", bytes)
+_ANSWER_PENDING = web.ResponseKey("answer_pending", tuple)
+_ANSWERED = ExecutionResult(data=None, errors=None)
+"""What execute_single returns for a request the answer cache answered."""
 
 _REFUSED_BEFORE_EXECUTION = REQUEST_ERROR_CODES | {QUERY_LIMIT_EXCEEDED}
 
@@ -63,6 +75,7 @@ class GatewayView(GraphQLView[Context, None]):
         persisted: The app's persisted queries; None: APQ with the default budget.
         subscriptions: Whether ``/graphql`` upgrades to a WebSocket (``graphql-transport-ws``,
             authenticated at ``connection_init``: see :mod:`schoolgraph.graph.websocket`).
+        answers: The app's answer cache (:mod:`schoolgraph.graph.answers`); None keeps none.
     """
 
     graphql_transport_ws_handler_class = AuthenticatedTransportWS
@@ -76,6 +89,7 @@ class GatewayView(GraphQLView[Context, None]):
         batching: bool = True,
         persisted: PersistedQueries | None = None,
         subscriptions: bool = False,
+        answers: AnswerCache | None = None,
     ) -> None:
         super().__init__(
             schema=schema,
@@ -85,6 +99,10 @@ class GatewayView(GraphQLView[Context, None]):
         self.source = source
         self.batching = batching
         self.persisted = persisted if persisted is not None else PersistedQueries(allow_list=None)
+        self.answers = answers
+        # The server is one thread and executing is CPU-bound: more operations at once only
+        # hold more half-built answers in memory and lengthen every one's latency.
+        self.executing = asyncio.Semaphore(settings.max_concurrent_operations)
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -163,23 +181,74 @@ class GatewayView(GraphQLView[Context, None]):
             return ExecutionResult(data=None, errors=[error])
         if answer.query != request_data.query:
             request_data = dataclasses.replace(request_data, query=answer.query)
-        result = await super().execute_single(
-            request=request,
-            request_adapter=request_adapter,
-            sub_response=sub_response,
-            context=context,
-            root_value=root_value,
-            request_data=request_data,
-        )
+        key = self._answer_key(request_data, context)
+        if key is not None and self.answers is not None:
+            body = self.answers.get(key)
+            sub_response.headers[ANSWER_CACHE_HEADER] = "miss" if body is None else "hit"
+            if body is not None:
+                sub_response[_ANSWER_BODY] = body
+                if answer.register is not None and answer.query is not None:
+                    self.persisted.register(answer.register, answer.query)
+                return _ANSWERED
+        reads = ReadSet()
+        async with self.executing:
+            token = current_reads.set(reads)
+            try:
+                result = await super().execute_single(
+                    request=request,
+                    request_adapter=request_adapter,
+                    sub_response=sub_response,
+                    context=context,
+                    root_value=root_value,
+                    request_data=request_data,
+                )
+            finally:
+                current_reads.reset(token)
         if _stopped_before_execution(result):
             sub_response.set_status(400)
         elif answer.register is not None and answer.query is not None:
             self.persisted.register(answer.register, answer.query)
+        if (
+            key is not None
+            and request_data.query is not None
+            and result.data is not None
+            and not result.errors
+            and not result.extensions
+            and is_query(request_data.query, request_data.operation_name)
+        ):
+            sub_response[_ANSWER_PENDING] = (key, reads)
         return result
+
+    def _answer_key(self, request_data: GraphQLRequestData, context: Context) -> AnswerKey | None:
+        """The answer-cache key of a request the answer cache may serve, else None."""
+        if self.answers is None or context.explain or request_data.query is None:
+            return None
+        return self.answers.key(
+            request_data.query, request_data.operation_name, request_data.variables, context.caller
+        )
+
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: web.Response,
+    ) -> web.Response:
+        body = sub_response.get(_ANSWER_BODY)
+        if body is not None:
+            sub_response.body = body
+            sub_response.content_type = "application/json"
+            return sub_response
+        response = super().create_response(response_data, sub_response)
+        pending = sub_response.get(_ANSWER_PENDING)
+        if pending is not None and self.answers is not None and isinstance(response.body, bytes):
+            key, reads = pending
+            self.answers.put(key, response.body, reads)
+        return response
 
     async def process_result(
         self, request: web.Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
+        if result is _ANSWERED:
+            return {}  # the body is the kept one (create_response)
         if result.errors:
             # An error raised around the operation (by an extension, say) never passed
             # through ErrorCodes; it must not reach the client unmasked either.

@@ -36,6 +36,7 @@ from typing import Any, Literal, Protocol, TypeVar
 import aiohttp
 from multidict import CIMultiDict, CIMultiDictProxy
 
+from ..cache.reads import calls_accounted, taint
 from ..errors import (
     UpstreamAuthError,
     UpstreamBadResponseError,
@@ -383,6 +384,10 @@ class Transport:
             UpstreamError: one of its subclasses, naming this upstream.
         """
         method = method.upper()
+        if not calls_accounted():
+            # What this call returns is in no cache entry: an answer built on it cannot be
+            # kept by the answer cache, which checks only cache entries.
+            taint(f"{self.upstream} {route}, outside the upstream cache")
         key: tuple[Any, ...] | None = None
         if method == "GET" and json is None and data is None:
             key = (

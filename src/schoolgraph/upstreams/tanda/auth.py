@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlencode
 
+from ...cache.reads import fetching_credentials
 from ...errors import UpstreamAuthError, UpstreamBadResponseError, UpstreamError
 from ..http import Transport
 from ..tokens import Token, TokenSlot
@@ -259,16 +260,17 @@ class TandaAuth:
 
     async def _token_call(self, grant_type: str, form: dict[str, str]) -> Token:
         sent = self._clock()
-        response = await self._transport.request(
-            "POST",
-            TOKEN_PATH,
-            route=TOKEN_PATH,
-            data=form,
-            headers={"Cache-Control": "no-cache"},  # as the doc's curl sends it (§2.1)
-            requester=f"{self.requester}:oauth",  # not counted by Tanda (§3.1 limits the API)
-            idempotent=False,
-            ok_statuses=frozenset({400, 401, 403}),
-        )
+        with fetching_credentials():
+            response = await self._transport.request(
+                "POST",
+                TOKEN_PATH,
+                route=TOKEN_PATH,
+                data=form,
+                headers={"Cache-Control": "no-cache"},  # as the doc's curl sends it (§2.1)
+                requester=f"{self.requester}:oauth",  # not counted by Tanda (§3.1 limits the API)
+                idempotent=False,
+                ok_statuses=frozenset({400, 401, 403}),
+            )
         body = response.json() if response.body else None
         if response.status != 200:
             code = body.get("error") if isinstance(body, dict) else None

@@ -46,6 +46,7 @@ from zoneinfo import ZoneInfo
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from ...cache.reads import fetching_credentials
 from ...errors import ConfigError, UpstreamAuthError, UpstreamBadResponseError
 from ..http import Transport
 from ..tokens import Token, TokenSlot
@@ -265,15 +266,19 @@ class BearerAuth:
 
     async def _authenticate(self) -> Token:
         wire = self._wire
-        response = await self._transport.request(
-            "POST",
-            self.route,
-            route=self.route,
-            json={wire.key_field: self._key.client_key, wire.secret_field: self._key.client_secret},
-            requester=f"auth:{self.name}",
-            idempotent=True,  # asking for a token twice is harmless
-            ok_statuses=frozenset({400, 401, 403, 404}),
-        )
+        with fetching_credentials():
+            response = await self._transport.request(
+                "POST",
+                self.route,
+                route=self.route,
+                json={
+                    wire.key_field: self._key.client_key,
+                    wire.secret_field: self._key.client_secret,
+                },
+                requester=f"auth:{self.name}",
+                idempotent=True,  # asking for a token twice is harmless
+                ok_statuses=frozenset({400, 401, 403, 404}),
+            )
         body = response.json()
         if response.status >= 400:
             detail = (problem_message(body) or f"HTTP {response.status}").rstrip(".")

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
+from ...cache.reads import fetching_credentials
 from ...errors import UpstreamAuthError, UpstreamBadResponseError
 from ..http import Transport
 from ..tokens import Token, TokenSlot
@@ -197,15 +198,16 @@ class SchoolAuth:
         }
         # Getting a token twice is harmless, so the POST may be retried like a GET. The
         # status of a refusal is doc-silent (§1.2): 4xx bodies are read, not raised.
-        response = await self._transport.request(
-            "POST",
-            self._token_url,
-            route=STS_ROUTE,
-            json=body,
-            requester=f"sts:{self.estab}",
-            idempotent=True,
-            ok_statuses=frozenset({400, 401, 403, 404}),
-        )
+        with fetching_credentials():
+            response = await self._transport.request(
+                "POST",
+                self._token_url,
+                route=STS_ROUTE,
+                json=body,
+                requester=f"sts:{self.estab}",
+                idempotent=True,
+                ok_statuses=frozenset({400, 401, 403, 404}),
+            )
         answer = response.json()
         if not isinstance(answer, dict):
             raise UpstreamBadResponseError(
