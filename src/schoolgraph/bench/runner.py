@@ -253,6 +253,7 @@ class Bench:
                 "by_upstream": _requests(cold_stats),
                 "ms": round(cold_ms, 1),
                 "critical_path_ms": round(path.seconds * 1000, 1),
+                "critical_path_injected_ms": round(path.injected * 1000, 1),
                 "critical_path_calls": path.calls,
                 "critical_path": path.describe(),
                 "ratio": round(cold_ms / (path.seconds * 1000), 2) if path.calls else None,

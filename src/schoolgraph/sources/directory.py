@@ -45,7 +45,7 @@ from schoolgraph.domain import (
 )
 from schoolgraph.errors import BadRequestError, NotFoundError, SchoolgraphError
 from schoolgraph.identity.matching import MatchPolicy
-from schoolgraph.sources.identity import MergedStaff, merge_staff
+from schoolgraph.sources.identity import MergedStaff, merge_staff, with_tanda_side
 from schoolgraph.sources.tanda import TandaSource, Worker
 from schoolgraph.sources.tass import TassSource
 from schoolgraph.sources.xporter import XporterSource
@@ -173,6 +173,18 @@ class Directory:
             return await source.students(tenant, self._today())
         return await source.students(tenant)
 
+    async def student(self, student_id: str) -> Student | None:
+        """One student read by id where the upstream reads by id (Xporter ``/Students/{id}``);
+        TASS students come out of the school's list (its per-student read is not wired)."""
+        parts = split_id(student_id)
+        found = self._find_school(id_prefix(student_id)) if parts is not None else None
+        if parts is None or found is None:
+            return None
+        source, tenant = found
+        if isinstance(source, XporterSource):
+            return await source.student(tenant, parts[2])
+        return (await self.students(id_prefix(student_id))).get(student_id)
+
     async def groups(self, school_id: str) -> Mapping[str, Group]:
         source, tenant = self._school_of(school_id)
         if isinstance(source, TassSource):
@@ -211,6 +223,21 @@ class Directory:
         """Every person: MIS staff of every school (leavers too) and every Tanda user, merged."""
         merge = await self._merged()
         return Partial(merge.merged.staff, merge.errors)
+
+    async def staff_member(self, staff_id: str) -> Staff | None:
+        """One person read by id where the upstream reads by id (Xporter ``/Staff/{id}``),
+        with the Tanda side the identity merge gives them; anyone else out of the merge."""
+        merge = await self._merged()
+        merged = merge.merged.staff.get(staff_id)
+        parts = split_id(staff_id)
+        found = self._find_school(id_prefix(staff_id)) if parts is not None else None
+        if parts is None or found is None or not isinstance(found[0], XporterSource):
+            return merged
+        source, tenant = found
+        person = await source.staff_member(tenant, parts[2], self._today())
+        if person is None or merged is None:
+            return person
+        return with_tanda_side(person, merged)
 
     async def _merged(self) -> _Merge:
         today = self._today()
@@ -488,6 +515,11 @@ async def _attempt(call: Awaitable[T]) -> T | SchoolgraphError:
         return await call
     except SchoolgraphError as error:
         return error
+
+
+def id_prefix(domain_id: str) -> str:
+    """The school of an MIS entity's id: ``"xporter:7109606:150001"`` -> ``"xporter:7109606"``."""
+    return ":".join(domain_id.split(":", 2)[:2])
 
 
 def _check_range(start: date, end: date) -> None:

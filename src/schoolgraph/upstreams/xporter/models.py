@@ -546,7 +546,7 @@ class StudentContact:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # see sources.memo.RowMemo
 class Lesson:
     """One occurrence of a timetabled lesson (§4.7).
 
@@ -676,7 +676,7 @@ class AttendanceCode:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # see sources.memo.RowMemo
 class AttendanceMark:
     """A row of `AttendMarks` (§4.8.2, §4.8.3): a session (`S`) or lesson (`L`) mark."""
 
