@@ -231,9 +231,11 @@ class Directory:
         merged = merge.merged.staff.get(staff_id)
         parts = split_id(staff_id)
         found = self._find_school(id_prefix(staff_id)) if parts is not None else None
-        if parts is None or found is None or not isinstance(found[0], XporterSource):
+        if parts is None or found is None:
             return merged
         source, tenant = found
+        if not isinstance(source, XporterSource):
+            return merged
         person = await source.staff_member(tenant, parts[2], self._today())
         if person is None or merged is None:
             return person
