@@ -12,7 +12,7 @@ dataloaders would.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -59,10 +59,23 @@ async def batch_students_by_school(
 
 
 async def batch_students(loaders: Loaders, keys: list[str]) -> list[Outcome[Student | None]]:
-    if not loaders.batch:  # the naive baseline: each student read by id
+    """A school's students out of one read of its list; a student asked for alone (a
+    student's page) read by id, which does not wait for thousands of rows to arrive and be
+    parsed. Without batching (the naive baseline) every student is read by id."""
+    if not loaders.batch:
         return await gather_per_key(keys, loaders.directory.student)
-    by_school = await load_each(loaders.students_by_school, (school_of(key) for key in keys))
-    return [pick(by_school[school_of(key)], key) for key in keys]
+    per_school = Counter(school_of(key) for key in dict.fromkeys(keys))
+    alone = [key for key in keys if per_school[school_of(key)] == 1]
+    listed = {school_of(key) for key in keys if per_school[school_of(key)] > 1}
+    by_id, by_school = await asyncio.gather(
+        gather_per_key(alone, loaders.directory.student),
+        load_each(loaders.students_by_school, listed),
+    )
+    read_alone = dict(zip(alone, by_id, strict=True))
+    return [
+        read_alone[key] if key in read_alone else pick(by_school[school_of(key)], key)
+        for key in keys
+    ]
 
 
 async def students_of(

@@ -53,7 +53,7 @@ from schoolgraph.upstreams.tanda import TandaClient, User
 from schoolgraph.upstreams.tass import TassClient
 from schoolgraph.upstreams.xporter import XporterClient
 
-__all__ = ["Directory"]
+__all__ = ["Directory", "id_prefix"]
 
 T = TypeVar("T")
 
@@ -176,12 +176,9 @@ class Directory:
     async def student(self, student_id: str) -> Student | None:
         """One student read by id where the upstream reads by id (Xporter ``/Students/{id}``);
         TASS students come out of the school's list (its per-student read is not wired)."""
+        source, tenant = self._school_of(id_prefix(student_id))
         parts = split_id(student_id)
-        found = self._find_school(id_prefix(student_id)) if parts is not None else None
-        if parts is None or found is None:
-            return None
-        source, tenant = found
-        if isinstance(source, XporterSource):
+        if isinstance(source, XporterSource) and parts is not None:
             return await source.student(tenant, parts[2])
         return (await self.students(id_prefix(student_id))).get(student_id)
 
@@ -312,6 +309,13 @@ class Directory:
         assert merge.tanda_tenant is not None  # noqa: S101 - set whenever Tanda answered
         return self._tanda, merge.tanda_tenant, merge.merged
 
+    async def _tanda_tenant(self) -> tuple[TandaSource, str] | None:
+        """Tanda and its organisation, for reads that need no person mapped (rosters,
+        locations): they start at once rather than after the identity merge's reads."""
+        if self._tanda is None:
+            return None
+        return self._tanda, await self._tanda.tenant()
+
     async def _writer(self) -> tuple[TandaSource, str, MergedStaff]:
         found = await self._workforce()
         if found is None:
@@ -344,33 +348,33 @@ class Directory:
         return await tanda.teams(tenant, index)
 
     async def locations(self) -> Mapping[str, Location]:
-        found = await self._workforce()
+        found = await self._tanda_tenant()
         if found is None:
             return {}
-        tanda, tenant, _ = found
+        tanda, tenant = found
         return await tanda.locations(tenant)
 
     async def rosters(self, start: date, end: date) -> Sequence[Roster]:
         """The rosters (weeks) overlapping ``start`` to ``end``."""
         _check_range(start, end)
-        found = await self._workforce()
+        found = await self._tanda_tenant()
         if found is None:
             return []
-        tanda, tenant, _ = found
+        tanda, tenant = found
         return await tanda.rosters(tenant, start, end)
 
     async def roster(self, roster_id: str) -> Roster | None:
-        found = await self._workforce()
+        found = await self._tanda_tenant()
         if found is None:
             return None
-        tanda, tenant, _ = found
+        tanda, tenant = found
         return await tanda.roster(tenant, roster_id)
 
     async def current_roster(self) -> Roster | None:
-        found = await self._workforce()
+        found = await self._tanda_tenant()
         if found is None:
             return None
-        tanda, tenant, _ = found
+        tanda, tenant = found
         return await tanda.current_roster(tenant)
 
     async def _of_staff(
