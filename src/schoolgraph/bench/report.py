@@ -174,6 +174,7 @@ def render(result: dict[str, Any]) -> str:
                 _num(cold.get("critical_path_injected_ms")),
                 cold["critical_path_calls"],
                 _num(cold["ratio"], 2),
+                _num(cold.get("gateway_cpu_ms")),
             ]
         )
     lines += _table(
@@ -188,13 +189,15 @@ def render(result: dict[str, Any]) -> str:
             "injected ms",
             "calls",
             "ratio",
+            "cpu ms",
         ],
         rows,
     )
     lines += [
         "",
         "Critical paths (longest chain of dependent upstream calls, cold; critical ms is the",
-        "time the upstreams took to serve the chain, injected ms its injected latency alone)",
+        "time the upstreams took to serve the chain, injected ms its injected latency alone;",
+        "cpu ms is the gateway's CPU time answering the cold request)",
     ]
     lines += [f"  {name}: {main['queries'][name]['cold']['critical_path']}" for name in names]
 
