@@ -18,8 +18,9 @@ from yarl import URL
 from schoolgraph import __version__
 from schoolgraph.graph.schema import export_sdl
 
-SCRATCH = Path(tempfile.gettempdir()) / "schoolgraph-test-cli"
-"""The data folder of the commands run here (accounts database, outbox), not the home one."""
+SCRATCH = Path(tempfile.mkdtemp(prefix="schoolgraph-test-cli-"))
+"""The data folder of the commands run here (accounts database, outbox), not the home one:
+one per test run, so runs from other checkouts never share an accounts database."""
 
 
 def clean_env(**variables: str) -> dict[str, str]:

@@ -37,14 +37,13 @@ async def test_the_demo_is_ready_with_a_check_per_simulator(
     status, body = await readyz(http, gateway)
 
     assert status == 200
-    assert body == {
-        "status": "ok",
-        "checks": {
-            "tanda": {"status": "ok"},
-            "xporter": {"status": "ok"},
-            "tass": {"status": "ok"},
-        },
+    assert body["status"] == "ok"
+    assert {name: check["status"] for name, check in body["checks"].items()} == {
+        "tanda": "ok",
+        "xporter": "ok",
+        "tass": "ok",
     }
+    assert all(check["circuit"] == "closed" for check in body["checks"].values())
 
 
 async def test_only_configured_upstreams_are_checked(
@@ -55,7 +54,9 @@ async def test_only_configured_upstreams_are_checked(
     status, body = await readyz(http, gateway)
 
     assert status == 200
-    assert body == {"status": "ok", "checks": {"tass": {"status": "ok"}}}
+    assert body["status"] == "ok"
+    assert list(body["checks"]) == ["tass"]
+    assert body["checks"]["tass"]["status"] == "ok"
 
 
 async def test_readyz_is_503_naming_the_upstream_that_fails(
@@ -68,8 +69,8 @@ async def test_readyz_is_503_naming_the_upstream_that_fails(
 
     assert status == 503
     assert body["status"] == "fail"
-    assert body["checks"]["tanda"] == {"status": "ok"}
-    assert body["checks"]["tass"] == {"status": "ok"}
+    assert body["checks"]["tanda"]["status"] == "ok"
+    assert body["checks"]["tass"]["status"] == "ok"
     xporter = body["checks"]["xporter"]
     assert xporter["status"] == "fail"
     assert xporter["code"] == "UPSTREAM_UNAVAILABLE"
@@ -84,11 +85,12 @@ async def test_readyz_names_tass_when_no_company_answers(
     status, body = await readyz(http, gateway)
 
     assert status == 503
-    assert body["checks"]["tass"] == {
-        "status": "fail",
-        "code": "UPSTREAM_UNAVAILABLE",
-        "message": "No company of TASS answered: 01 UPSTREAM_UNAVAILABLE, 02 UPSTREAM_UNAVAILABLE.",
-    }
+    tass = body["checks"]["tass"]
+    assert (tass["status"], tass["code"], tass["message"]) == (
+        "fail",
+        "UPSTREAM_UNAVAILABLE",
+        "No company of TASS answered: 01 UPSTREAM_UNAVAILABLE, 02 UPSTREAM_UNAVAILABLE.",
+    )
 
 
 async def test_wrong_tanda_credentials_make_tanda_unready(
@@ -114,4 +116,6 @@ async def test_one_paused_school_leaves_xporter_ready(
     status, body = await readyz(http, gateway)
 
     assert status == 200
-    assert body == {"status": "ok", "checks": {"xporter": {"status": "ok"}}}
+    assert body["status"] == "ok"
+    assert list(body["checks"]) == ["xporter"]
+    assert body["checks"]["xporter"]["status"] == "ok"

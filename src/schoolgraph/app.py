@@ -6,6 +6,7 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from strawberry.schema.base import BaseSchema
@@ -31,8 +32,12 @@ from schoolgraph.middlewares import (
     request_id_middleware,
     upstream_calls_middleware,
 )
+from schoolgraph.observability.install import install_observability
 from schoolgraph.ratelimit import KeyFunction, TokenBuckets, caller_key, rate_limit_middleware
 from schoolgraph.runtime import Runtime
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import TracerProvider
 
 __all__ = ["RUNTIME", "SETTINGS", "create_app"]
 
@@ -82,6 +87,7 @@ def create_app(
     batching: bool = True,
     rate_limit_key: KeyFunction = caller_key,
     accounts: AccountService | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> web.Application:
     """Build the gateway application.
 
@@ -101,10 +107,13 @@ def create_app(
             account, else its client address (see :mod:`schoolgraph.ratelimit`).
         accounts: The API accounts, opened and closed with the app; None builds them from
             the settings (SQLite at ``SCHOOLGRAPH_DB_PATH``). Tests pass one with their clock.
+        tracer_provider: Where spans go when ``settings.otel_enabled``; None: the global
+            OpenTelemetry provider. Tests pass one with an in-memory exporter.
 
     Returns:
-        An application serving ``/graphql``, ``/healthz`` and ``/readyz``, with one readiness
-        check per configured upstream, named after it (``tanda``, ``xporter``, ``tass``), and
+        An application serving ``/graphql``, ``/healthz``, ``/readyz`` and ``/metrics``, with
+        one readiness check per configured upstream, named after it (``tanda``, ``xporter``,
+        ``tass``), and
         ``POST /auth/token`` and the key-share link pages (``/keys``).
     """
     app = web.Application(
@@ -127,8 +136,10 @@ def create_app(
     app[SETTINGS] = settings
     app[RUNTIME] = runtime
     app[READINESS_CHECKS] = checks = ReadinessChecks()
+    required = settings.ready_requires
     for kind in runtime.upstreams:
-        checks.add(kind.value, functools.partial(runtime.check, kind))
+        check = functools.partial(runtime.check, kind)
+        checks.add(kind.value, check, required=required is None or kind in required)
     app.cleanup_ctx.append(_lifecycle)
 
     limits = QueryLimits(
@@ -163,4 +174,5 @@ def create_app(
     app.router.add_route("POST", "/graphql", view)
     app.router.add_get("/healthz", healthz, allow_head=False)
     app.router.add_get("/readyz", readyz, allow_head=False)
+    install_observability(app, settings, runtime, tracer_provider=tracer_provider)
     return app

@@ -233,6 +233,12 @@ class Settings:
     rate_limit: int = 600
     """Requests a minute per account (or client address); 0 turns rate limiting off."""
     rate_limit_burst: int = 60
+    metrics_token: Secret | None = None
+    """The bearer token ``/metrics`` asks for; None: only loopback clients may read it."""
+    otel_enabled: bool = False
+    """Trace requests and upstream calls with OpenTelemetry (the ``otel`` extra)."""
+    ready_requires: tuple[UpstreamKind, ...] | None = None
+    """The upstreams ``/readyz`` fails without; None: every configured one."""
     tanda: TandaSettings | None = None
     xporter: XporterSettings | None = None
     tass: TassSettings | None = None
@@ -478,6 +484,16 @@ def _entries(raw: str) -> list[str]:
     return [entry.strip() for entry in re.split(r"[,\n]", raw) if entry.strip()]
 
 
+def _parse_upstream_kinds(key: str, raw: str) -> tuple[UpstreamKind, ...]:
+    kinds: list[UpstreamKind] = []
+    for entry in _entries(raw):
+        kind = UpstreamKind(_choice(key, entry, tuple(kind.value for kind in UpstreamKind)))
+        if kind in kinds:
+            raise ConfigError(f"{key} names {kind.value} twice.")
+        kinds.append(kind)
+    return tuple(kinds)
+
+
 def _parse_identity_keys(key: str, raw: str) -> tuple[IdentityKey, ...]:
     keys: list[IdentityKey] = []
     for entry in _entries(raw):
@@ -681,6 +697,27 @@ VARIABLES: tuple[Variable, ...] = (
         "rate_limit_burst",
         functools.partial(_parse_positive, unit="requests"),
         "Requests an account may send at once before its rate applies.",
+    ),
+    Variable(
+        "metrics_token",
+        _parse_secret,
+        "Bearer token a scraper sends to read `/metrics`; unset, only loopback clients may "
+        "read it. Secret.",
+        unset="unset",
+        secret=True,
+    ),
+    Variable(
+        "otel_enabled",
+        _parse_bool,
+        "Trace requests, GraphQL operations and upstream calls with OpenTelemetry, exported "
+        "as the standard `OTEL_*` variables say (needs the `otel` extra; `true`/`false`).",
+    ),
+    Variable(
+        "ready_requires",
+        _parse_upstream_kinds,
+        "The upstreams `/readyz` answers 503 without, separated by commas (`tanda,xporter`), "
+        "or empty for none; the others failing make it 200 `degraded`.",
+        unset="every configured upstream",
     ),
     Variable(
         "tanda_url",
@@ -1052,6 +1089,17 @@ def _check_smtp(values: Mapping[str, Any]) -> None:
         )
 
 
+def _check_ready_requires(
+    values: Mapping[str, Any], upstreams: Mapping[str, Any], mode: Mode
+) -> None:
+    required = values.get("ready_requires") or ()
+    missing = [kind.value for kind in required if mode is Mode.UPSTREAM and kind not in upstreams]
+    if missing:
+        raise ConfigError(
+            f"SCHOOLGRAPH_READY_REQUIRES names {', '.join(missing)}, which is not configured."
+        )
+
+
 def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
     """Build the settings from ``SCHOOLGRAPH_*`` variables, then apply ``overrides``.
 
@@ -1085,6 +1133,7 @@ def load_settings(environ: Mapping[str, str], **overrides: Any) -> Settings:
             "SCHOOLGRAPH_XPORTER_URL and SCHOOLGRAPH_TASS_URL is set."
         )
     _check_smtp(values)
+    _check_ready_requires(values, upstreams, mode)
 
     fields = {field.name for field in dataclasses.fields(Settings)}
     for name, value in overrides.items():

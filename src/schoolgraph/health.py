@@ -4,13 +4,19 @@ A readiness check is an async callable that returns when its dependency is usabl
 when it is not. Components register theirs on the app at start-up::
 
     app[READINESS_CHECKS].add("tanda", tanda_client.check)
+
+A check may also have a detail: a plain function whose mapping is added to the check's
+result whether it passes or fails (an upstream's circuit state and recent calls, say)::
+
+    app[READINESS_CHECKS].detail("tanda", describe_tanda)
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -20,6 +26,7 @@ from schoolgraph.middlewares import REQUEST_ID, json_dumps_compact
 
 __all__ = [
     "READINESS_CHECKS",
+    "CheckDetail",
     "CheckResult",
     "ReadinessCheck",
     "ReadinessChecks",
@@ -28,6 +35,7 @@ __all__ = [
 ]
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+CheckDetail = Callable[[], Mapping[str, object]]
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +48,17 @@ class CheckResult:
     ok: bool
     code: str | None = None
     message: str | None = None
+    detail: Mapping[str, object] | None = None
+    required: bool = True
 
     def to_json(self) -> dict[str, object]:
         if self.ok:
-            return {"status": "ok"}
-        return {"status": "fail", "code": self.code, "message": self.message}
+            outcome: dict[str, object] = {"status": "ok"}
+        else:
+            outcome = {"status": "fail", "code": self.code, "message": self.message}
+        if not self.required:
+            outcome["required"] = False
+        return outcome | dict(self.detail or {})
 
 
 class ReadinessChecks:
@@ -57,12 +71,29 @@ class ReadinessChecks:
     def __init__(self, timeout: float = 5.0) -> None:
         self.timeout = timeout
         self._checks: dict[str, ReadinessCheck] = {}
+        self._details: dict[str, CheckDetail] = {}
+        self._optional: set[str] = set()
 
-    def add(self, name: str, check: ReadinessCheck) -> None:
-        """Register ``check`` under ``name``; names are unique."""
+    def add(self, name: str, check: ReadinessCheck, *, required: bool = True) -> None:
+        """Register ``check`` under ``name``; names are unique.
+
+        Args:
+            name: The check's name in the ``/readyz`` body.
+            check: Returns when its dependency is usable, raises when it is not.
+            required: Whether ``/readyz`` fails when this check does; a check that is not
+                makes it ``degraded`` (HTTP 200) instead.
+        """
         if name in self._checks:
             raise ValueError(f"A readiness check named {name!r} is already registered.")
         self._checks[name] = check
+        if not required:
+            self._optional.add(name)
+
+    def detail(self, name: str, describe: CheckDetail) -> None:
+        """Add ``describe()``'s mapping to every result of the check named ``name``."""
+        if name not in self._checks:
+            raise ValueError(f"There is no readiness check named {name!r} to describe.")
+        self._details[name] = describe
 
     async def run(self, request_id: str | None = None) -> list[CheckResult]:
         """Run every check at once; one result per check, in registration order."""
@@ -73,6 +104,17 @@ class ReadinessChecks:
         )
 
     async def _run_one(
+        self, name: str, check: ReadinessCheck, request_id: str | None
+    ) -> CheckResult:
+        result = await self._outcome(name, check, request_id)
+        describe = self._details.get(name)
+        return dataclasses.replace(
+            result,
+            required=name not in self._optional,
+            detail=describe() if describe is not None else None,
+        )
+
+    async def _outcome(
         self, name: str, check: ReadinessCheck, request_id: str | None
     ) -> CheckResult:
         try:
@@ -106,11 +148,16 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """200 when every readiness check passes, else 503; the body has each check's result."""
+    """200 when every required readiness check passes, else 503; the body has each result.
+
+    The body's ``status`` is ``ok`` when every check passes, ``degraded`` when only checks that
+    are not required fail, else ``fail``.
+    """
     results = await request.app[READINESS_CHECKS].run(request.get(REQUEST_ID))
-    ready = all(result.ok for result in results)
+    ready = all(result.ok for result in results if result.required)
+    degraded = ready and not all(result.ok for result in results)
     body = {
-        "status": "ok" if ready else "fail",
+        "status": "degraded" if degraded else "ok" if ready else "fail",
         "checks": {result.name: result.to_json() for result in results},
     }
     return web.json_response(body, status=200 if ready else 503, dumps=json_dumps_compact)

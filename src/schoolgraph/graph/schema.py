@@ -20,6 +20,7 @@ from schoolgraph.graph.extensions.prefetch import PrefetchMerge
 from schoolgraph.graph.mutations import Mutation
 from schoolgraph.graph.query import Query
 from schoolgraph.graph.scalars import SCALAR_OVERRIDES
+from schoolgraph.observability.operation_span import OperationSpan
 
 __all__ = ["GatewaySchema", "build_schema", "export_sdl"]
 
@@ -55,6 +56,7 @@ def build_schema(
     # PartialErrorsExtension adds its errors inside execution, so ErrorCodes (which codes
     # errors as the operation ends) sees them already coded.
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        OperationSpan,  # first, so that its span holds the others' work
         ErrorCodes,
         Permissions,
         Explain,

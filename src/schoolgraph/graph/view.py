@@ -26,6 +26,7 @@ from schoolgraph.graph.extensions.limits import QUERY_LIMIT_EXCEEDED
 from schoolgraph.graph.persisted_queries import NOT_FOUND_HEADERS, PersistedQueries
 from schoolgraph.loaders import make_loaders
 from schoolgraph.middlewares import CALL_LOG, REQUEST_ID, error_for_status, error_response
+from schoolgraph.observability.metrics import METRICS
 from schoolgraph.sources.scoped import scoped_directory
 
 __all__ = ["GatewayView"]
@@ -172,6 +173,9 @@ class GatewayView(GraphQLView[Context, None]):
                 else mask_error(error, request.get(REQUEST_ID))
                 for error in result.errors
             ]
+        metrics = request.app.get(METRICS)
+        if metrics is not None and result.errors:
+            metrics.observe_errors(result.errors)
         return process_result(result)
 
 

@@ -14,6 +14,8 @@ read timeouts) and applies, in this order, to every request:
 
 Every attempt is recorded as an `UpstreamCall` in the current request's `CallLog` (a context
 variable the gateway sets per request), for explain output, metrics and the audit log.
+When the app traces (`observability/tracing.py`), each attempt is also an OpenTelemetry client
+span, whose context goes upstream in `traceparent`.
 Nothing here logs URLs with query strings, headers or bodies: they can hold tokens and
 personal data.
 """
@@ -42,6 +44,7 @@ from ..errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
+from ..observability.tracing import trace_cached_read, upstream_span
 
 T = TypeVar("T")
 # "shared": the request joined an identical one already in flight (single flight).
@@ -112,6 +115,8 @@ def record_call(call: UpstreamCall) -> None:
     log = current_call_log.get()
     if log is not None:
         log.add(call)
+    if call.cache in ("hit", "stale", "shared"):
+        trace_cached_read(call.upstream, call.route, call.cache)
 
 
 def set_deadline(seconds_from_now: float | None) -> contextvars.Token[float | None]:
@@ -229,6 +234,7 @@ class CircuitBreaker:
         self._consecutive = 0
         self._opened_at = 0.0
         self._probe_in_flight = False
+        self.opened = 0  # times the circuit opened, for metrics
 
     def before(self) -> None:
         if self.state == "closed":
@@ -251,6 +257,8 @@ class CircuitBreaker:
     def failure(self) -> None:
         self._consecutive += 1
         if self.state == "half-open" or self._consecutive >= self.failures:
+            if self.state != "open":
+                self.opened += 1
             self.state, self._opened_at = "open", time.monotonic()
         self._probe_in_flight = False
 
@@ -551,11 +559,13 @@ class Transport:
         json: Any,
         data: Any,
     ) -> UpstreamResponse:
-        async with self.session.request(
-            method, url, params=params, headers=headers, json=json, data=data
-        ) as raw:
-            body = await raw.read()
-            return UpstreamResponse(self.upstream, route, raw.status, raw.headers, body)
+        with upstream_span(self.upstream, method, route, headers) as span:
+            async with self.session.request(
+                method, url, params=params, headers=headers, json=json, data=data
+            ) as raw:
+                body = await raw.read()
+                span.answered(raw.status)
+                return UpstreamResponse(self.upstream, route, raw.status, raw.headers, body)
 
     async def _within_deadline(
         self, awaitable: Awaitable[T], deadline_at: float | None, route: str
