@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from schoolgraph.bench.critical_path import critical_path
 from schoolgraph.bench.upstreams import Call
 
@@ -29,7 +31,8 @@ def test_a_token_then_pages_of_a_list_chain_one_after_another() -> None:
     path = critical_path(calls, L, {})
 
     assert path.calls == 4
-    assert path.seconds == 4 * L
+    assert path.seconds == pytest.approx(4 * L)
+    assert path.injected == pytest.approx(4 * L)
     assert path.describe() == "tanda /api/oauth/token -> tanda /api/v2/users x3"
 
 
@@ -58,6 +61,29 @@ def test_a_declared_data_dependency_chains_calls_that_waited_for_it() -> None:
     assert critical_path(calls, L, {shifts: (groups,)}).calls == 2
     # A call that did not wait for its prerequisite did not need it.
     assert critical_path(overlapping, L, {shifts: (groups,)}).calls == 1
+
+
+def test_a_call_costs_the_time_its_upstream_took_to_serve_it() -> None:
+    token = call("xporter", "/idaas/sts/STS/GetToken", 0.0, method="POST")
+    slow = Call("xporter", "GET", "/students", "/students", None, 0.021, 0.471, 200)
+    quick = call("tass", "/students", 0.021)
+
+    path = critical_path([token, slow, quick], L, {})
+
+    assert path.calls == 2
+    assert path.seconds == pytest.approx(L + 0.45)
+    assert path.injected == pytest.approx(2 * L)
+    assert path.describe() == "xporter /idaas/sts/STS/GetToken -> xporter /students"
+
+
+def test_the_longest_chain_is_the_slowest_not_the_one_with_most_calls() -> None:
+    pages = [call("tanda", "/users", 0.021 * n, page=n) for n in range(1, 4)]
+    slow = Call("xporter", "GET", "/students", "/students", None, 0.0, 0.2, 200)
+
+    path = critical_path([*pages, slow], L, {})
+
+    assert (path.calls, path.describe()) == (1, "xporter /students")
+    assert path.seconds == pytest.approx(0.2)
 
 
 def test_no_calls_no_path() -> None:

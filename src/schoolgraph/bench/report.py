@@ -181,8 +181,10 @@ def render(result: dict[str, Any]) -> str:
                 ),
                 _num(cold["ms"]),
                 _num(cold["critical_path_ms"]),
+                _num(cold.get("critical_path_injected_ms")),
                 cold["critical_path_calls"],
                 _num(cold["ratio"], 2),
+                _num(cold.get("gateway_cpu_ms")),
             ]
         )
     lines += _table(
@@ -194,12 +196,19 @@ def render(result: dict[str, Any]) -> str:
             *(f"{baseline} req" for baseline in baselines),
             "cold ms",
             "critical ms",
+            "injected ms",
             "calls",
             "ratio",
+            "cpu ms",
         ],
         rows,
     )
-    lines += ["", "Critical paths (longest chain of dependent upstream calls, cold)"]
+    lines += [
+        "",
+        "Critical paths (longest chain of dependent upstream calls, cold; critical ms is the",
+        "time the upstreams took to serve the chain, injected ms its injected latency alone;",
+        "cpu ms is the gateway's CPU time answering the cold request)",
+    ]
     lines += [f"  {name}: {main['queries'][name]['cold']['critical_path']}" for name in names]
 
     clients = [str(n) for n in options["concurrency"]]

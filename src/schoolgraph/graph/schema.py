@@ -18,6 +18,7 @@ from schoolgraph.graph.extensions.explain import Explain
 from schoolgraph.graph.extensions.limits import QueryLimits, limits_extension
 from schoolgraph.graph.extensions.partial_errors import PartialErrorsExtension
 from schoolgraph.graph.extensions.permissions import Permissions
+from schoolgraph.graph.extensions.prefetch import PrefetchMerge
 from schoolgraph.graph.mutations import Mutation
 from schoolgraph.graph.query import Query
 from schoolgraph.graph.scalars import SCALAR_OVERRIDES
@@ -67,6 +68,7 @@ def build_schema(
         Permissions,
         Explain,
         PartialErrorsExtension,
+        PrefetchMerge,
     ]
     # After ErrorCodes, so that it leaves the operation first and codes a parse refused at
     # the token limit as the limit, not as a parse failure.

@@ -3,17 +3,22 @@
 The MIS APIs have no batch-by-id parameter, so a school's whole list is read once per request
 (the connectors' caches make that a revalidation) and indexed in memory: the number of
 upstream requests follows the number of schools a query touches, never its rows.
+
+Without batching (``Loaders(batch=False)``, the bench's naive baseline) a student or a member
+of staff is read by id where the upstream offers that read, as a resolver without
+dataloaders would.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from schoolgraph.domain import Contact, Partial, Staff, Student, StudentContact
+from schoolgraph.errors import SchoolgraphError
 from schoolgraph.loaders.outcomes import (
     ALL,
     All,
@@ -38,6 +43,7 @@ __all__ = [
     "batch_students_by_school",
     "school_of",
     "staff_of",
+    "students_of",
 ]
 
 
@@ -53,8 +59,43 @@ async def batch_students_by_school(
 
 
 async def batch_students(loaders: Loaders, keys: list[str]) -> list[Outcome[Student | None]]:
-    by_school = await load_each(loaders.students_by_school, (school_of(key) for key in keys))
-    return [pick(by_school[school_of(key)], key) for key in keys]
+    """A school's students out of one read of its list; a student asked for alone (a
+    student's page) read by id, which does not wait for thousands of rows to arrive and be
+    parsed. Without batching (the naive baseline) every student is read by id."""
+    if not loaders.batch:
+        return await gather_per_key(keys, loaders.directory.student)
+    per_school = Counter(school_of(key) for key in dict.fromkeys(keys))
+    alone = [key for key in keys if per_school[school_of(key)] == 1]
+    listed = {school_of(key) for key in keys if per_school[school_of(key)] > 1}
+    by_id, by_school = await asyncio.gather(
+        gather_per_key(alone, loaders.directory.student),
+        load_each(loaders.students_by_school, listed),
+    )
+    read_alone = dict(zip(alone, by_id, strict=True))
+    return [
+        read_alone[key] if key in read_alone else pick(by_school[school_of(key)], key)
+        for key in keys
+    ]
+
+
+async def students_of(
+    loaders: Loaders, school_id: str, student_ids: Sequence[str]
+) -> Mapping[str, Student]:
+    """The students of ``school_id`` among ``student_ids`` (a group's members), by id.
+
+    One read of the school, indexed; without batching (the naive baseline) one load per
+    student, each its own read.
+
+    Raises:
+        SchoolgraphError: the school, or a student, could not be read.
+    """
+    if loaders.batch:
+        return await loaders.students_by_school.load(school_id)
+    found = await load_each(loaders.student, student_ids)
+    for row in found.values():
+        if isinstance(row, SchoolgraphError):
+            raise row
+    return {key: row for key, row in found.items() if isinstance(row, Student)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +145,8 @@ async def batch_all_staff(
 async def batch_staff(loaders: Loaders, keys: list[str]) -> list[Outcome[Staff | None]]:
     """One answer per Staff id: the person, ``None``, or the error of the upstream that
     holds them when that upstream could not be read."""
+    if not loaders.batch:  # the naive baseline: each person read by id
+        return await gather_per_key(keys, loaders.directory.staff_member)
     staff = await loaders.all_staff.load(ALL)
     return [staff_of(staff, key) for key in keys]
 

@@ -1,4 +1,4 @@
-"""Schools: every configured school in one read, and schools by id out of it."""
+"""Schools: every configured school in one read, and a school by id on its own."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from schoolgraph.domain import Partial, School
-from schoolgraph.loaders.outcomes import ALL, All, Outcome, missing
+from schoolgraph.loaders.outcomes import All, Outcome, gather_per_key
 
 if TYPE_CHECKING:
     from schoolgraph.loaders.per_request import Loaders
@@ -23,7 +23,9 @@ async def batch_all_schools(
 
 
 async def batch_schools(loaders: Loaders, keys: list[str]) -> list[Outcome[School | None]]:
-    """One answer per school id: the school, ``None``, or the error of its upstream."""
-    schools = await loaders.all_schools.load(ALL)
-    by_id = {school.id: school for school in schools.value}
-    return [by_id[key] if key in by_id else missing(key, schools.errors) for key in keys]
+    """One answer per school id: the school, ``None``, or the error of its upstream.
+
+    Each school asked for is read on its own (a cached read per school): a query about one
+    school does not wait for, nor pay for, every other school's details.
+    """
+    return await gather_per_key(keys, loaders.directory.school)

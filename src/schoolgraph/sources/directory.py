@@ -45,7 +45,7 @@ from schoolgraph.domain import (
 )
 from schoolgraph.errors import BadRequestError, NotFoundError, SchoolgraphError
 from schoolgraph.identity.matching import MatchPolicy
-from schoolgraph.sources.identity import MergedStaff, merge_staff
+from schoolgraph.sources.identity import MergedStaff, merge_staff, with_tanda_side
 from schoolgraph.sources.tanda import TandaSource, Worker
 from schoolgraph.sources.tass import TassSource
 from schoolgraph.sources.xporter import XporterSource
@@ -53,7 +53,7 @@ from schoolgraph.upstreams.tanda import TandaClient, User
 from schoolgraph.upstreams.tass import TassClient
 from schoolgraph.upstreams.xporter import XporterClient
 
-__all__ = ["Directory"]
+__all__ = ["Directory", "id_prefix"]
 
 T = TypeVar("T")
 
@@ -173,6 +173,15 @@ class Directory:
             return await source.students(tenant, self._today())
         return await source.students(tenant)
 
+    async def student(self, student_id: str) -> Student | None:
+        """One student read by id where the upstream reads by id (Xporter ``/Students/{id}``);
+        TASS students come out of the school's list (its per-student read is not wired)."""
+        source, tenant = self._school_of(id_prefix(student_id))
+        parts = split_id(student_id)
+        if isinstance(source, XporterSource) and parts is not None:
+            return await source.student(tenant, parts[2])
+        return (await self.students(id_prefix(student_id))).get(student_id)
+
     async def groups(self, school_id: str) -> Mapping[str, Group]:
         source, tenant = self._school_of(school_id)
         if isinstance(source, TassSource):
@@ -211,6 +220,23 @@ class Directory:
         """Every person: MIS staff of every school (leavers too) and every Tanda user, merged."""
         merge = await self._merged()
         return Partial(merge.merged.staff, merge.errors)
+
+    async def staff_member(self, staff_id: str) -> Staff | None:
+        """One person read by id where the upstream reads by id (Xporter ``/Staff/{id}``),
+        with the Tanda side the identity merge gives them; anyone else out of the merge."""
+        merge = await self._merged()
+        merged = merge.merged.staff.get(staff_id)
+        parts = split_id(staff_id)
+        found = self._find_school(id_prefix(staff_id)) if parts is not None else None
+        if parts is None or found is None:
+            return merged
+        source, tenant = found
+        if not isinstance(source, XporterSource):
+            return merged
+        person = await source.staff_member(tenant, parts[2], self._today())
+        if person is None or merged is None:
+            return person
+        return with_tanda_side(person, merged)
 
     async def _merged(self) -> _Merge:
         today = self._today()
@@ -283,6 +309,13 @@ class Directory:
         assert merge.tanda_tenant is not None  # noqa: S101 - set whenever Tanda answered
         return self._tanda, merge.tanda_tenant, merge.merged
 
+    async def _tanda_tenant(self) -> tuple[TandaSource, str] | None:
+        """Tanda and its organisation, for reads that need no person mapped (rosters,
+        locations): they start at once rather than after the identity merge's reads."""
+        if self._tanda is None:
+            return None
+        return self._tanda, await self._tanda.tenant()
+
     async def _writer(self) -> tuple[TandaSource, str, MergedStaff]:
         found = await self._workforce()
         if found is None:
@@ -315,33 +348,33 @@ class Directory:
         return await tanda.teams(tenant, index)
 
     async def locations(self) -> Mapping[str, Location]:
-        found = await self._workforce()
+        found = await self._tanda_tenant()
         if found is None:
             return {}
-        tanda, tenant, _ = found
+        tanda, tenant = found
         return await tanda.locations(tenant)
 
     async def rosters(self, start: date, end: date) -> Sequence[Roster]:
         """The rosters (weeks) overlapping ``start`` to ``end``."""
         _check_range(start, end)
-        found = await self._workforce()
+        found = await self._tanda_tenant()
         if found is None:
             return []
-        tanda, tenant, _ = found
+        tanda, tenant = found
         return await tanda.rosters(tenant, start, end)
 
     async def roster(self, roster_id: str) -> Roster | None:
-        found = await self._workforce()
+        found = await self._tanda_tenant()
         if found is None:
             return None
-        tanda, tenant, _ = found
+        tanda, tenant = found
         return await tanda.roster(tenant, roster_id)
 
     async def current_roster(self) -> Roster | None:
-        found = await self._workforce()
+        found = await self._tanda_tenant()
         if found is None:
             return None
-        tanda, tenant, _ = found
+        tanda, tenant = found
         return await tanda.current_roster(tenant)
 
     async def _of_staff(
@@ -488,6 +521,11 @@ async def _attempt(call: Awaitable[T]) -> T | SchoolgraphError:
         return await call
     except SchoolgraphError as error:
         return error
+
+
+def id_prefix(domain_id: str) -> str:
+    """The school of an MIS entity's id: ``"xporter:7109606:150001"`` -> ``"xporter:7109606"``."""
+    return ":".join(domain_id.split(":", 2)[:2])
 
 
 def _check_range(start: date, end: date) -> None:

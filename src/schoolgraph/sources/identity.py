@@ -24,7 +24,7 @@ from schoolgraph.identity.matching import (
     match_people,
 )
 
-__all__ = ["MergedStaff", "merge_staff"]
+__all__ = ["MergedStaff", "merge_staff", "with_tanda_side"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,4 +116,21 @@ def merge_staff(
         staff[person.id] = person
     return MergedStaff(
         MappingProxyType(staff), MappingProxyType(user_of_staff), MappingProxyType(staff_of_user)
+    )
+
+
+def with_tanda_side(mis: Staff, merged: Staff) -> Staff:
+    """``mis`` (one MIS record, read on its own) with what the merge joined to the same person:
+    their Tanda user, teams and time zone, and any candidates left split."""
+    if merged.tanda_user_id is None:
+        return replace(mis, match_candidates=merged.match_candidates)
+    return replace(
+        mis,
+        tanda_user_id=merged.tanda_user_id,
+        email=mis.email or merged.email,
+        team_ids=merged.team_ids,
+        time_zone=merged.time_zone,
+        match_rule=merged.match_rule,
+        match_candidates=merged.match_candidates,
+        sources=(*mis.sources, *merged.sources[1:]),
     )

@@ -10,7 +10,9 @@ never be fooled by a recycled ``id()``.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Hashable, Iterable
+from functools import partial
 from typing import Any, Generic, TypeVar, cast
 
 __all__ = ["ListMemo", "RowMemo"]
@@ -56,18 +58,23 @@ class ListMemo:
 
 
 class RowMemo(Generic[S, D]):
-    """Domain rows built from upstream rows, reused while the upstream row is the same object.
+    """Domain rows built from upstream rows, reused while the upstream row is alive.
 
-    Args:
-        limit: when more rows than this are remembered, the memo starts afresh (windows of
-            lessons and attendance come and go; this bounds what is kept alive).
+    Entries live exactly as long as their upstream row: the memo holds the row weakly and
+    drops the entry when the row is collected, which happens when the upstream cache lets
+    go of the list that held it (expiry, eviction, or a refresh that replaced the row). So
+    windows of lessons, attendance and shifts that were read once and have left the cache
+    leave nothing behind here. Upstream row types must allow weak references
+    (``@dataclass(slots=True, weakref_slot=True)``).
     """
 
-    __slots__ = ("_limit", "_rows")
+    __slots__ = ("_rows",)
 
-    def __init__(self, limit: int = 200_000) -> None:
-        self._rows: dict[int, tuple[S, Hashable, D]] = {}
-        self._limit = limit
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple[weakref.ref[S], Hashable, D]] = {}
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
     def map(
         self,
@@ -87,16 +94,22 @@ class RowMemo(Generic[S, D]):
         out: list[D] = []
         for row in rows:
             tag = extra(row) if extra is not None else None
-            hit = memo.get(id(row))
-            if hit is not None and hit[0] is row and hit[1] == tag:
+            key = id(row)
+            hit = memo.get(key)
+            if hit is not None and hit[0]() is row and hit[1] == tag:
                 out.append(hit[2])
                 continue
             value = convert(row)
-            if len(memo) >= self._limit:
-                memo.clear()
-            memo[id(row)] = (row, tag, value)
+            memo[key] = (weakref.ref(row, partial(_forget, memo, key)), tag, value)
             out.append(value)
         return out
 
     def clear(self) -> None:
         self._rows.clear()
+
+
+def _forget(memo: dict[int, tuple[weakref.ref[Any], Hashable, Any]], key: int, ref: Any) -> None:
+    """A row died: drop its entry, unless the key already holds a newer row's."""
+    hit = memo.get(key)
+    if hit is not None and hit[0] is ref:
+        del memo[key]

@@ -41,7 +41,7 @@ from schoolgraph.domain import (
     Timesheet,
 )
 from schoolgraph.errors import BadRequestError, NotFoundError, SchoolgraphError
-from schoolgraph.sources.directory import Directory
+from schoolgraph.sources.directory import Directory, id_prefix
 
 __all__ = ["ScopedDirectory", "scoped_directory"]
 
@@ -119,6 +119,10 @@ class ScopedDirectory(Directory):
         self._check(school_id)
         return await self.inner.students(school_id)
 
+    async def student(self, student_id: str) -> Student | None:
+        self._check(id_prefix(student_id))
+        return await self.inner.student(student_id)
+
     async def groups(self, school_id: str) -> Mapping[str, Group]:
         self._check(school_id)
         return await self.inner.groups(school_id)
@@ -151,6 +155,10 @@ class ScopedDirectory(Directory):
         everyone = await self.inner.staff()
         mine = {key: row for key, row in everyone.value.items() if self._visible(row)}
         return Partial(mine, self._errors(everyone.errors))
+
+    async def staff_member(self, staff_id: str) -> Staff | None:
+        person = await self.inner.staff_member(staff_id)
+        return person if person is not None and self._visible(person) else None
 
     # -- the workforce side (Tanda): as if Tanda were not configured, out of scope --------
 

@@ -113,30 +113,38 @@ class XporterSource:
         rows = await self.client.students(estab)
         return self._lists.get(("students", estab), (rows,), lambda: self._students(estab, rows))
 
+    async def student(self, estab: str, native: str) -> Student | None:
+        """One student read by id (the read a resolver without batching makes per student)."""
+        row = await self.client.student(estab, native)
+        return None if row is None else self._student(estab, self.school_id(estab), row)
+
     def _students(self, estab: str, rows: Sequence[x.Student]) -> Mapping[str, Student]:
         school_id = self.school_id(estab)
         out: dict[str, Student] = {}
         for row in rows:
-            student = Student(
-                id=self._id(estab, row.id),
-                school_id=school_id,
-                forename=row.legal_forename or row.forename or "",
-                surname=row.legal_surname or row.surname or "",
-                preferred_forename=row.forename,
-                middle_names=row.middle_name,
-                gender=row.gender,
-                date_of_birth=row.date_of_birth,
-                year=_year(row.year_code),
-                upn=row.upn,
-                email=row.email or row.idaas_email or row.home_email,
-                admission_date=row.entry_date,
-                leaving_date=row.leaving_date,
-                campus=None,
-                updated_at=row.last_updated,
-                sources=self._ref(estab, row.id),
-            )
+            student = self._student(estab, school_id, row)
             out[student.id] = student
         return MappingProxyType(out)
+
+    def _student(self, estab: str, school_id: str, row: x.Student) -> Student:
+        return Student(
+            id=self._id(estab, row.id),
+            school_id=school_id,
+            forename=row.legal_forename or row.forename or "",
+            surname=row.legal_surname or row.surname or "",
+            preferred_forename=row.forename,
+            middle_names=row.middle_name,
+            gender=row.gender,
+            date_of_birth=row.date_of_birth,
+            year=_year(row.year_code),
+            upn=row.upn,
+            email=row.email or row.idaas_email or row.home_email,
+            admission_date=row.entry_date,
+            leaving_date=row.leaving_date,
+            campus=None,
+            updated_at=row.last_updated,
+            sources=self._ref(estab, row.id),
+        )
 
     # -- staff ----------------------------------------------------------------------------
 
@@ -150,40 +158,43 @@ class XporterSource:
             ("staff", estab, today), (rows,), lambda: self._staff(estab, rows, today)
         )
 
+    async def staff_member(self, estab: str, native: str, today: date) -> Staff | None:
+        """One member of staff read by id, unmerged (the naive resolver's read)."""
+        row = await self.client.staff_member(estab, native, include_previous=True)
+        return None if row is None else self._staff_row(estab, row, today)
+
     def _staff(self, estab: str, rows: Sequence[x.Staff], today: date) -> tuple[Staff, ...]:
+        return tuple(self._staff_row(estab, row, today) for row in rows)
+
+    def _staff_row(self, estab: str, row: x.Staff, today: date) -> Staff:
         school_id = self.school_id(estab)
         zone = self.client.time_zone(estab).key
-        out: list[Staff] = []
-        for row in rows:
-            left = row.employment_end is not None and row.employment_end < today
-            forename = row.legal_forename or row.forename
-            surname = row.legal_surname or row.surname
-            out.append(
-                Staff(
-                    id=self._id(estab, row.id),
-                    school_id=school_id,
-                    tanda_user_id=None,
-                    title=row.title,
-                    forename=forename,
-                    surname=surname,
-                    display_name=row.display_name
-                    or " ".join(p for p in (row.forename, row.surname) if p)
-                    or row.id,
-                    email=row.work_email or row.idaas_email,
-                    staff_code=row.staff_code,
-                    payroll_number=row.payroll_number,
-                    job_title=row.roles[0] if row.roles else row.teacher_category,
-                    is_teacher=row.is_teacher,
-                    active=(row.status or "").lower() != "previous" and not left,
-                    leaving_date=row.employment_end,
-                    time_zone=zone,
-                    team_ids=(),
-                    match_rule=None,
-                    match_candidates=(),
-                    sources=self._ref(estab, row.id),
-                )
-            )
-        return tuple(out)
+        left = row.employment_end is not None and row.employment_end < today
+        forename = row.legal_forename or row.forename
+        surname = row.legal_surname or row.surname
+        return Staff(
+            id=self._id(estab, row.id),
+            school_id=school_id,
+            tanda_user_id=None,
+            title=row.title,
+            forename=forename,
+            surname=surname,
+            display_name=row.display_name
+            or " ".join(p for p in (row.forename, row.surname) if p)
+            or row.id,
+            email=row.work_email or row.idaas_email,
+            staff_code=row.staff_code,
+            payroll_number=row.payroll_number,
+            job_title=row.roles[0] if row.roles else row.teacher_category,
+            is_teacher=row.is_teacher,
+            active=(row.status or "").lower() != "previous" and not left,
+            leaving_date=row.employment_end,
+            time_zone=zone,
+            team_ids=(),
+            match_rule=None,
+            match_candidates=(),
+            sources=self._ref(estab, row.id),
+        )
 
     # -- groups ---------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, source_refs
 from schoolgraph.loaders import SchoolWindow
 from schoolgraph.loaders.outcomes import ALL
+from schoolgraph.loaders.people import students_of
 
 if TYPE_CHECKING:
     from schoolgraph.graph.types.lesson import Lesson
@@ -94,7 +95,7 @@ class Group(Node):
         # The members are the group's school's students: one read of that school, indexed
         # here, rather than a loader key per student.
         try:
-            students = await loaders(info).students_by_school.load(self.row.school_id)
+            students = await students_of(loaders(info), self.row.school_id, self.row.student_ids)
         except SchoolgraphError as error:
             report_partial(info, [error])  # as for any row whose upstream failed: left out
             return []

@@ -404,7 +404,7 @@ class ScheduleBreak:
     paid_meal_break: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # see sources.memo.RowMemo
 class Schedule:
     """A scheduled (planned) shift in a roster, §4.4. `user_id` None is a vacant shift."""
 
@@ -461,7 +461,7 @@ class ShiftBreak:
     paid: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # see sources.memo.RowMemo
 class Shift:
     """A worked shift, §4.6. `status` is upper case (`PENDING`, `APPROVED`)."""
 
@@ -489,7 +489,7 @@ class Shift:
         return self.status.upper() == "APPROVED"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # see sources.memo.RowMemo
 class Timesheet:
     """A user's timesheet for one pay period, with its shifts, §4.5 (status lower case)."""
 
@@ -514,7 +514,7 @@ class LeaveDay:
     finish: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # see sources.memo.RowMemo
 class LeaveRequest:
     """A leave request, §4.10 (status `pending`, `approved` or `rejected`)."""
 

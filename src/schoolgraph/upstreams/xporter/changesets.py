@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from .models import Fields, Row, RowContext, TableSpec
+from .models import Fields, Row, RowContext, TableSpec, columns_of
 
 M = TypeVar("M")
 
@@ -34,9 +34,10 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 
 def row_hash(row: Row) -> str:
     """The row's `RowHash`, or SHA-1 of its canonical JSON when the table has none."""
-    for name, value in row.items():
-        if name.lower() == "rowhash" and isinstance(value, str) and value:
-            return value.upper()
+    column = columns_of(row).find("RowHash")
+    value = row[column] if column is not None else None
+    if isinstance(value, str) and value:
+        return value.upper()
     digest = hashlib.sha1(_CANONICAL.encode(dict(row)).encode(), usedforsecurity=False)
     return digest.hexdigest().upper()
 

@@ -454,10 +454,21 @@ class XporterClient:
         table = await self._table(estab, self._students(include_leavers), STUDENTS)
         return [table.get(str(i)) for i in ids]
 
-    def _students(self, include_leavers: bool) -> _Read:
+    async def student(self, estab: str, student_id: str) -> Student | None:
+        """One student on roll read by id: ``/Students/{id}`` (§3), cached on its own.
+
+        The read a resolver without batching makes per student; the batched paths read the
+        school's list once instead.
+        """
+        read = self._students(False, record_id=student_id)
+        return _only(await self._table(estab, read, STUDENTS), student_id)
+
+    def _students(self, include_leavers: bool, *, record_id: str | None = None) -> _Read:
         # includeComms adds home email and phones (StudentExtended scope, §4.1).
         options = ("includeComms", "includeLeavers") if include_leavers else ("includeComms",)
-        return _Read("Students", (STUDENTS,), self.config.ttl.students, options=options)
+        return _Read(
+            "Students", (STUDENTS,), self.config.ttl.students, options=options, record_id=record_id
+        )
 
     async def staff(
         self, estab: str, *, include_previous: bool = False, include_future: bool = False
@@ -478,7 +489,16 @@ class XporterClient:
         table = await self._table(estab, self._staff(include_previous, include_future), STAFF)
         return [table.get(str(i)) for i in ids]
 
-    def _staff(self, include_previous: bool, include_future: bool) -> _Read:
+    async def staff_member(
+        self, estab: str, staff_id: str, *, include_previous: bool = False
+    ) -> Staff | None:
+        """One member of staff read by id: ``/Staff/{id}`` (§3), cached on its own."""
+        read = self._staff(include_previous, False, record_id=staff_id)
+        return _only(await self._table(estab, read, STAFF), staff_id)
+
+    def _staff(
+        self, include_previous: bool, include_future: bool, *, record_id: str | None = None
+    ) -> _Read:
         options = tuple(
             name
             for name, wanted in (
@@ -487,7 +507,7 @@ class XporterClient:
             )
             if wanted
         )
-        return _Read("Staff", (STAFF,), self.config.ttl.staff, options=options)
+        return _Read("Staff", (STAFF,), self.config.ttl.staff, options=options, record_id=record_id)
 
     async def groups(
         self, estab: str, *, types: Collection[GroupType] | None = None
@@ -967,6 +987,11 @@ def _rows(value: Any, table: str, read: _Read, estab: str) -> list[Mapping[str, 
             upstream=UPSTREAM,
         )
     return value
+
+
+def _only(table: Table[M], record_id: str) -> M | None:
+    """The row a read by id answered: the one with that id (an unknown id answers none)."""
+    return table.get(str(record_id))
 
 
 def _first_row(body: Mapping[str, Any], table: str) -> Mapping[str, Any] | None:

@@ -24,7 +24,7 @@ table and the route, never the row's values.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Generic, Literal, TypeVar
@@ -57,13 +57,49 @@ class RowContext:
     table: str
 
 
+class Columns:
+    """The columns of rows with one set of names: which wire column a name means, compared
+    without case (§6.5: Xporter's casing varies), worked out once per name, not per row."""
+
+    __slots__ = ("_found", "_lower")
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self._lower = {str(name).lower(): name for name in names}
+        self._found: dict[str, str | None] = {}
+
+    def find(self, name: str) -> str | None:
+        """The wire column ``name`` means, or None when the rows have no such column."""
+        try:
+            return self._found[name]
+        except KeyError:
+            found = self._found[name] = self._lower.get(name.lower())
+            return found
+
+
+_COLUMNS: dict[tuple[str, ...], Columns] = {}
+_COLUMN_SETS = 512
+"""Distinct column sets remembered (a table's rows share one; a few tables, a few spellings)."""
+
+
+def columns_of(row: Row) -> Columns:
+    """The :class:`Columns` of ``row``'s column names, shared by every row with the same."""
+    names = tuple(row)
+    found = _COLUMNS.get(names)
+    if found is None:
+        if len(_COLUMNS) >= _COLUMN_SETS:
+            _COLUMNS.clear()
+        found = _COLUMNS[names] = Columns(names)
+    return found
+
+
 class Fields:
     """One wire row, read by case-insensitive column name."""
 
-    __slots__ = ("_ctx", "_values")
+    __slots__ = ("_columns", "_ctx", "_row")
 
     def __init__(self, row: Row, ctx: RowContext) -> None:
-        self._values = {str(name).lower(): value for name, value in row.items()}
+        self._row = row
+        self._columns = columns_of(row)
         self._ctx = ctx
 
     def missing(self, name: str) -> UpstreamBadResponseError:
@@ -77,9 +113,11 @@ class Fields:
     def raw(self, *names: str) -> Any:
         """The first present, non-null value among `names` (spelling variants), or None."""
         for name in names:
-            value = self._values.get(name.lower())
-            if value is not None:
-                return value
+            column = self._columns.find(name)
+            if column is not None:
+                value = self._row[column]
+                if value is not None:
+                    return value
         return None
 
     def id(self, *names: str) -> str:
@@ -546,7 +584,7 @@ class StudentContact:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # see sources.memo.RowMemo
 class Lesson:
     """One occurrence of a timetabled lesson (§4.7).
 
@@ -676,7 +714,7 @@ class AttendanceCode:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # see sources.memo.RowMemo
 class AttendanceMark:
     """A row of `AttendMarks` (§4.8.2, §4.8.3): a session (`S`) or lesson (`L`) mark."""
 
