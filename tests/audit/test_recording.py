@@ -374,3 +374,36 @@ async def test_hostile_nesting_is_recorded_without_its_depth(harness: Harness) -
     assert deep.variables.count("[") == 32  # MAX_DEPTH lists, then the marker
     assert deep_get.query_parameters is not None
     assert "variables=[UNREADABLE JSON]" in deep_get.query_parameters
+
+
+async def test_a_kept_answer_is_recorded_under_the_operation_it_answers(
+    serve: Serve, http: aiohttp.ClientSession
+) -> None:
+    app = create_app(Settings(demo_scale="small", rate_limit=0))
+    url = await serve(app)
+    query = """
+    query Schools($n: Int) {
+      schools { name } service { name } s: students(first: $n) { totalCount }
+    }
+    """
+    outcomes = []
+    for request_id in ("req-computed", "req-kept"):
+        async with http.post(
+            url / "graphql",
+            json={"query": query, "variables": {"n": 2}},
+            headers={"X-Request-Id": request_id},
+        ) as response:
+            assert response.status == 200
+            outcomes.append(response.headers["X-Schoolgraph-Answer-Cache"])
+            assert "errors" not in await response.json()
+
+    await app[AUDIT].flush()
+    computed = await app[AUDIT].reader.record("req-computed")
+    kept = await app[AUDIT].reader.record("req-kept")
+
+    assert outcomes == ["miss", "hit"]
+    assert computed is not None and kept is not None
+    assert computed.endpoint == "query Query.schools,Query.service,Query.students"
+    assert kept.endpoint == computed.endpoint
+    assert kept.variables == computed.variables == '{"n":2}'
+    assert kept.calls == (), "a kept answer asks no upstream"

@@ -59,6 +59,10 @@ class Answer:
     body: bytes
     reads: tuple[Read, ...]
     valid_until: float  # wall clock
+    operation: str | None = None
+    """The operation type it answered (``query``), for the audit record of a kept answer."""
+    root_fields: tuple[str, ...] = ()
+    """The root field coordinates it selected (``Query.students``), for the same."""
 
     @property
     def size(self) -> int:
@@ -148,8 +152,8 @@ class AnswerCache:
             return None
         return AnswerKey(digest, operation_name, encoded, caller_fingerprint(caller))
 
-    def get(self, key: AnswerKey) -> bytes | None:
-        """The kept body for `key`, when every read it was built from still holds."""
+    def get(self, key: AnswerKey) -> Answer | None:
+        """The kept answer for `key`, when every read it was built from still holds."""
         answer = self._answers.get(key)
         if answer is None:
             self.stats.misses += 1
@@ -160,16 +164,30 @@ class AnswerCache:
             self.stats.misses += 1
             return None
         self.stats.hits += 1
-        return answer.body
+        return answer
 
-    def put(self, key: AnswerKey, body: bytes, reads: ReadSet) -> bool:
-        """Keep `body` if what it was built from still holds; return whether it was kept."""
+    def put(
+        self,
+        key: AnswerKey,
+        body: bytes,
+        reads: ReadSet,
+        *,
+        operation: str | None = None,
+        root_fields: tuple[str, ...] = (),
+    ) -> bool:
+        """Keep `body` if what it was built from still holds; return whether it was kept.
+
+        ``operation`` and ``root_fields`` describe the operation, so that a request served the
+        kept answer is audited under the same endpoint as the one that computed it.
+        """
         kept = tuple(reads)
         if reads.tainted is not None or not all(r.still_holds() for r in kept):
             self.stats.refused += 1
             return False
         now = self._wall()
-        answer = Answer(body, kept, (now // QUARTER_HOUR + 1) * QUARTER_HOUR)
+        answer = Answer(
+            body, kept, (now // QUARTER_HOUR + 1) * QUARTER_HOUR, operation, root_fields
+        )
         if answer.size > self._answers.maxsize:
             self.stats.refused += 1
             return False

@@ -11,8 +11,8 @@ from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from schoolgraph.graph.extensions.audit_facts import AuditFacts
 from schoolgraph.graph.event_executor import EventExecutor
+from schoolgraph.graph.extensions.audit_facts import AuditFacts
 from schoolgraph.graph.extensions.error_codes import ErrorCodes
 from schoolgraph.graph.extensions.explain import Explain
 from schoolgraph.graph.extensions.limits import QueryLimits, limits_extension

@@ -19,6 +19,7 @@ from strawberry.types import ExecutionResult
 
 from schoolgraph.accounts.models import NOBODY
 from schoolgraph.accounts.web import ACCOUNTS, CALLER
+from schoolgraph.audit.facts import GRAPHQL_FACTS, GraphQLFacts
 from schoolgraph.cache.reads import ReadSet, current_reads
 from schoolgraph.config import Settings
 from schoolgraph.context import Context, ContextSource
@@ -183,10 +184,16 @@ class GatewayView(GraphQLView[Context, None]):
             request_data = dataclasses.replace(request_data, query=answer.query)
         key = self._answer_key(request_data, context)
         if key is not None and self.answers is not None:
-            body = self.answers.get(key)
-            sub_response.headers[ANSWER_CACHE_HEADER] = "miss" if body is None else "hit"
-            if body is not None:
-                sub_response[_ANSWER_BODY] = body
+            kept = self.answers.get(key)
+            sub_response.headers[ANSWER_CACHE_HEADER] = "miss" if kept is None else "hit"
+            if kept is not None:
+                sub_response[_ANSWER_BODY] = kept.body
+                # No extension runs for a kept answer: tell the audit record what it answered.
+                request[GRAPHQL_FACTS] = GraphQLFacts(
+                    operation=kept.operation,
+                    root_fields=list(kept.root_fields),
+                    variables=request_data.variables,
+                )
                 if answer.register is not None and answer.query is not None:
                     self.persisted.register(answer.register, answer.query)
                 return _ANSWERED
@@ -216,7 +223,7 @@ class GatewayView(GraphQLView[Context, None]):
             and not result.extensions
             and is_query(request_data.query, request_data.operation_name)
         ):
-            sub_response[_ANSWER_PENDING] = (key, reads)
+            sub_response[_ANSWER_PENDING] = (key, reads, request.get(GRAPHQL_FACTS))
         return result
 
     def _answer_key(self, request_data: GraphQLRequestData, context: Context) -> AnswerKey | None:
@@ -240,8 +247,14 @@ class GatewayView(GraphQLView[Context, None]):
         response = super().create_response(response_data, sub_response)
         pending = sub_response.get(_ANSWER_PENDING)
         if pending is not None and self.answers is not None and isinstance(response.body, bytes):
-            key, reads = pending
-            self.answers.put(key, response.body, reads)
+            key, reads, facts = pending
+            self.answers.put(
+                key,
+                response.body,
+                reads,
+                operation=facts.operation if facts is not None else None,
+                root_fields=tuple(facts.root_fields) if facts is not None else (),
+            )
         return response
 
     async def process_result(
