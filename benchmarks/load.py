@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
 import os
 import random
 import re
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -311,6 +313,7 @@ async def _run(args: argparse.Namespace) -> int:
                     flush=True,
                 )
                 total = Figures()
+                window_opened = time.time()
                 started = time.perf_counter()
                 while (elapsed := time.perf_counter() - started) < args.seconds:
                     chunk = min(args.sample, args.seconds - elapsed)
@@ -332,19 +335,41 @@ async def _run(args: argparse.Namespace) -> int:
                             flush=True,
                         )
                 total.seconds = time.perf_counter() - started
+                window_closed = time.time()
         finally:
-            gateway.close()
+            gateway.close()  # a graceful stop: the audit buffer is written before it exits
             simulators.close()
         for line in total.lines():
             print(line)
+        records = audit_records(Path(folder) / "accounts.sqlite3", window_opened, window_closed)
+        print(
+            f"audit records of the driven requests: {records} for {total.requests} requests"
+            + (" (equal)" if records == total.requests else " (NOT EQUAL)")
+        )
         print(
             f"gateway RSS: start {rss[0][1]:.1f} MiB, end {rss[-1][1]:.1f} MiB "
             f"(peak {max(m for _, m in rss):.1f} MiB over {len(rss)} samples)"
         )
         errors = gateway.logged_errors()
         print(f"gateway log lines at ERROR: {errors}")
-        healthy = total.server_errors == 0 and not total.failures and errors == 0
+        healthy = (
+            total.server_errors == 0
+            and not total.failures
+            and errors == 0
+            and records == total.requests
+        )
         return 0 if healthy else 1
+
+
+def audit_records(database: Path, opened: float, closed: float) -> int:
+    """The gateway's audit records of GraphQL requests that arrived between two wall times
+    (unix seconds): the driver waits for every client between chunks, so none straddles."""
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        row = db.execute(
+            "SELECT COUNT(*) FROM audit_records WHERE path = '/graphql' AND at >= ? AND at <= ?",
+            (int(opened * 1_000_000), int(closed * 1_000_000)),
+        ).fetchone()
+    return int(row[0])
 
 
 def _merge(total: Figures, part: Figures) -> None:
