@@ -36,22 +36,21 @@ __all__ = [
 class ReadSource(Protocol):
     """A cache whose entries an answer can depend on (`UpstreamCache`)."""
 
-    def holds(self, key: Hashable, entry: object, value: object) -> bool:
-        """Whether `key` still holds `value` (read from `entry`) and is fresh."""
+    def holds(self, key: Hashable, value: object) -> bool:
+        """Whether `key` still holds the very `value` it handed out, and is fresh."""
         ...
 
 
 @dataclass(frozen=True, slots=True)
 class Read:
-    """One cache entry a request read: the entry object and the value it handed out."""
+    """One cache entry a request read: its key and the value it handed out."""
 
     source: ReadSource
     key: Hashable
-    entry: object
     value: object
 
     def still_holds(self) -> bool:
-        return self.source.holds(self.key, self.entry, self.value)
+        return self.source.holds(self.key, self.value)
 
 
 @dataclass(slots=True)
@@ -62,12 +61,12 @@ class ReadSet:
     tainted: str | None = None
     """Why the answer may not be kept (e.g. ``"stale"``); None while it may."""
 
-    def add(self, source: ReadSource, key: Hashable, entry: object, value: object) -> None:
+    def add(self, source: ReadSource, key: Hashable, value: object) -> None:
         known = self.reads.get(key)
         if known is not None and known.value is not value:
             # The entry changed while the request ran: the answer mixes two versions.
             self.tainted = "an entry it read changed while it ran"
-        self.reads[key] = Read(source, key, entry, value)
+        self.reads[key] = Read(source, key, value)
 
     def __iter__(self) -> Iterator[Read]:
         return iter(self.reads.values())
@@ -86,11 +85,11 @@ _accounted: contextvars.ContextVar[bool] = contextvars.ContextVar(
 fetching credentials (a token is not data an answer shows)."""
 
 
-def record_read(source: ReadSource, key: Hashable, entry: object, value: object) -> None:
-    """Note that the current request read `entry` (holding `value`) under `key`."""
+def record_read(source: ReadSource, key: Hashable, value: object) -> None:
+    """Note that the current request read `value` under `key`."""
     reads = current_reads.get()
     if reads is not None:
-        reads.add(source, key, entry, value)
+        reads.add(source, key, value)
 
 
 def taint(reason: str) -> None:

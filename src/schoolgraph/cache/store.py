@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
@@ -134,14 +134,16 @@ class UpstreamCache:
     def peek(self, key: CacheKey) -> CacheEntry[Any] | None:
         return self._entries.get(key)
 
-    def holds(self, key: object, entry: object, value: object) -> bool:
+    def holds(self, key: Hashable, value: object) -> bool:
         """Whether `key` still holds the very `value` it handed out, and it is fresh.
 
         What the answer cache asks of each dependency of a kept answer. Values are immutable
         and a change of content is always a new value, so the same object means the same
-        content (a revalidation that found nothing new keeps it; `entry` is not compared).
+        content (a revalidation that found nothing new keeps the value, and so the answer).
         """
-        found = self._entries.get(key)  # type: ignore[call-overload]
+        if not isinstance(key, CacheKey):
+            return False
+        found = self._entries.get(key)
         return found is not None and found.value is value and found.fresh_until > self._clock()
 
     def put(
@@ -201,7 +203,7 @@ class UpstreamCache:
         if entry is not None and entry.fresh_until > self._clock():
             self.stats.hits += 1
             record_call(UpstreamCall(key.upstream, "GET", route, None, 0.0, "hit"))
-            record_read(self, key, entry, entry.value)
+            record_read(self, key, entry.value)
             return Cached(entry.value, "hit", entry=entry)
         task = self._loading.get(key)
         if task is None:
@@ -218,7 +220,7 @@ class UpstreamCache:
         if result.entry is None:
             taint(f"a {result.outcome} read of {key.upstream}")
         else:
-            record_read(self, key, result.entry, result.value)
+            record_read(self, key, result.value)
         return result
 
     async def _refresh(
