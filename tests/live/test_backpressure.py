@@ -12,6 +12,7 @@ sockets, not an upstream.
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import socket
 import tracemalloc
@@ -138,23 +139,27 @@ async def test_a_client_that_never_reads_stays_at_its_bound_while_99_others_rece
         assert len(queue) == QUEUE_SIZE, f"filled after {published} events"
 
         # From here on its queue holds QUEUE_SIZE changes, whatever is published: measure
-        # what the gateway holds across two equal rounds of events.
+        # what the process holds after each of three equal rounds of events, and compare the
+        # last two. The first round is a warm-up: during it the slow client's own aiohttp
+        # reader is still filling its buffer (tens of KB per round until its high-water mark),
+        # which is this test's client, not the gateway.
         tracemalloc.start()
         sizes: list[int] = []
-        for _ in range(2):
+        for _ in range(3):
             for _ in range(50):
                 for _ in range(BATCH):
                     broker.publish(deleted_shift())
                 published += BATCH
                 await all_received(readers, published)
                 assert len(queue) == QUEUE_SIZE
+            gc.collect()
             sizes.append(tracemalloc.get_traced_memory()[0])
         tracemalloc.stop()
         rounds = 50 * BATCH
         # No growth with the number of events: a round is 20,000 messages, and graphql-core's
         # shared per-event memo (graph/event_executor.py) grew it by about 24 MB.
-        assert sizes[1] - sizes[0] < 256 * 1024, sizes
-        assert queue.missed_total >= 2 * rounds
+        assert sizes[2] - sizes[1] < 256 * 1024, sizes
+        assert queue.missed_total >= 3 * rounds
         assert all(r.received == published and r.missed == 0 for r in readers)
         others_queues = [
             s for s in broker.subscribers(ChangeKind.SCHEDULED_SHIFT) if s is not queue
