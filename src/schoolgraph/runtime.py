@@ -111,9 +111,9 @@ def demo_settings(settings: Settings, described: Mapping[str, Any]) -> Settings:
     """``settings`` pointed at running simulators, from ``SimulatorStack.describe()``.
 
     Tanda is read as the organisation's admin (password grant), its organisation id given as
-    configured deployments give it (so the first read need not ask `/users/me`), Xporter as the demo app over
-    every school, TASS with the 2026 key over every company (the legacy app is configured
-    too, for companies switched to it).
+    configured deployments give it (so the first read need not ask `/users/me`), Xporter as
+    the demo app over every school, TASS with the 2026 key over every company (the legacy
+    app is configured too, for companies switched to it).
     """
     tanda, xporter, tass = described["tanda"], described["xporter"], described["tass"]
     return dataclasses.replace(
