@@ -99,6 +99,31 @@ async def test_a_mutation_is_recorded_as_one(harness: Harness) -> None:
     assert record.variables == json.dumps({"code": admin.code}, separators=(",", ":"))
 
 
+async def test_variables_are_recorded_as_sent_though_execution_rewrites_them(
+    harness: Harness,
+) -> None:
+    # Federation's `_entities` resolver pops `__typename` from each representation and puts
+    # the resolver's `info` in its place, in the very dicts the variables hold: the record
+    # keeps what the client sent, and nothing of the execution's objects.
+    admin = await harness.provision(
+        "School Office", admin=True, grants=[Grant("Staff", read=True, role="staff-records")]
+    )
+    representations = [{"__typename": "Staff", "id": f"U3RhZmY6bm8tc3VjaC0{n}"} for n in range(3)]
+
+    _, _, answer = await post_graphql(
+        harness,
+        "query($r: [_Any!]!) { _entities(representations: $r) { __typename } }",
+        variables={"r": representations},
+        headers={**admin.headers, "X-Request-Id": "req-entities"},
+    )
+
+    assert json.loads(answer)["data"] == {"_entities": [None, None, None]}, answer
+    record = await record_of(harness, "req-entities")
+    assert record.variables is not None
+    assert json.loads(record.variables) == {"r": representations}
+    assert "Info" not in record.variables
+
+
 async def test_secrets_in_variables_and_query_parameters_are_redacted(harness: Harness) -> None:
     admin = await harness.provision("School Office", admin=True)
     generate = (

@@ -82,7 +82,15 @@ def redacted_json(value: Any) -> str | None:
     """Redacted compact JSON of ``value``; None for None or an empty mapping."""
     if value is None or (isinstance(value, Mapping) and not value):
         return None
-    return _clip(json.dumps(redact(value), separators=(",", ":"), default=str, sort_keys=True))
+    return _clip(
+        json.dumps(redact(value), separators=(",", ":"), default=_not_json, sort_keys=True)
+    )
+
+
+def _not_json(value: object) -> str:
+    """What stands for a value JSON cannot hold: its type, never its contents (a repr may
+    carry a request's context, and its cost grows with what it reaches)."""
+    return f"<{type(value).__name__}>"
 
 
 def redacted_query(pairs: Iterable[tuple[str, str]]) -> str | None:

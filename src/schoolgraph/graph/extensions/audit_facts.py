@@ -13,6 +13,7 @@ It writes a :class:`~schoolgraph.audit.facts.GraphQLFacts` into the aiohttp requ
 
 from __future__ import annotations
 
+import copy
 import traceback
 from collections.abc import Iterator, Mapping
 
@@ -115,7 +116,9 @@ class AuditFacts(SchemaExtension):
                     for field in root_fields(operation.selection_set, fragments, _ROOT_NAMES[kind])
                     if field not in facts.root_fields
                 )
-            facts.variables = self.execution_context.variables
+            # A copy as sent: execution may rewrite the dicts the variables hold (federation's
+            # `_entities` pops each representation's `__typename` and puts `info` in).
+            facts.variables = copy.deepcopy(self.execution_context.variables)
         yield
         if facts is None:
             return
