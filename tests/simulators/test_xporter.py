@@ -673,9 +673,13 @@ async def test_per_student_reads_hold_that_student_only(xp: Xp) -> None:
         g["Id"] for g in groups["Group"] if student_id in (g["StudentIds"] or "").split(",")
     }
 
-    window = {"DateFrom": "2026-11-23", "DateTo": "2026-11-29"}
-    _, school = await xp.school("Timetable", token, includeLessons="true", **window)
-    _, mine = await xp.school(f"TimetableForStudent/{student_id}", token, **window)
+    monday, sunday = "2026-11-23", "2026-11-29"
+    _, school = await xp.school(
+        "Timetable", token, includeLessons="true", DateFrom=monday, DateTo=sunday
+    )
+    _, mine = await xp.school(
+        f"TimetableForStudent/{student_id}", token, DateFrom=monday, DateTo=sunday
+    )
     expected = {r["PeriodId"] for r in school["Lessons"] if r["ClassId"] in group_ids}
     assert expected and {r["Id"] for r in mine["Timetable"]} == expected
 

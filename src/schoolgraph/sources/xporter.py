@@ -210,17 +210,20 @@ class XporterSource:
         self, estab: str, rows: Sequence[x.Group], students: Sequence[x.Student]
     ) -> Mapping[str, Group]:
         school_id = self.school_id(estab)
-        years = self._years(estab, students)
+        years = self._years(("years", estab), students)
         out: dict[str, Group] = {}
         for row in rows:
             group = self._group(estab, school_id, row, years)
             out[group.id] = group
         return MappingProxyType(out)
 
-    def _years(self, estab: str, students: Sequence[x.Student]) -> Mapping[str, int | None]:
-        """Each student's year by native id, once per list object."""
+    def _years(
+        self, key: tuple[str, str], students: Sequence[x.Student] | Sequence[x.StudentYear]
+    ) -> Mapping[str, int | None]:
+        """Each student's year by native id, once per list object (memoized under ``key``:
+        the full list and the narrowed one each have their own)."""
         return self._lists.get(
-            ("years", estab), (students,), lambda: {s.id: _year(s.year_code) for s in students}
+            key, (students,), lambda: {s.id: _year(s.year_code) for s in students}
         )
 
     def _group(
@@ -254,7 +257,7 @@ class XporterSource:
             asyncio.gather(*(self.client.group(estab, i) for i in dict.fromkeys(row.group_ids))),
             self.client.student_years(estab),
         )
-        school_id, years = self.school_id(estab), self._years(estab, students)
+        school_id, years = self.school_id(estab), self._years(("year_column", estab), students)
         return tuple(self._group(estab, school_id, g, years) for g in rows if g is not None)
 
     # -- contacts -------------------------------------------------------------------------

@@ -90,6 +90,7 @@ from .models import (
     SCHOOL_INFO,
     STAFF,
     STUDENT_CONTACTS,
+    STUDENT_YEARS,
     STUDENTS,
     UPSTREAM,
     AttendanceCode,
@@ -104,6 +105,7 @@ from .models import (
     Staff,
     Student,
     StudentContact,
+    StudentYear,
     TableSpec,
     Timetable,
     parse_local,
@@ -464,16 +466,16 @@ class XporterClient:
         read = self._students(False, record_id=student_id)
         return _only(await self._table(estab, read, STUDENTS), student_id)
 
-    async def student_years(self, estab: str) -> tuple[Student, ...]:
-        """Students on roll carrying only `id`, `year_code` and `row_hash`: the list narrowed
-        by `select` (§2.1), a fraction of the full list to read, for a group's year."""
+    async def student_years(self, estab: str) -> tuple[StudentYear, ...]:
+        """Each student on roll's year: the list narrowed by `select` (§2.1) to three
+        columns, a fraction of the full list to read and parse (a group's year)."""
         read = _Read(
             "Students",
-            (STUDENTS,),
+            (STUDENT_YEARS,),
             self.config.ttl.students,
-            params=(("select", "Id,StandardYearGroupCode,RowHash"),),
+            params=(("select", StudentYear.SELECT),),
         )
-        return (await self._table(estab, read, STUDENTS)).models
+        return (await self._table(estab, read, STUDENT_YEARS)).models
 
     def _students(self, include_leavers: bool, *, record_id: str | None = None) -> _Read:
         # includeComms adds home email and phones (StudentExtended scope, §4.1); one student

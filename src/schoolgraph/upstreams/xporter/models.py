@@ -397,6 +397,28 @@ class Student:
 
 
 @dataclass(frozen=True, slots=True)
+class StudentYear:
+    """A `Students` row narrowed by `select` to its id and year (§2.1, §4.1)."""
+
+    estab: str
+    id: str
+    year_code: str | None  # StandardYearGroupCode
+    row_hash: str | None
+
+    SELECT = "Id,StandardYearGroupCode,RowHash"
+
+    @classmethod
+    def from_row(cls, row: Row, ctx: RowContext) -> StudentYear:
+        f = Fields(row, ctx)
+        return cls(
+            estab=ctx.estab,
+            id=f.id("Id"),
+            year_code=f.text("StandardYearGroupCode"),
+            row_hash=f.text("RowHash"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Staff:
     """A row of `school.staff` (§4.3)."""
 
@@ -798,6 +820,7 @@ def _mark_order(mark: AttendanceMark) -> tuple[date, tuple[int, int, str], str]:
 SCHOOL_INFO = TableSpec("SchoolInfo", SchoolInfo.from_row)
 HEALTH = TableSpec("health", Health.from_row, key="Estab")
 STUDENTS = TableSpec("Students", Student.from_row)
+STUDENT_YEARS = TableSpec("Students", StudentYear.from_row)
 STAFF = TableSpec("Staff", Staff.from_row)
 # The doc's field header says "Groups dataset"; the sample and EXT say `Group` (§4.6).
 GROUPS = TableSpec("Group", Group.from_row, aliases=("Groups",))
@@ -827,6 +850,7 @@ __all__ = [
     "STAFF",
     "STUDENTS",
     "STUDENT_CONTACTS",
+    "STUDENT_YEARS",
     "AttendanceCode",
     "AttendanceMark",
     "Contact",
@@ -841,6 +865,7 @@ __all__ = [
     "Staff",
     "Student",
     "StudentContact",
+    "StudentYear",
     "TableSpec",
     "Timetable",
     "parse_date",
