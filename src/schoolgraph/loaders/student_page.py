@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
@@ -38,6 +38,7 @@ FEW_STUDENTS = 3
 """Most students of one school a batch reads by id; more read the school's lists."""
 
 K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
 class StudentWindow(NamedTuple):
@@ -61,26 +62,42 @@ def _few(keys: Sequence[K], student_of: Callable[[K], str]) -> tuple[list[K], li
     return few, many
 
 
+async def _by_id_or_lists(
+    keys: list[K],
+    student_of: Callable[[K], str],
+    by_id: Callable[[K], Awaitable[V]],
+    from_lists: Callable[[list[K]], Awaitable[Callable[[K], Outcome[V]]]],
+) -> list[Outcome[V]]:
+    """One answer per key: ``by_id(key)`` for the keys of few students of a school, else the
+    answer ``from_lists`` (given those keys, it reads their schools' lists) gives the key;
+    both at once."""
+    few, many = _few(keys, student_of)
+    read, answer = await asyncio.gather(gather_per_key(few, by_id), from_lists(many))
+    found = dict(zip(few, read, strict=True))
+    return [found[key] if key in found else answer(key) for key in keys]
+
+
 def _same(student_id: str) -> str:
     return student_id
 
 
+def _student(key: StudentWindow) -> str:
+    return key.student_id
+
+
 async def batch_student_groups(loaders: Loaders, keys: list[str]) -> list[Outcome[Sequence[Group]]]:
     """The groups each student is in (any order)."""
-    few, many = _few(keys, _same)
-    read, by_school = await asyncio.gather(
-        gather_per_key(few, loaders.directory.groups_of_student),
-        load_each(loaders.groups_by_school, (school_of(key) for key in many)),
-    )
-    by_id = dict(zip(few, read, strict=True))
-    answers: list[Outcome[Sequence[Group]]] = []
-    for key in keys:
-        if key in by_id:
-            answers.append(by_id[key])
-            continue
-        index = by_school[school_of(key)]
-        answers.append(index if isinstance(index, Exception) else index.by_student.get(key, ()))
-    return answers
+
+    async def from_lists(many: list[str]) -> Callable[[str], Outcome[Sequence[Group]]]:
+        by_school = await load_each(loaders.groups_by_school, (school_of(key) for key in many))
+
+        def answer(key: str) -> Outcome[Sequence[Group]]:
+            index = by_school[school_of(key)]
+            return index if isinstance(index, Exception) else index.by_student.get(key, ())
+
+        return answer
+
+    return await _by_id_or_lists(keys, _same, loaders.directory.groups_of_student, from_lists)
 
 
 async def batch_student_contacts(
@@ -88,21 +105,15 @@ async def batch_student_contacts(
 ) -> list[Outcome[SchoolContacts]]:
     """Each student's contacts, as an index holding at least that student's links."""
 
-    async def read(student_id: str) -> SchoolContacts:
+    async def by_id(student_id: str) -> SchoolContacts:
         links, contacts = await loaders.directory.contacts_of_student(student_id)
         return SchoolContacts.of(contacts, links)
 
-    few, many = _few(keys, _same)
-    read_few, by_school = await asyncio.gather(
-        gather_per_key(few, read),
-        load_each(loaders.contacts_by_school, (school_of(key) for key in many)),
-    )
-    by_id = dict(zip(few, read_few, strict=True))
-    return [by_id[key] if key in by_id else by_school[school_of(key)] for key in keys]
+    async def from_lists(many: list[str]) -> Callable[[str], Outcome[SchoolContacts]]:
+        by_school = await load_each(loaders.contacts_by_school, (school_of(key) for key in many))
+        return lambda key: by_school[school_of(key)]
 
-
-def _student(key: StudentWindow) -> str:
-    return key.student_id
+    return await _by_id_or_lists(keys, _same, by_id, from_lists)
 
 
 async def batch_student_lessons(
@@ -111,45 +122,43 @@ async def batch_student_lessons(
     """Each student's lessons in its window, in time order: by id for a few students, else
     the lessons of their groups out of the school's timetable."""
 
-    async def read(key: StudentWindow) -> Sequence[Lesson]:
+    async def by_id(key: StudentWindow) -> Sequence[Lesson]:
         return _in_order(
             await loaders.directory.lessons_of_student(key.student_id, key.start, key.end)
         )
 
-    few, many = _few(keys, _student)
-    schools = {school_of(key.student_id) for key in many}
-    windows = {SchoolWindow(school_of(k.student_id), k.start, k.end) for k in many}
-    # The school's timetable does not wait for its groups, nor either for the few.
-    read_few, groups, timetables = await asyncio.gather(
-        gather_per_key(few, read),
-        load_each(loaders.groups_by_school, schools),
-        load_each(loaders.lessons, windows),
-    )
-    by_id = dict(zip(few, read_few, strict=True))
-    answers: list[Outcome[Sequence[Lesson]]] = []
-    for key in keys:
-        if key in by_id:
-            answers.append(by_id[key])
-            continue
-        school_id = school_of(key.student_id)
-        index = groups[school_id]
-        timetable = timetables[SchoolWindow(school_id, key.start, key.end)]
-        if isinstance(index, Exception):
-            answers.append(index)
-        elif isinstance(timetable, Exception):
-            answers.append(timetable)
-        else:
-            answers.append(_of_groups(key.student_id, index, timetable))
-    return answers
+    async def from_lists(
+        many: list[StudentWindow],
+    ) -> Callable[[StudentWindow], Outcome[Sequence[Lesson]]]:
+        schools = {school_of(key.student_id) for key in many}
+        windows = {SchoolWindow(school_of(k.student_id), k.start, k.end) for k in many}
+        # The school's timetable does not wait for its groups.
+        groups, timetables = await asyncio.gather(
+            load_each(loaders.groups_by_school, schools), load_each(loaders.lessons, windows)
+        )
+
+        def answer(key: StudentWindow) -> Outcome[Sequence[Lesson]]:
+            school_id = school_of(key.student_id)
+            index = groups[school_id]
+            timetable = timetables[SchoolWindow(school_id, key.start, key.end)]
+            if isinstance(index, Exception):
+                return index
+            if isinstance(timetable, Exception):
+                return timetable
+            return _of_groups(key.student_id, index, timetable)
+
+        return answer
+
+    return await _by_id_or_lists(keys, _student, by_id, from_lists)
 
 
 def _of_groups(student_id: str, index: SchoolGroups, timetable: Timetable) -> Sequence[Lesson]:
-    lessons = {
-        lesson.id: lesson
+    lessons = (
+        lesson
         for group in index.by_student.get(student_id, ())
         for lesson in timetable.by_group.get(group.id, ())
-    }
-    return _in_order(lessons.values())
+    )
+    return _in_order(lessons)
 
 
 def _in_order(lessons: Iterable[Lesson]) -> list[Lesson]:
