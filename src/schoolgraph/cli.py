@@ -24,6 +24,7 @@ from schoolgraph._version import __version__
 from schoolgraph.accounts.cli import add_accounts, add_grants, add_keys, with_data_dir
 from schoolgraph.app import RUNTIME, create_app
 from schoolgraph.audit.cli import add_audit
+from schoolgraph.collector import DEFAULT_THRESHOLD, tune_collector
 from schoolgraph.config import Settings, load_settings, parse_host, parse_port
 from schoolgraph.errors import ConfigError
 from schoolgraph.graph.schema import export_sdl
@@ -98,6 +99,11 @@ async def _serve(settings: Settings) -> None:
         lines.append(_access_text(settings))
         print("\n".join(lines), flush=True)
 
+    def listening(url: URL) -> None:
+        announce(url)
+        # Start-up is over (in demo mode the simulated world is built): freeze it.
+        tune_collector(settings.gc_threshold)
+
     stop = asyncio.Event()
     with stop_on_signals(stop):
         await serve_app(
@@ -106,7 +112,7 @@ async def _serve(settings: Settings) -> None:
             port=settings.port,
             shutdown_timeout=settings.shutdown_timeout,
             stop=stop,
-            on_listening=announce,
+            on_listening=listening,
         )
 
 
@@ -313,6 +319,29 @@ def _positive_float(name: str) -> Callable[[str], float]:
     return parse
 
 
+def _whole_number(name: str, least: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            value = least - 1
+        if value < least:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a whole number, {least} or more, got {raw!r}"
+            )
+        return value
+
+    return parse
+
+
+def _positive_int(name: str) -> Callable[[str], int]:
+    return _whole_number(name, 1)
+
+
+def _non_negative_int(name: str) -> Callable[[str], int]:
+    return _whole_number(name, 0)
+
+
 def _client_counts(raw: str) -> tuple[int, ...]:
     try:
         counts = tuple(int(part) for part in raw.split(","))
@@ -361,6 +390,19 @@ def add_bench(commands: Subcommands) -> None:
         choices=[query.name for query in QUERIES],
         help="run only this query (repeatable)",
     )
+    parser.add_argument(
+        "--cold-runs",
+        type=_positive_int("--cold-runs"),
+        default=3,
+        help="cold runs of each query on the gateway; figures are their medians (3)",
+    )
+    parser.add_argument(
+        "--gc-threshold",
+        type=_non_negative_int("--gc-threshold"),
+        default=DEFAULT_THRESHOLD,
+        help="the garbage-collector tuning serve applies, as SCHOOLGRAPH_GC_THRESHOLD "
+        f"({DEFAULT_THRESHOLD}; 0 leaves Python's)",
+    )
     parser.add_argument("--no-answers", action="store_true", help="run this baseline")
     parser.add_argument("--no-batching", action="store_true", help="run this baseline")
     parser.add_argument("--no-cache", action="store_true", help="run this baseline")
@@ -401,6 +443,8 @@ def bench(args: argparse.Namespace) -> int:
         concurrency=args.clients,
         baselines=baselines,
         queries=tuple(args.query or ()),
+        cold_runs=args.cold_runs,
+        gc_threshold=args.gc_threshold,
     )
 
     def progress(message: str) -> None:

@@ -26,6 +26,7 @@ from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from schoolgraph.collector import DEFAULT_THRESHOLD
 from schoolgraph.errors import ConfigError
 
 __all__ = [
@@ -253,6 +254,10 @@ class Settings:
     max_concurrent_operations: int = 4
     """Operations executed at once; more wait their turn (answers from the answer cache do
     not wait)."""
+    gc_threshold: int = DEFAULT_THRESHOLD
+    """``schoolgraph serve`` freezes what start-up allocated and runs the young garbage
+    collection every this many allocations (Python's default is 700); 0 leaves the collector
+    alone (`schoolgraph.collector`)."""
     demo_scale: DemoScale = "demo"
     demo_seed: int = 7
     data_dir: Path | None = None
@@ -899,6 +904,13 @@ VARIABLES: tuple[Variable, ...] = (
         functools.partial(_parse_positive, unit="operations"),
         "GraphQL operations executed at once; more wait their turn (answers the answer cache "
         "holds do not wait).",
+    ),
+    Variable(
+        "gc_threshold",
+        functools.partial(_parse_count, unit="allocations"),
+        "`schoolgraph serve`: after start-up, freeze what it allocated and collect the young "
+        "generation every this many allocations (Python's default is 700; see Benchmarks); "
+        "`0` leaves the collector alone.",
     ),
     Variable(
         "demo_scale",

@@ -20,8 +20,14 @@ from schoolgraph.bench.report import render, targets
 from schoolgraph.bench.runner import Options, run_bench
 from schoolgraph.cli import main
 
+# gc_threshold=0: the collector tuning is process-wide, and this process runs the suite.
 QUICK = Options(
-    scale="small", duration=0.2, concurrency=(1, 4), baselines=("no-answers", "no-batching")
+    scale="small",
+    duration=0.2,
+    concurrency=(1, 4),
+    baselines=("no-answers", "no-batching"),
+    cold_runs=2,
+    gc_threshold=0,
 )
 
 
@@ -41,6 +47,16 @@ def test_every_query_answers_rows_and_costs_requests_only_when_cold(
         assert figures["cold"]["requests"] > 0, name
         assert figures["warm_requests"] == 0, name
         assert sum(figures["cold"]["by_upstream"].values()) == figures["cold"]["requests"]
+
+
+def test_cold_figures_are_medians_of_the_gateways_runs(result: dict[str, Any]) -> None:
+    for name, figures in result["configs"]["gateway"]["queries"].items():
+        cold = figures["cold"]
+        runs = cold["runs"]
+        assert len(runs) == QUICK.cold_runs, name
+        assert cold["ms"] == pytest.approx(sum(run["ms"] for run in runs) / len(runs), abs=0.1)
+    for name, figures in result["configs"]["no-batching"]["queries"].items():
+        assert "runs" not in figures["cold"], name  # a baseline runs cold once
 
 
 def test_cold_latency_is_never_below_its_critical_path(result: dict[str, Any]) -> None:
@@ -130,3 +146,20 @@ def test_the_bench_command_refuses_bad_flags_with_exit_code_2(
 
     assert exit_info.value.code == 2
     assert "--clients must be client counts" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (["--cold-runs", "0"], "--cold-runs must be a whole number, 1 or more"),
+        (["--gc-threshold", "-5"], "--gc-threshold must be a whole number, 0 or more"),
+    ],
+)
+def test_the_bench_command_refuses_bad_run_counts(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, flags: list[str], says: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", *flags, "--json", str(tmp_path / "out.json")])
+
+    assert exit_info.value.code == 2
+    assert says in capsys.readouterr().err

@@ -163,7 +163,8 @@ def render(result: dict[str, Any]) -> str:
         f"{options['latency_ms']:g} ms injected upstream latency, {options['duration']:g} s per "
         f"warm run; {machine['cpus']} CPUs, Python {machine['python']}",
         "",
-        "Upstream requests and cold latency (a fresh gateway: empty cache, no tokens)",
+        "Upstream requests and cold latency (a fresh gateway: empty cache, no tokens; "
+        f"the gateway's cold figures are medians of {options.get('cold_runs', 1)} runs)",
     ]
     rows = []
     for name in names:
@@ -210,6 +211,18 @@ def render(result: dict[str, Any]) -> str:
         "cpu ms is the gateway's CPU time answering the cold request)",
     ]
     lines += [f"  {name}: {main['queries'][name]['cold']['critical_path']}" for name in names]
+    runs = {name: main["queries"][name]["cold"].get("runs") for name in names}
+    if any(runs.values()):
+        lines += ["", "Cold runs of the gateway (ms, ratio to the critical path)"]
+        lines += [
+            f"  {name}: " + ", ".join(f"{_num(r['ms'])} ({_num(r['ratio'], 2)})" for r in found)
+            for name, found in runs.items()
+            if found
+        ]
+    threshold = options.get("gc_threshold")
+    if threshold is not None:
+        tuned = f"threshold {threshold:,}, start-up frozen" if threshold else "Python's defaults"
+        lines.append(f"Garbage collector of the gateway's process: {tuned}")
 
     clients = [str(n) for n in options["concurrency"]]
     lines += ["", "Warm: latency (ms) and throughput (requests/s) per number of clients"]
