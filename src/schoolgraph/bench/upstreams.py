@@ -1,13 +1,16 @@
-"""The simulated upstreams of a bench run: a process of their own, every request timed.
+"""The simulated upstreams of a bench run: a process each, every request timed.
 
 The simulators serve large lists; in the gateway's process their work would be the
-gateway's latency. Here they run apart, like real upstreams, and each of them records when
-each request arrived and when its answer left (the injected latency included), so the bench
-can lay a request's upstream calls out in time (`critical_path`).
+gateway's latency, and in one process together Xporter rendering a school's 3,900 students
+would hold up Tanda's next page of users. Here each runs in a process of its own, like real
+upstreams (each generates the same world from the seed), and each records when each request
+arrived and when its answer left (the injected latency included), so the bench can lay a
+request's upstream calls out in time (`critical_path`).
 
-Run as ``python -m schoolgraph.bench.upstreams --scale large``: the first line of output is
-``SimulatorStack.describe()`` as JSON; the process serves until its stdin closes.
-:class:`Upstreams` is the bench's handle on it: start, stats, faults, trace, close.
+Run as ``python -m schoolgraph.bench.upstreams --scale large --only tanda``: the first line
+of output is ``SimulatorStack.describe()`` as JSON (the URLs of the upstreams it does not
+serve are empty); the process serves until its stdin closes. :class:`Upstreams` is the
+bench's handle on the three: start, stats, faults, trace, close.
 
 Each simulator gains one route: ``GET /__sim/trace`` (``?reset=true`` empties it).
 """
@@ -115,12 +118,13 @@ def _trace_route(calls: list[Call]) -> _Handler:
     return read
 
 
-async def _start(scale: Scale, seed: int) -> SimulatorStack:
-    """The three simulators on loopback, each with a trace (as `start_simulators`, traced)."""
+async def _start(scale: Scale, seed: int, only: tuple[str, ...]) -> SimulatorStack:
+    """The simulators named in ``only`` on loopback, each with a trace (as
+    `start_simulators`, traced)."""
     holder = WorldHolder(generate_world(seed, scale))
-    stack = SimulatorStack(holder, {})
+    stack = SimulatorStack(holder, dict.fromkeys(UPSTREAMS, ""))
     try:
-        for name in UPSTREAMS:
+        for name in only:
             calls: list[Call] = []
             app = _FACTORIES[name](holder)
             app.middlewares.insert(0, _tracer(name, calls))
@@ -137,8 +141,8 @@ async def _start(scale: Scale, seed: int) -> SimulatorStack:
     return stack
 
 
-async def _serve(scale: Scale, seed: int) -> None:
-    stack = await _start(scale, seed)
+async def _serve(scale: Scale, seed: int, only: tuple[str, ...]) -> None:
+    stack = await _start(scale, seed, only)
     try:
         sys.stdout.write(json.dumps(stack.describe(), separators=(",", ":")) + "\n")
         sys.stdout.flush()
@@ -162,7 +166,7 @@ class Upstreams:
         self.scale = scale
         self.seed = seed
         self.described: dict[str, Any] = {}
-        self._process: asyncio.subprocess.Process | None = None
+        self._processes: list[asyncio.subprocess.Process] = []
         self._http: aiohttp.ClientSession | None = None
 
     @property
@@ -170,7 +174,21 @@ class Upstreams:
         return {name: self.described[name]["url"] for name in UPSTREAMS}
 
     async def start(self) -> None:
-        self._process = process = await asyncio.create_subprocess_exec(
+        """One process per upstream, started together; ``described`` merges what each says
+        of its own upstream."""
+        try:
+            described = await asyncio.gather(*(self._start_one(name) for name in UPSTREAMS))
+        except BaseException:
+            await self.close()
+            raise
+        merged = dict(described[0])
+        for name, found in zip(UPSTREAMS, described, strict=True):
+            merged[name] = found[name]
+        self.described = merged
+        self._http = aiohttp.ClientSession()
+
+    async def _start_one(self, name: str) -> dict[str, Any]:
+        process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "schoolgraph.bench.upstreams",
@@ -178,16 +196,20 @@ class Upstreams:
             self.scale,
             "--seed",
             str(self.seed),
+            "--only",
+            name,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             limit=1 << 24,
         )
+        self._processes.append(process)
         assert process.stdout is not None  # noqa: S101 - asked for with PIPE
         line = await process.stdout.readline()
         if not line:
-            raise RuntimeError(f"The simulators did not start (exit code {await process.wait()}).")
-        self.described = json.loads(line)
-        self._http = aiohttp.ClientSession()
+            code = await process.wait()
+            raise RuntimeError(f"The {name} simulator did not start (exit code {code}).")
+        found: dict[str, Any] = json.loads(line)
+        return found
 
     @property
     def http(self) -> aiohttp.ClientSession:
@@ -225,17 +247,19 @@ class Upstreams:
         if self._http is not None:
             await self._http.close()
             self._http = None
-        process, self._process = self._process, None
-        if process is not None:
-            await end_child(process)
+        processes, self._processes = self._processes, []
+        await asyncio.gather(*(end_child(process) for process in processes))
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m schoolgraph.bench.upstreams")
     parser.add_argument("--scale", choices=get_args(Scale), default="large")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--only", action="append", choices=UPSTREAMS, help="serve this upstream (repeatable)"
+    )
     args = parser.parse_args(argv)
-    asyncio.run(_serve(args.scale, args.seed))
+    asyncio.run(_serve(args.scale, args.seed, tuple(args.only or UPSTREAMS)))
 
 
 if __name__ == "__main__":

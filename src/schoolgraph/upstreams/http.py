@@ -46,6 +46,7 @@ from ..errors import (
     UpstreamUnavailableError,
 )
 from ..observability.tracing import trace_cached_read, upstream_span
+from .off_loop import off_loop
 
 T = TypeVar("T")
 # "shared": the request joined an identical one already in flight (single flight).
@@ -290,12 +291,16 @@ class UpstreamResponse:
         """The body as JSON; an unreadable body is an UPSTREAM_BAD_RESPONSE."""
         try:
             return json_module.loads(self.body) if self.body else None
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # nested past the decoder's depth limit
             raise UpstreamBadResponseError(
                 f"The {self.upstream} upstream answered {self.route} with a body that is not "
                 "valid JSON.",
                 upstream=self.upstream,
             ) from exc
+
+    async def parsed(self) -> Any:
+        """`json`, on a worker thread when the body is large (`upstreams.off_loop`)."""
+        return await off_loop(len(self.body), self.json)
 
 
 # --------------------------------------------------------------------------- transport

@@ -45,6 +45,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from ...cache.store import CacheEntry, CacheKey, Refresh, UpstreamCache
 from ...errors import ConfigError, UpstreamAuthError, UpstreamBadResponseError
 from ..http import RateLimiter, Transport, TransportPolicy, UpstreamResponse
+from ..off_loop import off_loop
 from .auth import DEFAULT_SCOPES, Grant, RefreshTokenStore, TandaAuth
 from .models import (
     UPSTREAM,
@@ -436,7 +437,7 @@ class TandaClient:
                 return Refresh.unchanged()
             if response.status in absent or response.status == 204:
                 return Refresh(value=(), size=1)
-            value = (parse(response.json(), route),)
+            value = (await off_loop(len(response.body), lambda: parse(response.json(), route)),)
             return Refresh(value=value, size=len(response.body), etag=response.headers.get("ETag"))
 
         cached = await self.cache.fetch(self._key(resource), load, ttl=ttl, route=route)
@@ -521,7 +522,9 @@ class TandaClient:
             )
             if response.status == 304 and old is not None:
                 return old, True
-            rows = parse_list(response.json(), route, parse)
+            rows = await off_loop(
+                len(response.body), lambda: parse_list(response.json(), route, parse)
+            )
             return _Page(response.headers.get("ETag"), rows, len(response.body)), False
 
         if not paged:

@@ -136,7 +136,7 @@ class Api2026:
             requester=self.auth.name,
             ok_statuses=_READ_STATUSES,
         )
-        body = response.json()
+        body = await response.parsed()
         self._raise_for(response.status, body, company, template, missing)
         if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):
             raise UpstreamBadResponseError(

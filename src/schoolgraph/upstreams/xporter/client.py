@@ -68,6 +68,7 @@ from ...errors import (
     UpstreamError,
 )
 from ..http import RateLimiter, Transport, TransportPolicy
+from ..off_loop import off_loop
 from .auth import (
     STS_PATH,
     THIRD_PARTY_ID,
@@ -804,7 +805,9 @@ class XporterClient:
                 self._note(estab, read, "fallback", Wire())
             else:
                 self._note(estab, read, "changes", wire)
-                applied = apply(read.specs, wire, before, ctx, delta=True)
+                applied = await off_loop(
+                    wire.bytes, lambda: apply(read.specs, wire, before, ctx, delta=True)
+                )
                 if not applied.changed:
                     return Refresh(not_modified=True, outcome="revalidated", token=wire.token)
                 return Refresh(
@@ -815,7 +818,9 @@ class XporterClient:
                 )
         wire = await self._read_wire(estab, read, changed_rows="*")
         self._note(estab, read, "full", wire)
-        applied = apply(read.specs, wire, before, ctx, delta=False)
+        applied = await off_loop(
+            wire.bytes, lambda: apply(read.specs, wire, before, ctx, delta=False)
+        )
         if before is not None and not applied.changed:
             return Refresh(not_modified=True, outcome="revalidated", token=wire.token)
         return Refresh(value=applied.snapshot, size=wire.bytes, token=wire.token)
@@ -947,7 +952,7 @@ class XporterClient:
                 )
                 auth.withdraw(refused)
                 raise refused from None
-            body = response.json()
+            body = await response.parsed()
             exception_type: str | None = None
             message: str | None = None
             if isinstance(body, dict):

@@ -1,0 +1,34 @@
+"""Decoding and parsing large upstream answers on a worker thread.
+
+A cold query over a large school reads lists of thousands of rows (students, a week's
+roster, contacts) while other reads are still under way, some of them chains: Tanda's and
+TASS's pages follow one another, each asked for when the last came back. Parsed on the
+event loop, a list of 3,900 students holds the loop for a few hundred milliseconds, and
+every chain waiting on it waits that long before asking for its next page.
+
+On a worker thread the parse still takes the CPU it takes (Python runs one thread at a
+time), but the interpreter hands the event loop its turn every few milliseconds (the switch
+interval), so the next page goes out while the parse goes on. Small answers are parsed in
+place: a thread hop costs more than they do. What runs here must be pure: it builds new
+objects from the answer and touches nothing shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+__all__ = ["OFF_LOOP_BYTES", "off_loop"]
+
+T = TypeVar("T")
+
+OFF_LOOP_BYTES = 64 * 1024
+"""Answers at least this large are parsed on a worker thread."""
+
+
+async def off_loop(size: int, work: Callable[[], T]) -> T:
+    """``work()``: on a worker thread when it handles ``size`` bytes or more, else here."""
+    if size < OFF_LOOP_BYTES:
+        return work()
+    return await asyncio.to_thread(work)
