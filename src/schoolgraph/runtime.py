@@ -110,9 +110,10 @@ class FileRefreshTokenStore:
 def demo_settings(settings: Settings, described: Mapping[str, Any]) -> Settings:
     """``settings`` pointed at running simulators, from ``SimulatorStack.describe()``.
 
-    Tanda is read as the organisation's admin (password grant), Xporter as the demo app over
-    every school, TASS with the 2026 key over every company (the legacy app is configured
-    too, for companies switched to it).
+    Tanda is read as the organisation's admin (password grant), its organisation id given as
+    configured deployments give it (so the first read need not ask `/users/me`), Xporter as
+    the demo app over every school, TASS with the 2026 key over every company (the legacy
+    app is configured too, for companies switched to it).
     """
     tanda, xporter, tass = described["tanda"], described["xporter"], described["tass"]
     return dataclasses.replace(
@@ -122,6 +123,7 @@ def demo_settings(settings: Settings, described: Mapping[str, Any]) -> Settings:
             base_url=tanda["url"],
             email=tanda["admin"]["email"],
             password=Secret(tanda["admin"]["password"]),
+            organisation_id=tanda.get("organisation_id"),
         ),
         xporter=XporterSettings(
             base_url=xporter["url"],

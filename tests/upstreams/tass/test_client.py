@@ -3,6 +3,7 @@ paging, chunking, windows, field permissions, rate limits."""
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, date, timedelta
 
@@ -237,6 +238,26 @@ async def test_pages_are_followed_transparently(
     students = await client.students("01")
     assert len(students) == 48 and len({s.code for s in students}) == 48
     assert await sim.calls(STUDENTS) == pages
+
+
+async def test_a_lower_max_top_is_learned_from_the_400_that_names_it(
+    sim: Sim, make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The simulator's MaxTop is 1,000 (ASP.NET's wording on a larger `$top`); the client
+    # asks for pages of 5,000, learns the limit from the refusal, and keeps to it.
+    client = await make_client(page_size=5000)
+    await sim.stats(reset=True)
+    with caplog.at_level(logging.INFO, logger="schoolgraph.upstreams.tass.api2026"):
+        students = await client.students("01")
+    assert len(students) == 48
+    # Refused once (on whichever list came first: students need the houses too), and
+    # every read after it asks for pages of 1,000.
+    assert caplog.text.count("at most 1000 rows") == 1
+    assert await sim.calls(STUDENTS) in (1, 2)
+
+    await sim.stats(reset=True)
+    assert len(await client.employees("01")) > 0
+    assert await sim.calls("/api/{cmpy_code}/employees") == 1  # no second refusal
 
 
 # --------------------------------------------------------------------------- permissions

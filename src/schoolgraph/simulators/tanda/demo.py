@@ -6,6 +6,7 @@ from typing import Any
 
 from ..dataset import TandaUser, World
 from .auth import SCOPES, user_password
+from .render import organisation
 
 
 def _login(world: World, user: TandaUser | None) -> dict[str, Any] | None:
@@ -32,6 +33,7 @@ def demo_credentials(world: World, base_url: str) -> dict[str, Any]:
         "api_base": f"{base_url}/api/v2",
         "token_url": f"{base_url}/api/oauth/token",
         "authorize_url": f"{base_url}/api/oauth/authorize",
+        "organisation_id": organisation(world)[0],
         "admin": {"email": c.tanda_admin_email, "password": c.tanda_admin_password},
         "manager": _login(world, manager),
         "employee": _login(world, employee),

@@ -10,7 +10,9 @@ Section numbers (§) are those of `shared/upstreams/tass.md`; paths are in `path
   naming a field it may not read; §C.3-§C.4): `EndpointDeniedError`, naming the endpoint. A
   field the user may not read is simply absent from rows, which the models read as `None`.
 * 400 is a request TASS rejected (`RequestRejectedError`), e.g. a `$filter` on a property a
-  deployment does not know; the client then falls back to full reads.
+  deployment does not know; the client then falls back to full reads. A `$top` above the
+  server's OData MaxTop is refused with ASP.NET's "The limit of 'N' for Top query has been
+  exceeded": the page is asked for again with `$top=N`, and every later page too.
 * Error bodies are RFC 7807 problems (`detail`, `title`, `message`), quoted with secrets
   blanked.
 """
@@ -18,6 +20,8 @@ Section numbers (§) are those of `shared/upstreams/tass.md`; paths are in `path
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,6 +36,9 @@ __all__ = ["Api2026", "EndpointDeniedError", "RequestRejectedError"]
 _READ_STATUSES = frozenset({400, 403, 404})
 _WRITE_STATUSES = frozenset({400, 403, 404, 409, 415})
 _MAX_PAGES = 10_000
+_TOP_LIMIT = re.compile(r"limit of '(\d+)' for Top query has been exceeded", re.IGNORECASE)
+
+logger = logging.getLogger(__name__)
 
 
 class EndpointDeniedError(UpstreamAuthError):
@@ -50,6 +57,14 @@ class EndpointDeniedError(UpstreamAuthError):
 
 class RequestRejectedError(UpstreamBadResponseError):
     """TASS answered HTTP 400 to a request of ours."""
+
+
+class TopLimitError(RequestRejectedError):
+    """TASS refused a `$top` above its OData MaxTop, which it named (`limit`)."""
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message, upstream=UPSTREAM)
+        self.limit = limit
 
 
 class Api2026:
@@ -107,7 +122,19 @@ class Api2026:
             query = {**(params or {}), paths.QUERY_TOP: str(top), paths.QUERY_SKIP: str(len(out))}
             if where:
                 query[paths.QUERY_FILTER] = where
-            page = await self._page(company, template, path, query, missing)
+            try:
+                page = await self._page(company, template, path, query, missing)
+            except TopLimitError as refused:
+                if not 1 <= refused.limit < top:
+                    raise
+                logger.info(
+                    "TASS pages %s at most %d rows; asking for pages of %d from now on.",
+                    self.route(template),
+                    refused.limit,
+                    refused.limit,
+                )
+                top = self._page_size = refused.limit
+                continue
             out.extend(page)
             seen_pages += 1
             if len(page) < top or (max_rows is not None and len(out) >= max_rows):
@@ -202,6 +229,13 @@ class Api2026:
                 )
             if status == 404 and missing is not None:
                 raise NotFoundError(f"TASS has no {missing} in company {company}.")
+            limit = _TOP_LIMIT.search(detail) if status == 400 else None
+            if limit is not None:
+                raise TopLimitError(
+                    f"TASS refused pages of more than {limit.group(1)} rows from {template} "
+                    f"for company {company} (HTTP 400: {detail}).",
+                    limit=int(limit.group(1)),
+                )
             if status in (400, 409, 415):
                 raise RequestRejectedError(
                     f"TASS rejected a request to {template} for company {company} (HTTP {status}: "

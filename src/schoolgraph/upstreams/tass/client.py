@@ -209,7 +209,9 @@ class TassConfig:
         auth_failure_backoff: seconds a refused key is not tried again.
         rate_limit_per_minute: client-side limit per credential (the real one is DOC-SILENT;
             the simulator's default is 300 per API user); 429s are waited out as well.
-        page_size: `$top` of 2026 pages (at most 1000).
+        page_size: `$top` of 2026 pages (1,000; at most 10,000). A TASS whose OData
+            MaxTop is lower refuses it with a 400 naming its limit: the client then asks for
+            pages of that limit (`api2026`).
         max_codes_per_call: student codes per absence call (batch parameters are chunked).
         max_window_days: the longest date range one call may ask for.
         bell_time_probes: 2026 teacher timetables read at most to learn the bell times.
@@ -231,7 +233,7 @@ class TassConfig:
     token_renew_ahead: float = 60.0
     auth_failure_backoff: float = 30.0
     rate_limit_per_minute: int = 300
-    page_size: int = paths.DEFAULT_TOP
+    page_size: int = paths.PAGE_SIZE
     max_codes_per_call: int = 100
     max_window_days: int = 366
     bell_time_probes: int = 8
@@ -244,9 +246,9 @@ class TassConfig:
             )
         if not self.companies:
             raise ConfigError("TASS needs at least one company (e.g. {'01': TassCompanyConfig()}).")
-        if not 1 <= self.page_size <= paths.MAX_TOP:
+        if not 1 <= self.page_size <= paths.MOST_TOP:
             raise ConfigError(
-                f"TASS page_size {self.page_size} must be between 1 and {paths.MAX_TOP}."
+                f"TASS page_size {self.page_size} must be between 1 and {paths.MOST_TOP}."
             )
         if not 1 <= self.max_codes_per_call <= 100:
             raise ConfigError(
