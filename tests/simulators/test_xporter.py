@@ -653,6 +653,46 @@ async def test_contacts_and_student_contacts_join(xp: Xp) -> None:
     assert {link["StudentId"] for link in mine["StudentContacts"]} == {first["StudentId"]}
 
 
+async def test_per_student_reads_hold_that_student_only(xp: Xp) -> None:
+    token = await xp.token()
+    _, links = await xp.school("StudentContacts", token)
+    student_id = links["StudentContacts"][0]["StudentId"]
+    theirs = [link for link in links["StudentContacts"] if link["StudentId"] == student_id]
+    _, by_path = await xp.school(f"StudentContacts/{student_id}", token)
+    _, by_param = await xp.school("StudentContacts", token, id=student_id)
+    assert by_path["StudentContacts"] == by_param["StudentContacts"] == theirs
+
+    contact_id = theirs[0]["ContactId"]
+    _, contact = await xp.school(f"Contacts/{contact_id}", token)
+    assert [c["Id"] for c in contact["Contacts"]] == [contact_id]
+
+    _, student = await xp.school(f"Students/{student_id}", token, options="includeGroupIds")
+    group_ids = set(student["Students"][0]["GroupIds"].split(","))
+    _, groups = await xp.school("Groups", token, options="includeMembersIds")
+    assert group_ids == {
+        g["Id"] for g in groups["Group"] if student_id in (g["StudentIds"] or "").split(",")
+    }
+
+    monday, sunday = "2026-11-23", "2026-11-29"
+    _, school = await xp.school(
+        "Timetable", token, includeLessons="true", DateFrom=monday, DateTo=sunday
+    )
+    _, mine = await xp.school(
+        f"TimetableForStudent/{student_id}", token, DateFrom=monday, DateTo=sunday
+    )
+    expected = {r["PeriodId"] for r in school["Lessons"] if r["ClassId"] in group_ids}
+    assert expected and {r["Id"] for r in mine["Timetable"]} == expected
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["StudentContacts", "Contacts", "TimetableForStudent", "Students", "Groups"]
+)
+async def test_an_unknown_id_answers_an_empty_table(xp: Xp, endpoint: str) -> None:
+    status, body = await xp.school(f"{endpoint}/999999999", await xp.token())
+    tables = [rows for name, rows in body.items() if name not in ("meta", "__pagination__")]
+    assert status == 200 and not _is_error(body) and tables and all(t == [] for t in tables)
+
+
 async def test_timetable_is_empty_unless_an_option_is_set(xp: Xp) -> None:
     token = await xp.token()
     _, empty = await xp.school("Timetable", token)

@@ -17,6 +17,7 @@ from schoolgraph.domain import (
     AttendanceMark,
     Group,
     LeaveRequest,
+    Lesson,
     Location,
     Partial,
     Roster,
@@ -28,11 +29,12 @@ from schoolgraph.domain import (
     Team,
     Timesheet,
 )
-from schoolgraph.loaders import groups, people, schools, timetable, workforce
+from schoolgraph.loaders import groups, people, schools, student_page, timetable, workforce
 from schoolgraph.loaders.groups import SchoolGroups
 from schoolgraph.loaders.outcomes import All, Loader, Outcome
 from schoolgraph.loaders.partial import PartialErrors
 from schoolgraph.loaders.people import SchoolContacts
+from schoolgraph.loaders.student_page import StudentWindow
 from schoolgraph.loaders.timetable import AttendanceKey, SchoolWindow, Timetable
 from schoolgraph.loaders.workforce import StaffDay, StaffWindow, Window
 from schoolgraph.sources import Directory
@@ -85,6 +87,17 @@ class Loaders:
         self.group: DataLoader[str, Group | None] = self._loader(groups.batch_groups)
 
         self.lessons: DataLoader[SchoolWindow, Timetable] = self._loader(timetable.batch_lessons)
+
+        # One student's page: by the student's id for a few, out of the lists above for many.
+        self.student_groups: DataLoader[str, Sequence[Group]] = self._loader(
+            student_page.batch_student_groups
+        )
+        self.student_contacts: DataLoader[str, SchoolContacts] = self._loader(
+            student_page.batch_student_contacts
+        )
+        self.student_lessons: DataLoader[StudentWindow, Sequence[Lesson]] = self._loader(
+            student_page.batch_student_lessons
+        )
         self.attendance: DataLoader[AttendanceKey, Sequence[AttendanceMark]] = self._loader(
             timetable.batch_attendance
         )

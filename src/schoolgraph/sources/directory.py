@@ -202,6 +202,56 @@ class Directory:
         source, tenant = self._school_of(school_id)
         return await source.lessons(tenant, start, end)
 
+    # -- one student's groups, contacts and lessons ---------------------------------------
+    # Read by the student's id where the upstream reads that way (Xporter), which a student's
+    # page answers from a few rows instead of the school's lists; elsewhere out of the lists.
+
+    async def groups_of_student(self, student_id: str) -> Sequence[Group]:
+        """The groups ``student_id`` is in (any order)."""
+        school_id = id_prefix(student_id)
+        source, tenant = self._school_of(school_id)
+        parts = split_id(student_id)
+        if isinstance(source, XporterSource) and parts is not None:
+            found = await source.groups_of_student(tenant, parts[2])
+            if found is not None:
+                return found
+        groups = await self.groups(school_id)
+        return tuple(group for group in groups.values() if student_id in group.student_ids)
+
+    async def contacts_of_student(
+        self, student_id: str
+    ) -> tuple[Sequence[StudentContact], Mapping[str, Contact]]:
+        """``student_id``'s links to contacts, and those contacts by Contact id."""
+        school_id = id_prefix(student_id)
+        source, tenant = self._school_of(school_id)
+        parts = split_id(student_id)
+        if isinstance(source, XporterSource) and parts is not None:
+            return await source.contacts_of_student(tenant, parts[2])
+        contacts, links = await asyncio.gather(
+            self.contacts(school_id), self.student_contacts(school_id)
+        )
+        mine = tuple(link for link in links if link.student_id == student_id)
+        return mine, {
+            link.contact_id: contacts[link.contact_id]
+            for link in mine
+            if link.contact_id in contacts
+        }
+
+    async def lessons_of_student(self, student_id: str, start: date, end: date) -> Sequence[Lesson]:
+        """``student_id``'s lessons on the school-local dates ``start`` to ``end`` inclusive
+        (any order)."""
+        _check_range(start, end)
+        school_id = id_prefix(student_id)
+        source, tenant = self._school_of(school_id)
+        parts = split_id(student_id)
+        if isinstance(source, XporterSource) and parts is not None:
+            return await source.lessons_of_student(tenant, parts[2], start, end)
+        groups, lessons = await asyncio.gather(
+            self.groups_of_student(student_id), self.lessons(school_id, start, end)
+        )
+        mine = {group.id for group in groups}
+        return tuple(lesson for lesson in lessons if lesson.group_id in mine)
+
     async def attendance(
         self,
         school_id: str,

@@ -139,6 +139,20 @@ class ScopedDirectory(Directory):
         self._check(school_id)
         return await self.inner.lessons(school_id, start, end)
 
+    async def groups_of_student(self, student_id: str) -> Sequence[Group]:
+        self._check(id_prefix(student_id))
+        return await self.inner.groups_of_student(student_id)
+
+    async def contacts_of_student(
+        self, student_id: str
+    ) -> tuple[Sequence[StudentContact], Mapping[str, Contact]]:
+        self._check(id_prefix(student_id))
+        return await self.inner.contacts_of_student(student_id)
+
+    async def lessons_of_student(self, student_id: str, start: date, end: date) -> Sequence[Lesson]:
+        self._check(id_prefix(student_id))
+        return await self.inner.lessons_of_student(student_id, start, end)
+
     async def attendance(
         self,
         school_id: str,

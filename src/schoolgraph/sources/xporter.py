@@ -210,25 +210,55 @@ class XporterSource:
         self, estab: str, rows: Sequence[x.Group], students: Sequence[x.Student]
     ) -> Mapping[str, Group]:
         school_id = self.school_id(estab)
-        years = {s.id: _year(s.year_code) for s in students}
+        years = self._years(("years", estab), students)
         out: dict[str, Group] = {}
         for row in rows:
-            member_years = {years.get(i) for i in row.student_ids}
-            year = member_years.pop() if len(member_years) == 1 else None
-            group = Group(
-                id=self._id(estab, row.id),
-                school_id=school_id,
-                type=_GROUP_TYPES.get(row.type, GroupType.OTHER),
-                code=row.code or row.name or row.id,
-                name=row.name or row.code or row.id,
-                year=year,
-                subject=row.subject_name or row.subject_code,
-                student_ids=tuple(self._id(estab, i) for i in row.student_ids),
-                staff_ids=tuple(self._id(estab, i) for i in row.staff_ids),
-                sources=self._ref(estab, row.id),
-            )
+            group = self._group(estab, school_id, row, years)
             out[group.id] = group
         return MappingProxyType(out)
+
+    def _years(
+        self, key: tuple[str, str], students: Sequence[x.Student] | Sequence[x.StudentYear]
+    ) -> Mapping[str, int | None]:
+        """Each student's year by native id, once per list object (memoized under ``key``:
+        the full list and the narrowed one each have their own)."""
+        return self._lists.get(
+            key, (students,), lambda: {s.id: _year(s.year_code) for s in students}
+        )
+
+    def _group(
+        self, estab: str, school_id: str, row: x.Group, years: Mapping[str, int | None]
+    ) -> Group:
+        member_years = {years.get(i) for i in row.student_ids}
+        year = member_years.pop() if len(member_years) == 1 else None
+        return Group(
+            id=self._id(estab, row.id),
+            school_id=school_id,
+            type=_GROUP_TYPES.get(row.type, GroupType.OTHER),
+            code=row.code or row.name or row.id,
+            name=row.name or row.code or row.id,
+            year=year,
+            subject=row.subject_name or row.subject_code,
+            student_ids=tuple(self._id(estab, i) for i in row.student_ids),
+            staff_ids=tuple(self._id(estab, i) for i in row.staff_ids),
+            sources=self._ref(estab, row.id),
+        )
+
+    async def groups_of_student(self, estab: str, native: str) -> Sequence[Group] | None:
+        """One student's groups read by its id (a student's page): its `GroupIds`, each group
+        by id, and every student's year narrowed to one column (a group's year is its
+        members'). None when Xporter withholds `GroupIds`: the school's list says instead."""
+        row = await self.client.student(estab, native)
+        if row is None:
+            return ()
+        if row.group_ids is None:
+            return None
+        rows, students = await asyncio.gather(
+            asyncio.gather(*(self.client.group(estab, i) for i in dict.fromkeys(row.group_ids))),
+            self.client.student_years(estab),
+        )
+        school_id, years = self.school_id(estab), self._years(("year_column", estab), students)
+        return tuple(self._group(estab, school_id, g, years) for g in rows if g is not None)
 
     # -- contacts -------------------------------------------------------------------------
 
@@ -240,20 +270,36 @@ class XporterSource:
         school_id = self.school_id(estab)
         out: dict[str, Contact] = {}
         for row in rows:
-            contact = Contact(
-                id=self._id(estab, row.id),
-                school_id=school_id,
-                title=row.title,
-                forename=row.forename,
-                surname=row.surname,
-                email=row.home_email or row.work_email,
-                mobile=row.mobile_phone,
-                home_phone=row.home_phone,
-                work_phone=row.work_phone,
-                sources=self._ref(estab, row.id),
-            )
+            contact = self._contact(estab, school_id, row)
             out[contact.id] = contact
         return MappingProxyType(out)
+
+    def _contact(self, estab: str, school_id: str, row: x.Contact) -> Contact:
+        return Contact(
+            id=self._id(estab, row.id),
+            school_id=school_id,
+            title=row.title,
+            forename=row.forename,
+            surname=row.surname,
+            email=row.home_email or row.work_email,
+            mobile=row.mobile_phone,
+            home_phone=row.home_phone,
+            work_phone=row.work_phone,
+            sources=self._ref(estab, row.id),
+        )
+
+    async def contacts_of_student(
+        self, estab: str, native: str
+    ) -> tuple[Sequence[StudentContact], Mapping[str, Contact]]:
+        """One student's links to contacts and those contacts, read by id (a student's
+        page): ``StudentContacts/{id}``, then each contact's ``Contacts/{id}`` at once."""
+        links = await self.client.contacts_of_student(estab, native)
+        rows = await asyncio.gather(
+            *(self.client.contact(estab, i) for i in dict.fromkeys(r.contact_id for r in links))
+        )
+        school_id = self.school_id(estab)
+        contacts = (self._contact(estab, school_id, row) for row in rows if row is not None)
+        return self._student_contacts(estab, links), {c.id: c for c in contacts}
 
     async def student_contacts(self, estab: str) -> Sequence[StudentContact]:
         rows = await self.client.student_contacts(estab)
@@ -284,21 +330,48 @@ class XporterSource:
         memo = self._lessons.setdefault(estab, RowMemo())
 
         def convert(row: x.Lesson) -> Lesson:
-            rooms = ", ".join(row.room_codes)
-            return Lesson(
-                id=self._id(estab, row.id),
-                school_id=school_id,
-                group_id=self._id(estab, row.class_id) if row.class_id else None,
-                staff_ids=tuple(self._id(estab, i) for i in timetable.staff_ids(row)),
-                start=row.starts_at,
-                end=row.ends_at,
-                room=rooms or None,
-                period=row.period,
-                subject=row.subject_name or row.subject_code,
-                sources=self._ref(estab, row.id),
-            )
+            return self._lesson(estab, school_id, row, timetable.staff_ids(row))
 
         return memo.map(timetable.lessons, convert, timetable.staff_ids)
+
+    def _lesson(
+        self, estab: str, school_id: str, row: x.Lesson, staff_ids: Sequence[str]
+    ) -> Lesson:
+        rooms = ", ".join(row.room_codes)
+        return Lesson(
+            id=self._id(estab, row.id),
+            school_id=school_id,
+            group_id=self._id(estab, row.class_id) if row.class_id else None,
+            staff_ids=tuple(self._id(estab, i) for i in staff_ids),
+            start=row.starts_at,
+            end=row.ends_at,
+            room=rooms or None,
+            period=row.period,
+            subject=row.subject_name or row.subject_code,
+            sources=self._ref(estab, row.id),
+        )
+
+    async def lessons_of_student(
+        self, estab: str, native: str, start: date, end: date
+    ) -> Sequence[Lesson]:
+        """One student's lessons read by its id (a student's page): ``TimetableForStudent/
+        {id}``. Its rows name their teachers by `StaffCodes` only (§4.7.3), so the staff list
+        (the one the identity merge reads) says whose codes they are."""
+        rows, staff = await asyncio.gather(
+            self.client.timetable_for_student(estab, native, start, end),
+            self.client.staff(estab, include_previous=True),
+        )
+        by_code = self._lists.get(("staff_codes", estab), (staff,), lambda: _staff_by_code(staff))
+        school_id = self.school_id(estab)
+        return [
+            self._lesson(
+                estab,
+                school_id,
+                row,
+                sorted({by_code[code] for code in row.staff_codes if code in by_code}),
+            )
+            for row in rows
+        ]
 
     def _only_student(self, estab: str, student_ids: Collection[str] | None) -> str | None:
         """The native id of the one student of this school asked for, if only one is."""
@@ -365,6 +438,15 @@ def _year(code: str | None) -> int | None:
     if text in ("N1", "N2"):
         return int(text[1]) - 3  # nursery years before reception: N1 -2, N2 -1
     return None
+
+
+def _staff_by_code(staff: Sequence[x.Staff]) -> Mapping[str, str]:
+    """Staff ids by `StaffCode`; a current member of staff's code over a leaver's."""
+    out: dict[str, str] = {}
+    for row in sorted(staff, key=lambda r: (r.status or "").lower() == "previous"):
+        if row.staff_code:
+            out.setdefault(row.staff_code, row.id)
+    return out
 
 
 def _code_meanings(codes: Sequence[x.AttendanceCode]) -> dict[str, tuple[str | None, bool]]:

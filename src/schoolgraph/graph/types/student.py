@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
@@ -35,9 +34,10 @@ from schoolgraph.graph.loading import load_keyed
 from schoolgraph.graph.search import matches, search_terms
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, source_refs
-from schoolgraph.loaders import AttendanceKey, SchoolWindow
+from schoolgraph.loaders import AttendanceKey
 from schoolgraph.loaders.outcomes import ALL
 from schoolgraph.loaders.people import school_of
+from schoolgraph.loaders.student_page import StudentWindow
 
 if TYPE_CHECKING:
     from schoolgraph.graph.types.attendance import AttendanceMark
@@ -118,10 +118,8 @@ class Student(Node):
     ) -> list[Annotated[Group, strawberry.lazy("schoolgraph.graph.types.group")]] | None:
         from schoolgraph.graph.types.group import Group, group_sort_key
 
-        index = await loaders(info).groups_by_school.load(self.row.school_id)
-        rows = [
-            row for row in index.by_student.get(self.row.id, ()) if type is None or row.type is type
-        ]
+        groups = await loaders(info).student_groups.load(self.row.id)
+        rows = [row for row in groups if type is None or row.type is type]
         return [Group.of(row) for row in sorted(rows, key=group_sort_key)]
 
     @field(description="The student's contacts, first to call first.")
@@ -130,7 +128,7 @@ class Student(Node):
     ) -> list[Annotated[StudentContact, strawberry.lazy("schoolgraph.graph.types.contact")]] | None:
         from schoolgraph.graph.types.contact import StudentContact
 
-        index = await loaders(info).contacts_by_school.load(self.row.school_id)
+        index = await loaders(info).student_contacts.load(self.row.id)
         return StudentContact.list_of(index.by_student.get(self.row.id, ()), index)
 
     @field(description="Attendance marks from `from` to `to`, by day and session.")
@@ -156,18 +154,10 @@ class Student(Node):
         from schoolgraph.graph.types.lesson import Lesson
 
         window = date_window(from_, to)
-        # Both at once: the school's timetable does not wait for its groups.
-        index, timetable = await asyncio.gather(
-            loaders(info).groups_by_school.load(self.row.school_id),
-            loaders(info).lessons.load(SchoolWindow(self.row.school_id, window.start, window.end)),
+        lessons = await loaders(info).student_lessons.load(
+            StudentWindow(self.row.id, window.start, window.end)
         )
-        lessons = {
-            lesson.id: lesson
-            for group in index.by_student.get(self.row.id, ())
-            for lesson in timetable.by_group.get(group.id, ())
-        }
-        ordered = sorted(lessons.values(), key=lambda lesson: (lesson.start, lesson.id))
-        return [Lesson.of(lesson) for lesson in ordered]
+        return [Lesson.of(lesson) for lesson in lessons]
 
 
 def student_sort_key(row: domain.Student) -> SortKey:

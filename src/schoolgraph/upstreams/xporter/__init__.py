@@ -21,6 +21,7 @@ from .models import (
     Staff,
     Student,
     StudentContact,
+    StudentYear,
     Timetable,
 )
 
@@ -40,6 +41,7 @@ __all__ = [
     "Staff",
     "Student",
     "StudentContact",
+    "StudentYear",
     "SyncRecord",
     "Timetable",
     "XporterClient",

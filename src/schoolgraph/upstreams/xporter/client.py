@@ -91,6 +91,7 @@ from .models import (
     SCHOOL_INFO,
     STAFF,
     STUDENT_CONTACTS,
+    STUDENT_YEARS,
     STUDENTS,
     UPSTREAM,
     AttendanceCode,
@@ -105,6 +106,7 @@ from .models import (
     Staff,
     Student,
     StudentContact,
+    StudentYear,
     TableSpec,
     Timetable,
     parse_local,
@@ -456,17 +458,32 @@ class XporterClient:
         return [table.get(str(i)) for i in ids]
 
     async def student(self, estab: str, student_id: str) -> Student | None:
-        """One student on roll read by id: ``/Students/{id}`` (§3), cached on its own.
+        """One student on roll read by id: ``/Students/{id}`` (§3), cached on its own, with
+        the ids of its groups (`group_ids`; None when the school's scopes withhold them).
 
-        The read a resolver without batching makes per student; the batched paths read the
-        school's list once instead.
+        A student's page, and the read a resolver without batching makes per student; the
+        batched paths read the school's list once instead.
         """
         read = self._students(False, record_id=student_id)
         return _only(await self._table(estab, read, STUDENTS), student_id)
 
+    async def student_years(self, estab: str) -> tuple[StudentYear, ...]:
+        """Each student on roll's year: the list narrowed by `select` (§2.1) to three
+        columns, a fraction of the full list to read and parse (a group's year)."""
+        read = _Read(
+            "Students",
+            (STUDENT_YEARS,),
+            self.config.ttl.students,
+            params=(("select", StudentYear.SELECT),),
+        )
+        return (await self._table(estab, read, STUDENT_YEARS)).models
+
     def _students(self, include_leavers: bool, *, record_id: str | None = None) -> _Read:
-        # includeComms adds home email and phones (StudentExtended scope, §4.1).
+        # includeComms adds home email and phones (StudentExtended scope, §4.1); one student
+        # read by id brings its group ids along (includeGroupIds), the list does not.
         options = ("includeComms", "includeLeavers") if include_leavers else ("includeComms",)
+        if record_id is not None:
+            options = (*options, "includeGroupIds")
         return _Read(
             "Students", (STUDENTS,), self.config.ttl.students, options=options, record_id=record_id
         )
@@ -528,12 +545,18 @@ class XporterClient:
         table = await self._table(estab, self._groups(), GROUPS)
         return [table.get(str(i)) for i in ids]
 
-    def _groups(self) -> _Read:
+    async def group(self, estab: str, group_id: str) -> Group | None:
+        """One group with its member ids read by id: ``/Groups/{id}`` (§4.6), cached on its
+        own."""
+        return _only(await self._table(estab, self._groups(record_id=group_id), GROUPS), group_id)
+
+    def _groups(self, *, record_id: str | None = None) -> _Read:
         return _Read(
             "Groups",
             (GROUPS,),
             self.config.ttl.groups,
             options=("includeMembersIds", "includeSubjects"),
+            record_id=record_id,
         )
 
     async def contacts(self, estab: str) -> tuple[Contact, ...]:
@@ -545,21 +568,41 @@ class XporterClient:
         table = await self._table(estab, self._contacts(), CONTACTS)
         return [table.get(str(i)) for i in ids]
 
-    def _contacts(self) -> _Read:
-        return _Read("Contacts", (CONTACTS,), self.config.ttl.contacts)
+    async def contact(self, estab: str, contact_id: str) -> Contact | None:
+        """One contact read by id: ``/Contacts/{id}`` (§4.4), cached on its own."""
+        read = self._contacts(record_id=contact_id)
+        return _only(await self._table(estab, read, CONTACTS), contact_id)
+
+    def _contacts(self, *, record_id: str | None = None) -> _Read:
+        return _Read("Contacts", (CONTACTS,), self.config.ttl.contacts, record_id=record_id)
 
     async def student_contacts(
         self, estab: str, *, include_leavers: bool = False
     ) -> tuple[StudentContact, ...]:
         """Every student-contact relationship (§4.5)."""
-        options = ("includeLeavers",) if include_leavers else ()
-        read = _Read(
+        read = self._student_contacts(include_leavers)
+        return (await self._table(estab, read, STUDENT_CONTACTS)).models
+
+    async def contacts_of_student(
+        self, estab: str, student_id: str, *, include_leavers: bool = False
+    ) -> tuple[StudentContact, ...]:
+        """One student's relationships: ``/StudentContacts/{id}`` (§4.5), cached on its own.
+
+        `id` is "a student or contact ID" and how the two id spaces are told apart is
+        doc-silent, so only rows whose `StudentId` is the student's are kept.
+        """
+        read = self._student_contacts(include_leavers, record_id=student_id)
+        rows = (await self._table(estab, read, STUDENT_CONTACTS)).models
+        return tuple(row for row in rows if row.student_id == str(student_id))
+
+    def _student_contacts(self, include_leavers: bool, *, record_id: str | None = None) -> _Read:
+        return _Read(
             "StudentContacts",
             (STUDENT_CONTACTS,),
             self.config.ttl.student_contacts,
-            options=options,
+            options=("includeLeavers",) if include_leavers else (),
+            record_id=record_id,
         )
-        return (await self._table(estab, read, STUDENT_CONTACTS)).models
 
     # ------------------------------------------------------------------ timetable
 

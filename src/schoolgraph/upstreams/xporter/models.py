@@ -110,6 +110,10 @@ class Fields:
             upstream=UPSTREAM,
         )
 
+    def has(self, name: str) -> bool:
+        """Whether the row has the column ``name`` at all (null or not)."""
+        return self._columns.find(name) is not None
+
     def raw(self, *names: str) -> Any:
         """The first present, non-null value among `names` (spelling variants), or None."""
         for name in names:
@@ -345,6 +349,8 @@ class Student:
     sen_provision: str | None
     last_updated: datetime | None
     row_hash: str | None
+    # GroupIds, only with includeGroupIds and the School scope (§4.1); None without the column.
+    group_ids: tuple[str, ...] | None = None
 
     @property
     def is_leaver(self) -> bool:
@@ -385,6 +391,29 @@ class Student:
             mobile_phone=f.text("MobilePhone"),
             sen_provision=f.text("SENProvision"),
             last_updated=f.instant("LastUpdated"),
+            row_hash=f.text("RowHash"),
+            group_ids=f.csv("GroupIds") if f.has("GroupIds") else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StudentYear:
+    """A `Students` row narrowed by `select` to its id and year (§2.1, §4.1)."""
+
+    estab: str
+    id: str
+    year_code: str | None  # StandardYearGroupCode
+    row_hash: str | None
+
+    SELECT = "Id,StandardYearGroupCode,RowHash"
+
+    @classmethod
+    def from_row(cls, row: Row, ctx: RowContext) -> StudentYear:
+        f = Fields(row, ctx)
+        return cls(
+            estab=ctx.estab,
+            id=f.id("Id"),
+            year_code=f.text("StandardYearGroupCode"),
             row_hash=f.text("RowHash"),
         )
 
@@ -791,6 +820,7 @@ def _mark_order(mark: AttendanceMark) -> tuple[date, tuple[int, int, str], str]:
 SCHOOL_INFO = TableSpec("SchoolInfo", SchoolInfo.from_row)
 HEALTH = TableSpec("health", Health.from_row, key="Estab")
 STUDENTS = TableSpec("Students", Student.from_row)
+STUDENT_YEARS = TableSpec("Students", StudentYear.from_row)
 STAFF = TableSpec("Staff", Staff.from_row)
 # The doc's field header says "Groups dataset"; the sample and EXT say `Group` (§4.6).
 GROUPS = TableSpec("Group", Group.from_row, aliases=("Groups",))
@@ -820,6 +850,7 @@ __all__ = [
     "STAFF",
     "STUDENTS",
     "STUDENT_CONTACTS",
+    "STUDENT_YEARS",
     "AttendanceCode",
     "AttendanceMark",
     "Contact",
@@ -834,6 +865,7 @@ __all__ = [
     "Staff",
     "Student",
     "StudentContact",
+    "StudentYear",
     "TableSpec",
     "Timetable",
     "parse_date",
