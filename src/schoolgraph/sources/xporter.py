@@ -244,21 +244,19 @@ class XporterSource:
             sources=self._ref(estab, row.id),
         )
 
-    async def groups_of_student(self, estab: str, native: str) -> Sequence[Group] | None:
-        """One student's groups read by its id (a student's page): its `GroupIds`, each group
-        by id, and every student's year narrowed to one column (a group's year is its
-        members'). None when Xporter withholds `GroupIds`: the school's list says instead."""
-        row = await self.client.student(estab, native)
-        if row is None:
-            return ()
-        if row.group_ids is None:
-            return None
+    async def groups_of_student(self, estab: str, native: str) -> Sequence[Group]:
+        """One student's groups (a student's page): out of the groups list narrowed to the
+        columns a group is made of (`x.Group.SELECT`) and every student's year narrowed to
+        one column (a group's year is its members'), two reads whatever the student's
+        number of groups, shared by every student's page of the school."""
         rows, students = await asyncio.gather(
-            asyncio.gather(*(self.client.group(estab, i) for i in dict.fromkeys(row.group_ids))),
-            self.client.student_years(estab),
+            self.client.groups_narrowed(estab), self.client.student_years(estab)
+        )
+        by_student = self._lists.get(
+            ("group_rows_by_student", estab), (rows,), lambda: _rows_by_student(rows)
         )
         school_id, years = self.school_id(estab), self._years(("year_column", estab), students)
-        return tuple(self._group(estab, school_id, g, years) for g in rows if g is not None)
+        return tuple(self._group(estab, school_id, g, years) for g in by_student.get(native, ()))
 
     # -- contacts -------------------------------------------------------------------------
 
@@ -291,14 +289,17 @@ class XporterSource:
     async def contacts_of_student(
         self, estab: str, native: str
     ) -> tuple[Sequence[StudentContact], Mapping[str, Contact]]:
-        """One student's links to contacts and those contacts, read by id (a student's
-        page): ``StudentContacts/{id}``, then each contact's ``Contacts/{id}`` at once."""
-        links = await self.client.contacts_of_student(estab, native)
-        rows = await asyncio.gather(
-            *(self.client.contact(estab, i) for i in dict.fromkeys(r.contact_id for r in links))
+        """One student's links to contacts and those contacts (a student's page): its
+        ``StudentContacts/{id}``, and the contacts list narrowed to the columns a contact is
+        made of (`x.Contact.SELECT`), at once: two reads whatever the student's number of
+        contacts, the list shared by every student's page of the school."""
+        links, rows = await asyncio.gather(
+            self.client.contacts_of_student(estab, native), self.client.contacts_narrowed(estab)
         )
+        by_id = self._lists.get(("contact_rows", estab), (rows,), lambda: {r.id: r for r in rows})
         school_id = self.school_id(estab)
-        contacts = (self._contact(estab, school_id, row) for row in rows if row is not None)
+        mine = (by_id.get(i) for i in dict.fromkeys(link.contact_id for link in links))
+        contacts = (self._contact(estab, school_id, row) for row in mine if row is not None)
         return self._student_contacts(estab, links), {c.id: c for c in contacts}
 
     async def student_contacts(self, estab: str) -> Sequence[StudentContact]:
@@ -457,3 +458,12 @@ def _code_meanings(codes: Sequence[x.AttendanceCode]) -> dict[str, tuple[str | N
         present = (code.physical_meaning or "").upper() == "IN" or approved
         out[code.mark] = (meaning, present)
     return out
+
+
+def _rows_by_student(rows: Sequence[x.Group]) -> Mapping[str, tuple[x.Group, ...]]:
+    """Each student's groups by the student's native id, in the list's order."""
+    out: dict[str, list[x.Group]] = {}
+    for row in rows:
+        for student_id in dict.fromkeys(row.student_ids):
+            out.setdefault(student_id, []).append(row)
+    return {student_id: tuple(groups) for student_id, groups in out.items()}
