@@ -18,7 +18,7 @@ from yarl import URL
 from schoolgraph.app import RUNTIME
 from schoolgraph.config import Settings
 from schoolgraph.loaders.student_page import FEW_STUDENTS
-from schoolgraph.upstreams.xporter import Contact, Group
+from schoolgraph.upstreams.xporter import NarrowContact, NarrowGroup
 from tests.graph.conftest import Gateway, Start, global_id
 from tests.simulated_upstreams import sim_post
 
@@ -148,8 +148,8 @@ async def test_a_students_page_reads_by_the_students_id_not_the_school_lists(
     assert routes[f"{SCHOOL}/Students"] == 1
     reads = _selects(gateway)
     assert [r for r in reads["Groups"] if "select=" in r] == reads["Groups"], reads
-    assert any(quote_plus(Group.SELECT) in r for r in reads["Groups"]), reads
-    assert reads["Contacts"] == [f"Contacts?select={quote_plus(Contact.SELECT)}"], reads
+    assert any(quote_plus(NarrowGroup.SELECT) in r for r in reads["Groups"]), reads
+    assert reads["Contacts"] == [f"Contacts?select={quote_plus(NarrowContact.SELECT)}"], reads
 
 
 async def test_a_students_page_costs_the_same_requests_whatever_its_groups_and_contacts(

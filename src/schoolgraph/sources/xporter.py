@@ -227,7 +227,11 @@ class XporterSource:
         )
 
     def _group(
-        self, estab: str, school_id: str, row: x.Group, years: Mapping[str, int | None]
+        self,
+        estab: str,
+        school_id: str,
+        row: x.Group | x.NarrowGroup,
+        years: Mapping[str, int | None],
     ) -> Group:
         member_years = {years.get(i) for i in row.student_ids}
         year = member_years.pop() if len(member_years) == 1 else None
@@ -246,11 +250,11 @@ class XporterSource:
 
     async def groups_of_student(self, estab: str, native: str) -> Sequence[Group]:
         """One student's groups (a student's page): out of the groups list narrowed to the
-        columns a group is made of (`x.Group.SELECT`) and every student's year narrowed to
+        columns a group is made of (`x.NarrowGroup`) and every student's year narrowed to
         one column (a group's year is its members'), two reads whatever the student's
         number of groups, shared by every student's page of the school."""
         rows, students = await asyncio.gather(
-            self.client.groups_narrowed(estab), self.client.student_years(estab)
+            self.client.narrow_groups(estab), self.client.student_years(estab)
         )
         by_student = self._lists.get(
             ("group_rows_by_student", estab), (rows,), lambda: _rows_by_student(rows)
@@ -272,7 +276,7 @@ class XporterSource:
             out[contact.id] = contact
         return MappingProxyType(out)
 
-    def _contact(self, estab: str, school_id: str, row: x.Contact) -> Contact:
+    def _contact(self, estab: str, school_id: str, row: x.Contact | x.NarrowContact) -> Contact:
         return Contact(
             id=self._id(estab, row.id),
             school_id=school_id,
@@ -291,10 +295,10 @@ class XporterSource:
     ) -> tuple[Sequence[StudentContact], Mapping[str, Contact]]:
         """One student's links to contacts and those contacts (a student's page): its
         ``StudentContacts/{id}``, and the contacts list narrowed to the columns a contact is
-        made of (`x.Contact.SELECT`), at once: two reads whatever the student's number of
+        made of (`x.NarrowContact`), at once: two reads whatever the student's number of
         contacts, the list shared by every student's page of the school."""
         links, rows = await asyncio.gather(
-            self.client.contacts_of_student(estab, native), self.client.contacts_narrowed(estab)
+            self.client.contacts_of_student(estab, native), self.client.narrow_contacts(estab)
         )
         by_id = self._lists.get(("contact_rows", estab), (rows,), lambda: {r.id: r for r in rows})
         school_id = self.school_id(estab)
@@ -460,9 +464,9 @@ def _code_meanings(codes: Sequence[x.AttendanceCode]) -> dict[str, tuple[str | N
     return out
 
 
-def _rows_by_student(rows: Sequence[x.Group]) -> Mapping[str, tuple[x.Group, ...]]:
+def _rows_by_student(rows: Sequence[x.NarrowGroup]) -> Mapping[str, tuple[x.NarrowGroup, ...]]:
     """Each student's groups by the student's native id, in the list's order."""
-    out: dict[str, list[x.Group]] = {}
+    out: dict[str, list[x.NarrowGroup]] = {}
     for row in rows:
         for student_id in dict.fromkeys(row.student_ids):
             out.setdefault(student_id, []).append(row)
