@@ -154,9 +154,12 @@ async def test_the_dashboard_figures_over_graphql(harness: Harness) -> None:
         "POST",
         "query Query.accounts",
     )
+    # Each provisioning redeemed its key link with no account yet, then signed in: the
+    # sign-in counts for the account it signed in. The partner: its sign-in and 5 queries.
     assert answer["auditTopUsers"] == [
-        {"key": partner.code, "name": "Partner", "requests": 5, "errors": 1},
-        {"key": ANONYMOUS_USER, "name": None, "requests": 4, "errors": 0},
+        {"key": partner.code, "name": "Partner", "requests": 6, "errors": 1},
+        {"key": ANONYMOUS_USER, "name": None, "requests": 2, "errors": 0},
+        {"key": admin.code, "name": "School Office", "requests": 1, "errors": 0},
     ]
     assert {row["key"]: row["requests"] for row in answer["auditTopEndpoints"]} == {
         "query Query.service": 4,
@@ -167,6 +170,7 @@ async def test_the_dashboard_figures_over_graphql(harness: Harness) -> None:
     user = answer["auditUserStatistics"]
     assert [(row["endpoint"], row["count"]) for row in user["figures"]] == [
         ("query Query.service", 4),
+        ("POST /auth/token", 1),  # ties by endpoint name: "P" sorts before "q"
         ("query Query.accounts", 1),
     ]
     assert user["recentErrors"] == [{"requestId": error["requestId"]}]

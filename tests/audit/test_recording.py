@@ -180,6 +180,19 @@ async def test_sign_ins_are_recorded_without_their_secret(harness: Harness) -> N
     assert record.account_code is None
     assert "wrong-secret-value" not in repr(record) and user.secret not in repr(record)
 
+    async with harness.http.post(
+        harness.url / "auth" / "token",
+        json={"key": user.key, "secret": user.secret},
+        headers={"X-Request-Id": "req-token-ok"},
+    ) as response:
+        assert response.status == 200
+        token = (await response.json())["access_token"]
+
+    signed_in = await record_of(harness, "req-token-ok")
+    assert (signed_in.status, signed_in.endpoint) == (200, "POST /auth/token")
+    assert (signed_in.account_code, signed_in.account_name) == (user.code, "Partner")
+    assert user.secret not in repr(signed_in) and token not in repr(signed_in)
+
 
 async def test_graphql_errors_are_recorded_with_their_codes(harness: Harness) -> None:
     user = await harness.provision("Partner", grants=SERVICE)

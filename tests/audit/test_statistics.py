@@ -61,11 +61,12 @@ async def test_top_users_and_endpoints_count_what_was_sent(harness: Harness) -> 
     users = await reader.top_users()
     endpoints = await reader.top_endpoints(limit=None)
 
-    # Provisioning made 2 requests per user with no account yet: the key link and the token.
+    # Provisioning made 2 requests per user: the key link, with no account yet, and the
+    # sign-in, which counts for the account it signed in. Alice: 1 sign-in and 5 queries.
     assert [(u.key, u.name, u.requests, u.errors) for u in users] == [
-        (alice.code, "Alice Apps", 5, 1),
-        (ANONYMOUS_USER, None, 4, 0),
-        (bob.code, "Bob Bureau", 2, 0),
+        (alice.code, "Alice Apps", 6, 1),
+        (bob.code, "Bob Bureau", 3, 0),
+        (ANONYMOUS_USER, None, 2, 0),
     ]
     assert [(e.key, e.requests, e.errors) for e in endpoints] == [
         ("query Query.service", 6, 0),
@@ -93,6 +94,7 @@ async def test_user_statistics_per_endpoint_and_method(harness: Harness) -> None
         ("query Query.service", "POST", alice.code),
         ("query Query.service", "GET", alice.code),
         ("POST /graphql", "POST", alice.code),
+        ("POST /auth/token", "POST", alice.code),  # provisioning signed her in
     }
     post = figures["query Query.service", "POST", alice.code]
     assert post.count == 3
@@ -103,6 +105,10 @@ async def test_user_statistics_per_endpoint_and_method(harness: Harness) -> None
     assert get.sent_kb == kb([sent.response_bytes for sent in fetched])
     wrong = figures["POST /graphql", "POST", alice.code]
     assert (wrong.count, wrong.sent_kb) == (1, kb([invalid.response_bytes]))
+    # The harness posts the key and secret as aiohttp's ``json=`` encodes them.
+    signed_in = figures["POST /auth/token", "POST", alice.code]
+    sign_in_body = json.dumps({"key": alice.key, "secret": alice.secret}).encode()
+    assert (signed_in.count, signed_in.received_kb) == (1, kb([len(sign_in_body)]))
     # The average is the database's: compare with the records' own elapsed times.
     page = await reader.search(
         AuditFilter(users=(alice.code,), methods=("POST",), endpoints=("query Query.service",))
@@ -158,10 +164,11 @@ async def test_search_filters_over_real_traffic(harness: Harness) -> None:
         return (await reader.search(AuditFilter(**where))).total  # type: ignore[arg-type]
 
     assert await total() == 8  # 4 provisioning requests, 4 queries
-    assert await total(users=(alice.code,)) == 2
-    assert await total(users=(alice.code, bob.code)) == 4
-    assert await total(users=(ANONYMOUS_USER,)) == 4
-    assert await total(companies=("xporter:7109606",)) == 2
+    # Each account's own: its sign-in and its 2 queries; the key links had no account yet.
+    assert await total(users=(alice.code,)) == 3
+    assert await total(users=(alice.code, bob.code)) == 6
+    assert await total(users=(ANONYMOUS_USER,)) == 2
+    assert await total(companies=("xporter:7109606",)) == 3
     assert await total(methods=("GET",)) == 1
     assert await total(methods=("get", "post")) == 8
     assert await total(statuses=(400,)) == 1

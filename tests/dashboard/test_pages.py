@@ -70,11 +70,11 @@ async def test_the_landing_page_shows_errors_top_users_top_endpoints_and_the_acc
     assert re.search(rf"{TIMESTAMP.pattern} - Acme Timetables - POST - query Query.schools", text)
     _hostile_is_text(answer)
     assert page.link("View All errors") == "/admin/logs?errors_only=on"
-    # Top Users and Top Endpoints, hand-counted from the traffic: the partner made 5
-    # requests with its token (3 good, 1 refused field, 1 bad variable).
+    # Top Users and Top Endpoints, hand-counted from the traffic: the partner made 6
+    # requests, its sign-in and 5 with its token (3 good, 1 refused field, 1 bad variable).
     users = page.table("The 5 users with the most requests")
     assert users.headings == ["User Name", "Requests", "Errors", "Action"]
-    assert ["Acme Timetables", "5", "2"] in [row[:3] for row in users.rows]
+    assert ["Acme Timetables", "6", "2"] in [row[:3] for row in users.rows]
     assert page.link("View Details of Acme Timetables") == f"/admin/users/{partner.code}"
     endpoints = page.table("The 5 most used endpoints")
     assert ["query Query.service", "4", "1"] in [row[:3] for row in endpoints.rows]
@@ -145,9 +145,14 @@ async def test_each_audit_log_filter_narrows_the_grid(
 
     assert await shown("message=cannot+represent") == traffic.hostile
     assert await shown("message=CANNOT+REPRESENT") == traffic.hostile
+    # The partner's sign-in, when it was provisioned, is its own too: the oldest.
+    signed_in = await shown(f"user={partner.code}&endpoint=POST+/auth/token")
+    assert len(signed_in) == 1
+    assert len(await shown("endpoint=POST+/auth/token")) == 2  # the admin's sign-in too
     by_partner = await shown(f"user={partner.code}")
     assert by_partner[:2] == [*traffic.hostile, *traffic.forbidden]  # newest first
-    assert sorted(by_partner[2:]) == sorted(traffic.ok)  # sent at once: any order
+    assert sorted(by_partner[2:-1]) == sorted(traffic.ok)  # sent at once: any order
+    assert by_partner[-1:] == signed_in
     assert sorted(await shown(f"user={partner.code}&endpoint=query+Query.service")) == sorted(
         [*traffic.hostile, *traffic.ok]
     )
@@ -156,8 +161,8 @@ async def test_each_audit_log_filter_narrows_the_grid(
         [*traffic.unauthenticated, *traffic.hostile]
     )
     assert await shown(f"method=GET&user={partner.code}") == []
-    assert len(await shown(f"method=post&user={partner.code}")) == 5
-    assert len(await shown(f"date_from={today}&date_to={today}&user={partner.code}")) == 5
+    assert len(await shown(f"method=post&user={partner.code}")) == 6
+    assert len(await shown(f"date_from={today}&date_to={today}&user={partner.code}")) == 6
     yesterday = today - datetime.timedelta(days=1)
     assert await shown(f"date_from={yesterday}&date_to={yesterday}") == []
     empty = await dashboard.get(f"/admin/logs?date_to={yesterday}")
@@ -203,20 +208,24 @@ async def test_the_audit_log_pages_through_with_the_total(
     harness: Harness, dashboard: Dashboard, admin: ApiUser, partner: ApiUser
 ) -> None:
     traffic = await _signed_in_after_traffic(harness, dashboard, admin, partner, ok=60)
-    mine = len(traffic.ok) + len(traffic.forbidden) + len(traffic.hostile)  # 62
+    # The partner's sign-in when it was provisioned, then what it sent with its token.
+    mine = 1 + len(traffic.ok) + len(traffic.forbidden) + len(traffic.hostile)  # 63
 
     first = await dashboard.get(f"/admin/logs?user={partner.code}")
     second = await dashboard.get(first.page.link("Next page"))
 
     assert len(first.page.table(f"Showing 1 to 50 of {mine} records").rows) == 50
     assert "Page 1 of 2" in first.page.text
-    assert len(second.page.table(f"Showing 51 to {mine} of {mine} records").rows) == 12
+    last = second.page.table(f"Showing 51 to {mine} of {mine} records")
+    assert len(last.rows) == 13
+    assert last.column("Endpoint")[-1] == "POST /auth/token /auth/token"  # the oldest
     assert second.page.link("Previous page") == f"/admin/logs?user={partner.code}&page=1"
     assert set(_details_ids(first)).isdisjoint(_details_ids(second))
     assert set(_details_ids(first)) | set(_details_ids(second)) == {
         *traffic.ok,
         *traffic.forbidden,
         *traffic.hostile,
+        _details_ids(second)[-1],  # the sign-in
     }
 
 
@@ -271,9 +280,12 @@ async def test_user_statistics_count_per_endpoint_and_method(
     assert page.title.startswith("User Statistics: Acme Timetables")
     assert "User Code SG0002 User Name Acme Timetables Enabled Yes Admin No" in page.text
     assert re.search(rf"Last activity: {TIMESTAMP.pattern}", page.text)
+    # Its sign-in when it was provisioned, then 5 requests with its token: 4 to the service
+    # (3 good, 1 bad variable) and the refused field. Ties go by endpoint name.
     figures = page.table("Acme Timetables's requests per endpoint and HTTP method, top 5")
     assert [row[:3] for row in figures.rows] == [
         ["query Query.service", "POST", "4"],
+        ["POST /auth/token", "POST", "1"],
         ["query Query.schools", "POST", "1"],
     ]
     for row in figures.rows:
@@ -285,7 +297,7 @@ async def test_user_statistics_count_per_endpoint_and_method(
     assert '<option value="all" selected>' in shown_all.text
 
     everyone = await dashboard.get("/admin/users")
-    assert ["Acme Timetables", "5", "2"] in [
+    assert ["Acme Timetables", "6", "2"] in [
         row[:3] for row in everyone.page.table("Every user with recorded requests").rows
     ]
     unknown = await dashboard.get("/admin/users/SG9999")
@@ -366,6 +378,13 @@ async def test_the_company_filter_lists_each_school_and_finds_its_requests(
         "tass:01",
         "xporter:7109606",
     ]
-    assert sorted(_details_ids(by_school)) == sorted(
+    # The campus partner's sign-in carries its schools, like what it sent with its token
+    # (the bad token's request has no account, so no company): the sign-in is the oldest.
+    grid = by_school.page.table("Showing 1 to 5 of 5 records")
+    assert (grid.column("User Name")[-1], grid.column("Endpoint")[-1]) == (
+        "Campus Partner",
+        "POST /auth/token /auth/token",
+    )
+    assert sorted(_details_ids(by_school)[:-1]) == sorted(
         [*theirs.ok, *theirs.forbidden, *theirs.hostile]
     )

@@ -142,6 +142,8 @@ async def issue_token(request: web.Request) -> web.StreamResponse:
         )
     except UnauthenticatedError as error:
         return error_response(error, headers=_challenge(token_given=False))
+    # The account the token was issued to, for the audit record of this sign-in.
+    request[CALLER] = await request.app[AUTHENTICATOR].caller_for(f"Bearer {issued.token}")
     return web.json_response(
         {"access_token": issued.token, "token_type": "Bearer", "expires_in": issued.expires_in},
         headers=_NO_STORE,

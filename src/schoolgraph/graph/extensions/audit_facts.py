@@ -13,7 +13,6 @@ It writes a :class:`~schoolgraph.audit.facts.GraphQLFacts` into the aiohttp requ
 
 from __future__ import annotations
 
-import copy
 import traceback
 from collections.abc import Iterator, Mapping
 
@@ -34,6 +33,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
 from schoolgraph.audit.facts import GRAPHQL_FACTS, GraphQLFacts
+from schoolgraph.audit.redaction import redact
 from schoolgraph.context import Context
 from schoolgraph.errors import InternalError, SchoolgraphError
 
@@ -116,9 +116,11 @@ class AuditFacts(SchemaExtension):
                     for field in root_fields(operation.selection_set, fragments, _ROOT_NAMES[kind])
                     if field not in facts.root_fields
                 )
-            # A copy as sent: execution may rewrite the dicts the variables hold (federation's
-            # `_entities` pops each representation's `__typename` and puts `info` in).
-            facts.variables = copy.deepcopy(self.execution_context.variables)
+            # Copied as sent (redacted, and cut at the redaction's depth: a hostile body may
+            # nest thousands deep): execution may rewrite the dicts the variables hold
+            # (federation's `_entities` pops each representation's `__typename` and puts
+            # `info` in).
+            facts.variables = redact(self.execution_context.variables)
         yield
         if facts is None:
             return
