@@ -547,8 +547,8 @@ class XporterClient:
 
     async def narrow_groups(self, estab: str) -> tuple[NarrowGroup, ...]:
         """Active groups with their member ids, narrowed by `select` (§2.1) to the columns a
-        domain group is made of: three fifths of the full list's bytes, a third of its
-        parsing (a student's page reads it for the student's groups)."""
+        domain group is made of: three fifths of the full list's bytes, half its parsing (a
+        student's page reads it for the student's groups)."""
         return (await self._table(estab, self._groups(narrow=True), NARROW_GROUPS)).models
 
     def _groups(self, *, narrow: bool = False) -> _Read:
