@@ -1,20 +1,26 @@
 """A student's page: its groups, contacts and timetable read by the student's id.
 
 A loader batch with at most ``FEW_STUDENTS`` students of a school reads theirs with Xporter's
-per-student reads (``StudentContacts/{id}``, ``Contacts/{id}``, ``TimetableForStudent/{id}``,
-``Groups/{id}`` for the ``GroupIds`` of ``Students/{id}``); a bigger batch reads the school's
-lists. Both answer the same, which these tests check from the simulators' request counters.
+per-student reads (``StudentContacts/{id}``, ``TimetableForStudent/{id}``) and the groups and
+contacts lists narrowed by ``select`` to the columns the domain needs (one read each, whatever
+the student's number of groups and contacts); a bigger batch reads the school's full lists.
+Both answer the same, which these tests check from the simulators' request counters.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote_plus
 
 from yarl import URL
 
+from schoolgraph.app import RUNTIME
+from schoolgraph.config import Settings
 from schoolgraph.loaders.student_page import FEW_STUDENTS
-from tests.graph.conftest import Gateway, global_id
+from schoolgraph.upstreams.xporter import NarrowContact, NarrowGroup
+from tests.graph.conftest import Gateway, Start, global_id
+from tests.simulated_upstreams import sim_post
 
 PAGE_FIELDS = """
   domainId
@@ -54,10 +60,10 @@ query ($school: ID!, $first: Int!, $from: Date!, $to: Date!) {{
 
 SCHOOL = "/api/v1/School/{estab}"
 LISTS = {f"{SCHOOL}/{name}" for name in ("StudentContacts", "Contacts", "Timetable", "Groups")}
-BY_ID = {
-    f"{SCHOOL}/{name}/{{id}}"
-    for name in ("StudentContacts", "Contacts", "TimetableForStudent", "Groups")
-}
+BY_ID = {f"{SCHOOL}/{name}/{{id}}" for name in ("StudentContacts", "TimetableForStudent")}
+# Read once per list instead: never a request per group or per contact.
+PER_ROW = {f"{SCHOOL}/{name}/{{id}}" for name in ("Groups", "Contacts")}
+NARROWED = {f"{SCHOOL}/Groups", f"{SCHOOL}/Contacts"}
 
 
 async def _routes(gateway: Gateway) -> dict[str, int]:
@@ -103,6 +109,16 @@ async def _one(gateway: Gateway, domain_id: str, query: str = ONE) -> tuple[Any,
     return data["node"], await _routes(gateway)
 
 
+def _selects(gateway: Gateway) -> dict[str, list[str]]:
+    """The resources the gateway's Xporter client read, by endpoint (from its sync log)."""
+    client = gateway.app[RUNTIME].xporter
+    assert client is not None
+    reads: dict[str, list[str]] = {}
+    for record in client.sync_log:
+        reads.setdefault(record.endpoint, []).append(record.resource)
+    return reads
+
+
 async def test_a_students_page_reads_by_the_students_id_not_the_school_lists(
     gateway: Gateway,
 ) -> None:
@@ -121,14 +137,62 @@ async def test_a_students_page_reads_by_the_students_id_not_the_school_lists(
     assert len(node["contacts"]) == len(contacts) >= 1
     assert len(node["groups"]) == len(groups) >= 1
     assert node["timetable"]
-    assert not LISTS & set(routes), routes
+    assert not (LISTS - NARROWED) & set(routes), routes
+    assert not PER_ROW & set(routes), routes
     assert routes[f"{SCHOOL}/StudentContacts/{{id}}"] == 1
-    assert routes[f"{SCHOOL}/Contacts/{{id}}"] == len(contacts)
     assert routes[f"{SCHOOL}/TimetableForStudent/{{id}}"] == 1
-    assert routes[f"{SCHOOL}/Groups/{{id}}"] == len(groups)
     assert routes[f"{SCHOOL}/Students/{{id}}"] == 1
-    # Group years: the students list narrowed to its year column, once.
+    # Groups and contacts: each list once, narrowed to the columns the domain needs; group
+    # years: the students list narrowed to its year column, once.
+    assert routes[f"{SCHOOL}/Groups"] == routes[f"{SCHOOL}/Contacts"] == 1
     assert routes[f"{SCHOOL}/Students"] == 1
+    reads = _selects(gateway)
+    assert [r for r in reads["Groups"] if "select=" in r] == reads["Groups"], reads
+    assert any(quote_plus(NarrowGroup.SELECT) in r for r in reads["Groups"]), reads
+    assert reads["Contacts"] == [f"Contacts?select={quote_plus(NarrowContact.SELECT)}"], reads
+
+
+async def test_a_students_page_costs_the_same_requests_whatever_its_groups_and_contacts(
+    start_gateway: Start,
+) -> None:
+    settings = Settings(demo_scale="small")
+    few_gateway, many_gateway = await start_gateway(settings), await start_gateway(settings)
+    school = _school(few_gateway)
+
+    def rows(world: Any, student: Any) -> tuple[int, int]:
+        links = [c for c in world.student_contacts.values() if c.student_id == student.id]
+        return len(world.groups_of_student(student.id)), len(links)
+
+    # The small world puts every student in 11 groups: three of the student with the fewest
+    # contacts leave the school first (their members with them), so it has fewer of both.
+    world = few_gateway.world
+    by_contacts = sorted(world.students_of(school.id), key=lambda s: rows(world, s)[1])
+    few, many = by_contacts[0], by_contacts[-1]
+    gone = [g.id for g in world.groups_of_student(few.id) if many.id not in g.student_ids][:3]
+    await sim_post(
+        few_gateway.http,
+        few_gateway.simulators,
+        "xporter",
+        "/__sim/mutate",
+        {"table": "groups", "action": "delete", "ids": gone},
+    )
+    few_rows, many_rows = rows(world, few), rows(many_gateway.world, many)
+    assert few_rows[0] < many_rows[0] and few_rows[1] < many_rows[1], (few_rows, many_rows)
+
+    counts = []
+    for gateway, student, expected in (
+        (few_gateway, few, few_rows),
+        (many_gateway, many, many_rows),
+    ):
+        await gateway.sim_requests()
+        node, routes = await _one(gateway, f"xporter:{school.code}:{student.id}")
+        assert (len(node["groups"]), len(node["contacts"])) == expected
+        assert not PER_ROW & set(routes), routes
+        # Xporter's per route (_one read and reset its counters), the others' totals.
+        others = await gateway.sim_requests()
+        counts.append((routes, others["tanda"], others["tass"]))
+    # Each page from a cold gateway: the same requests per Xporter route and per upstream.
+    assert counts[0] == counts[1], counts
 
 
 async def test_a_students_page_answers_as_the_school_lists_do(gateway: Gateway) -> None:
@@ -142,8 +206,10 @@ async def test_a_students_page_answers_as_the_school_lists_do(gateway: Gateway) 
     for expected in listed:
         node, routes = await _one(gateway, expected["domainId"], ONE_LINKED)
         assert node == expected
-        # The lessons' groups come out of the school's groups (a cache hit by now).
-        assert not (LISTS - {f"{SCHOOL}/Groups"}) & set(routes), routes
+        # The lessons' groups come out of the school's groups (a cache hit by now); the
+        # page's groups and contacts out of the narrowed lists (read by the first page).
+        assert not (LISTS - NARROWED) & set(routes), routes
+        assert not PER_ROW & set(routes), routes
         assert routes[f"{SCHOOL}/TimetableForStudent/{{id}}"] == 1
 
 
@@ -154,7 +220,9 @@ async def test_a_batch_of_few_students_reads_by_id_and_one_more_reads_the_lists(
     assert len(few) == FEW_STUDENTS
     assert few_routes[f"{SCHOOL}/TimetableForStudent/{{id}}"] == FEW_STUDENTS
     assert few_routes[f"{SCHOOL}/StudentContacts/{{id}}"] == FEW_STUDENTS
-    assert not LISTS & set(few_routes), few_routes
+    assert not (LISTS - NARROWED) & set(few_routes), few_routes
+    assert not PER_ROW & set(few_routes), few_routes
+    assert all(few_routes[route] == 1 for route in NARROWED), few_routes
 
     more, more_routes = await _first_students(gateway, FEW_STUDENTS + 1)
     assert more[:FEW_STUDENTS] == few

@@ -4,9 +4,10 @@ out of the school's lists for many.
 A student's page asks for one student: the school's lists (every contact and link, every
 lesson of the week, every group and student) cost a large school's worth of rows to read and
 parse for a handful of them, so a batch with at most :data:`FEW_STUDENTS` students of a school
-reads theirs by id (the directory knows how, per upstream). A batch with more (a dashboard, a
-long list) reads the school's lists once, as before, so its upstream requests still follow
-the schools it touches, not its rows.
+reads theirs by id (the directory knows how, per upstream: a fixed number of reads per student,
+whatever its number of groups and contacts). A batch with more (a dashboard, a long list)
+reads the school's lists once, as before, so its upstream requests still follow the schools it
+touches, not its rows.
 """
 
 from __future__ import annotations

@@ -203,8 +203,9 @@ class Directory:
         return await source.lessons(tenant, start, end)
 
     # -- one student's groups, contacts and lessons ---------------------------------------
-    # Read by the student's id where the upstream reads that way (Xporter), which a student's
-    # page answers from a few rows instead of the school's lists; elsewhere out of the lists.
+    # Where the upstream offers it (Xporter), by the student's id and out of lists narrowed to
+    # the columns the domain needs, a fixed number of reads whatever the student's number of
+    # groups and contacts, instead of the school's full lists; elsewhere out of the lists.
 
     async def groups_of_student(self, student_id: str) -> Sequence[Group]:
         """The groups ``student_id`` is in (any order)."""
@@ -212,9 +213,7 @@ class Directory:
         source, tenant = self._school_of(school_id)
         parts = split_id(student_id)
         if isinstance(source, XporterSource) and parts is not None:
-            found = await source.groups_of_student(tenant, parts[2])
-            if found is not None:
-                return found
+            return await source.groups_of_student(tenant, parts[2])
         groups = await self.groups(school_id)
         return tuple(group for group in groups.values() if student_id in group.student_ids)
 

@@ -10,7 +10,13 @@ import pytest
 
 from schoolgraph.errors import ConfigError, NotFoundError, UpstreamAuthError
 from schoolgraph.simulators.dataset import School
-from schoolgraph.upstreams.xporter import XporterClient, XporterConfig, XporterSchool
+from schoolgraph.upstreams.xporter import (
+    NarrowContact,
+    NarrowGroup,
+    XporterClient,
+    XporterConfig,
+    XporterSchool,
+)
 
 from .conftest import MakeClient, Sim
 
@@ -123,6 +129,35 @@ async def test_contacts_and_their_relationships(sim: Sim, client: XporterClient)
     source_contact = world.contacts[int(contact.id)]
     assert contact.mobile_phone == source_contact.mobile
     assert contact.home_email == source_contact.email
+
+
+async def test_narrowed_groups_and_contacts_carry_the_full_lists_values_of_their_columns(
+    sim: Sim, client: XporterClient
+) -> None:
+    estab = sim.estab()
+    groups, contacts = await client.groups(estab), await client.contacts(estab)
+
+    narrow_groups, narrow_contacts = (
+        await client.narrow_groups(estab),
+        await client.narrow_contacts(estab),
+    )
+
+    def columns(row: object, names: tuple[str, ...]) -> dict[str, object]:
+        return {name: getattr(row, name) for name in names}
+
+    group_fields = tuple(f.name for f in dataclasses.fields(NarrowGroup))
+    contact_fields = tuple(f.name for f in dataclasses.fields(NarrowContact))
+    assert len(groups) > 10 and len(contacts) > 10
+    assert [columns(g, group_fields) for g in narrow_groups] == [
+        columns(g, group_fields) for g in groups
+    ]
+    assert [columns(c, contact_fields) for c in narrow_contacts] == [
+        columns(c, contact_fields) for c in contacts
+    ]
+    assert any(g.student_ids and g.staff_ids and g.subject_name for g in narrow_groups)
+    assert any(c.home_email and c.mobile_phone and c.title for c in narrow_contacts)
+    # Their own reads (the full lists' cache entries hold the other columns).
+    assert await sim.calls("/Groups") == await sim.calls("/Contacts") == 2
 
 
 async def test_by_id_lookups_are_served_from_the_cached_list(

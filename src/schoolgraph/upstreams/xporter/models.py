@@ -24,7 +24,7 @@ table and the route, never the row's values.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Generic, Literal, TypeVar
@@ -132,13 +132,13 @@ class Fields:
         return value
 
     def text(self, *names: str) -> str | None:
-        value = self.raw(*names)
-        if value is None:
-            return None
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        text = str(value)
-        return text if text.strip() else None
+        return _text(self.raw(*names))
+
+    def texts(self, names: Sequence[str]) -> list[str | None]:
+        """`text` of each of ``names`` (one spelling each): the columns of a narrowed read,
+        in one pass."""
+        row, find = self._row, self._columns.find
+        return [None if (column := find(name)) is None else _text(row[column]) for name in names]
 
     def number(self, *names: str) -> int | None:
         value = self.raw(*names)
@@ -157,9 +157,7 @@ class Fields:
 
     def csv(self, *names: str) -> tuple[str, ...]:
         value = self.text(*names)
-        if value is None:
-            return ()
-        return tuple(part.strip() for part in value.split(",") if part.strip())
+        return _csv(value)
 
     def day(self, *names: str) -> date | None:
         return parse_date(self.text(*names))
@@ -187,6 +185,25 @@ _TRUE = frozenset({"1", "true", "yes", "y", "t"})
 _FALSE = frozenset({"0", "false", "no", "n", "f"})
 _FRACTION = re.compile(r"\.(\d{7,})")
 _DMY = re.compile(r"^(\d{2})-(\d{2})-(\d{4})(.*)$")
+
+
+def _text(value: Any) -> str | None:
+    """A wire value as text: None for null or blank, whole floats without their ``.0``."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _csv(value: str | None) -> tuple[str, ...]:
+    """The non-blank items of a CSV cell, stripped."""
+    if value is None:
+        return ()
+    return tuple(filter(None, (part.strip() for part in value.split(","))))
 
 
 def parse_flag(value: Any) -> bool | None:
@@ -538,6 +555,57 @@ class Group:
 
 
 @dataclass(frozen=True, slots=True)
+class NarrowGroup:
+    """A `Group` row narrowed by `select` (§2.1, §4.6) to the columns a domain group is made
+    of: names, type, subject and member ids (with `includeMembersIds`, `includeSubjects`)."""
+
+    estab: str
+    id: str
+    type: GroupType
+    code: str | None
+    name: str | None
+    subject_code: str | None
+    subject_name: str | None
+    student_ids: tuple[str, ...]
+    staff_ids: tuple[str, ...]
+    row_hash: str | None
+
+    COLUMNS = (
+        "Id",
+        "Type",
+        "Code",
+        "Name",
+        "SubjectCode",
+        "SubjectName",
+        "StudentIds",
+        "StaffIds",
+        "RowHash",
+    )
+    SELECT = ",".join(COLUMNS)
+
+    @classmethod
+    def from_row(cls, row: Row, ctx: RowContext) -> NarrowGroup:
+        f = Fields(row, ctx)
+        id_, type_code, code, name, subject_code, subject_name, students, staff, row_hash = f.texts(
+            cls.COLUMNS
+        )
+        if id_ is None:
+            raise f.missing("Id")
+        return cls(
+            estab=ctx.estab,
+            id=id_,
+            type=_GROUP_TYPES.get((type_code or "").lower(), "other"),
+            code=code,
+            name=name,
+            subject_code=subject_code,
+            subject_name=subject_name,
+            student_ids=_csv(students),
+            staff_ids=_csv(staff),
+            row_hash=row_hash,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Contact:
     """A row of `school.contacts` (§4.4)."""
 
@@ -580,6 +648,60 @@ class Contact:
             postcode=f.text("PostCode"),
             last_updated=f.instant("LastUpdated"),
             row_hash=f.text("RowHash"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class NarrowContact:
+    """A `Contacts` row narrowed by `select` (§2.1, §4.4) to the columns a domain contact is
+    made of: name, emails and phones."""
+
+    estab: str
+    id: str
+    title: str | None
+    forename: str | None
+    surname: str | None
+    home_email: str | None
+    work_email: str | None
+    home_phone: str | None
+    work_phone: str | None
+    mobile_phone: str | None
+    row_hash: str | None
+
+    COLUMNS = (
+        "Id",
+        "Title",
+        "Forename",
+        "Surname",
+        "HomeEmail",
+        "WorkEmail",
+        "HomePhone",
+        "WorkPhone",
+        "MobilePhone",
+        "RowHash",
+    )
+    SELECT = ",".join(COLUMNS)
+
+    @classmethod
+    def from_row(cls, row: Row, ctx: RowContext) -> NarrowContact:
+        f = Fields(row, ctx)
+        id_, title, forename, surname, home_email, work_email, home, work, mobile, row_hash = (
+            f.texts(cls.COLUMNS)
+        )
+        if id_ is None:
+            raise f.missing("Id")
+        return cls(
+            estab=ctx.estab,
+            id=id_,
+            title=title,
+            forename=forename,
+            surname=surname,
+            home_email=home_email,
+            work_email=work_email,
+            home_phone=home,
+            work_phone=work,
+            mobile_phone=mobile,
+            row_hash=row_hash,
         )
 
 
@@ -824,7 +946,9 @@ STUDENT_YEARS = TableSpec("Students", StudentYear.from_row)
 STAFF = TableSpec("Staff", Staff.from_row)
 # The doc's field header says "Groups dataset"; the sample and EXT say `Group` (§4.6).
 GROUPS = TableSpec("Group", Group.from_row, aliases=("Groups",))
+NARROW_GROUPS = TableSpec("Group", NarrowGroup.from_row, aliases=("Groups",))
 CONTACTS = TableSpec("Contacts", Contact.from_row)
+NARROW_CONTACTS = TableSpec("Contacts", NarrowContact.from_row)
 STUDENT_CONTACTS = TableSpec("StudentContacts", StudentContact.from_row)
 # A `Lessons` row is one occurrence; `Id` is the lesson in the cycle and repeats every week,
 # so occurrences are keyed by `PeriodId` ("Id of this specific instance", §4.7.1).
@@ -845,6 +969,8 @@ __all__ = [
     "HEALTH",
     "LESSONS",
     "LESSON_STAFF",
+    "NARROW_CONTACTS",
+    "NARROW_GROUPS",
     "PERSON_TIMETABLE",
     "SCHOOL_INFO",
     "STAFF",
@@ -860,6 +986,8 @@ __all__ = [
     "Health",
     "Lesson",
     "LessonStaff",
+    "NarrowContact",
+    "NarrowGroup",
     "RowContext",
     "SchoolInfo",
     "Staff",
