@@ -110,10 +110,6 @@ class Fields:
             upstream=UPSTREAM,
         )
 
-    def has(self, name: str) -> bool:
-        """Whether the row has the column ``name`` at all (null or not)."""
-        return self._columns.find(name) is not None
-
     def raw(self, *names: str) -> Any:
         """The first present, non-null value among `names` (spelling variants), or None."""
         for name in names:
@@ -366,8 +362,6 @@ class Student:
     sen_provision: str | None
     last_updated: datetime | None
     row_hash: str | None
-    # GroupIds, only with includeGroupIds and the School scope (§4.1); None without the column.
-    group_ids: tuple[str, ...] | None = None
 
     @property
     def is_leaver(self) -> bool:
@@ -409,7 +403,6 @@ class Student:
             sen_provision=f.text("SENProvision"),
             last_updated=f.instant("LastUpdated"),
             row_hash=f.text("RowHash"),
-            group_ids=f.csv("GroupIds") if f.has("GroupIds") else None,
         )
 
 
