@@ -98,7 +98,7 @@ class Root:
 
     @strawberry.field
     def maybe_items(self) -> list[Item | None]:
-        return _irregular()
+        return list(_irregular())
 
     @strawberry.field
     def strict_items(self) -> list[Item] | None:
