@@ -94,7 +94,7 @@ async def test_a_mutation_through_the_gateway_makes_the_answer_recomputed(
     week = {"from": str(today), "to": str(today + timedelta(days=6))}
     _, before = await ask(gateway.http, gateway.url, SCHEDULED, week)
     shift = (await gateway.data(SCHEDULED, week))["scheduledShifts"]["nodes"][0]
-    minutes = shift["breakMinutes"] + 7
+    minutes = (shift["breakMinutes"] or 0) + 7  # a draft may have no break yet
     mutation = (
         "mutation ($id: ID!, $minutes: Int!) { updateScheduledShift(id: $id, "
         "input: {breakMinutes: $minutes}) { id breakMinutes } }"
