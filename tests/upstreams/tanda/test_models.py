@@ -276,3 +276,11 @@ def test_a_list_must_be_an_array_of_objects() -> None:
         parse_list({"users": []}, ROUTE, parse_user)
     with pytest.raises(UpstreamBadResponseError, match="not a JSON object"):
         parse_list([1], ROUTE, parse_user)
+
+
+def test_a_whole_float_past_2_to_the_53_is_not_taken_for_an_id() -> None:
+    # The JSON reader reads an integer beyond 64 bits as the nearest float (upstreams.http):
+    # taking it for an id would round it to another id.
+    with pytest.raises(UpstreamBadResponseError, match="'id' is not a whole number"):
+        parse_user({"id": float(2**64 + 1), "name": "X"}, ROUTE)
+    assert parse_user({"id": float(2**53), "name": "X"}, ROUTE).id == 2**53

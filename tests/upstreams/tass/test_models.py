@@ -359,3 +359,12 @@ def test_a_legacy_person_timetable_flattens_days_and_reads_bell_times() -> None:
     assert len(slots) == 1 and slots[0].teacher_codes == ("AJ", "BBE")
     assert (slots[0].starts, slots[0].ends) == (time(10, 30), time(11, 29))
     assert bells[0].description == "Lesson 2" and bells[0].period_code == 3
+
+
+def test_a_whole_float_past_2_to_the_53_is_neither_a_number_nor_a_code() -> None:
+    # The JSON reader reads an integer beyond 64 bits as the nearest float (upstreams.http).
+    rounded = float(2**64 + 1)
+    student = student_2026({"stud_code": rounded, "year_grp": rounded}, CTX)
+    assert student.code == "1.8446744073709552e+19" and student.year_group is None
+    exact = student_2026({"stud_code": float(2**53), "year_grp": 12.0}, CTX)
+    assert exact.code == str(2**53) and exact.year_group == 12

@@ -24,6 +24,7 @@ from schoolgraph.upstreams.xporter import (
 from schoolgraph.upstreams.xporter.changesets import Snapshot, Table, Wire, apply, row_hash
 from schoolgraph.upstreams.xporter.models import (
     STUDENTS,
+    Fields,
     RowContext,
     parse_date,
     parse_flag,
@@ -340,3 +341,13 @@ def test_an_empty_change_set_changes_nothing() -> None:
 
     assert not again.changed and not resent.changed
     assert isinstance(first.snapshot, Snapshot)
+
+
+def test_a_whole_float_past_2_to_the_53_is_neither_a_number_nor_an_id() -> None:
+    # The JSON reader reads an integer beyond 64 bits as the nearest float (upstreams.http).
+    rounded = float(2**64 + 1)
+    fields = Fields({"Id": rounded, "SchoolDataAgeDays": rounded}, CTX)
+    assert fields.id("Id") == "1.8446744073709552e+19"
+    assert fields.number("SchoolDataAgeDays") is None
+    exact = Fields({"Id": float(2**53), "SchoolDataAgeDays": 3.0}, CTX)
+    assert exact.id("Id") == str(2**53) and exact.number("SchoolDataAgeDays") == 3

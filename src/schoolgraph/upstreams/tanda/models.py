@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ...errors import UpstreamBadResponseError
+from ..http import EXACT_WHOLE_FLOAT
 
 UPSTREAM = "tanda"
 
@@ -83,7 +84,7 @@ class Fields:
             raise self._wrong(name, "a whole number")
         if isinstance(value, int):
             return value
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, float) and value.is_integer() and abs(value) <= EXACT_WHOLE_FLOAT:
             return int(value)
         if isinstance(value, str):
             try:

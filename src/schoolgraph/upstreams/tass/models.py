@@ -29,6 +29,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from ...errors import UpstreamBadResponseError
+from ..http import EXACT_WHOLE_FLOAT
 
 __all__ = [
     "STUDENT_WRITABLE_2026",
@@ -513,7 +514,8 @@ def _text(value: Any) -> str | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+        whole = isinstance(value, float) and value.is_integer() and abs(value) <= EXACT_WHOLE_FLOAT
+        return str(int(value)) if whole else str(value)
     if isinstance(value, str):
         text = value.strip()
         return text or None
@@ -525,7 +527,7 @@ def _int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) <= EXACT_WHOLE_FLOAT:
         return int(value)
     if isinstance(value, str):
         text = value.strip()

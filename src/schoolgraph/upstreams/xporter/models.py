@@ -31,6 +31,7 @@ from typing import Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from ...errors import UpstreamBadResponseError
+from ..http import EXACT_WHOLE_FLOAT
 
 UPSTREAM = "xporter"
 
@@ -142,7 +143,7 @@ class Fields:
             return int(value)
         if isinstance(value, int):
             return value
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, float) and value.is_integer() and abs(value) <= EXACT_WHOLE_FLOAT:
             return int(value)
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             return int(value.strip())
@@ -189,7 +190,7 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, str):
         return value if value.strip() else None
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) <= EXACT_WHOLE_FLOAT:
         value = int(value)
     text = str(value)
     return text if text.strip() else None
