@@ -507,18 +507,18 @@ _LEGACY_DATETIME = re.compile(
     r"^(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?$"
 )
 _CF_TS = re.compile(r"^\{ts '([^']+)'\}$")
+_WHOLE = re.compile(r"-?\d+")
 
 
 def _text(value: Any) -> str | None:
     """A string value, trimmed; numbers as their text; empty -> None."""
+    if isinstance(value, str):  # first: nearly every value is one
+        return value.strip() or None
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
         whole = isinstance(value, float) and value.is_integer() and abs(value) <= EXACT_WHOLE_FLOAT
         return str(int(value)) if whole else str(value)
-    if isinstance(value, str):
-        text = value.strip()
-        return text or None
     return None
 
 
@@ -531,7 +531,7 @@ def _int(value: Any) -> int | None:
         return int(value)
     if isinstance(value, str):
         text = value.strip()
-        if re.fullmatch(r"-?\d+", text):
+        if _WHOLE.fullmatch(text):
             return int(text)
     return None
 
@@ -573,6 +573,11 @@ def _naive(text: str) -> datetime | None:
     text = text.strip()
     if not text:
         return None
+    # ISO first: it is the 2026 API's form, and no legacy form (`/`, `{ts`) is also ISO.
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
     match = _CF_TS.match(text)
     if match:
         text = match.group(1)
