@@ -15,10 +15,11 @@ from aiohttp import web
 
 from schoolgraph.errors import UpstreamBadResponseError
 from schoolgraph.upstreams.http import Transport
+from tests.conftest import Serve
 
 
 @pytest.fixture
-async def answer() -> AsyncIterator[Any]:
+async def answer(serve: Serve) -> AsyncIterator[Any]:
     """`await answer(body)`: what the transport reads from an upstream answering `body`."""
     bodies: list[bytes] = []
 
@@ -27,12 +28,7 @@ async def answer() -> AsyncIterator[Any]:
 
     app = web.Application()
     app.router.add_get("/body", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    transport = Transport("fake", f"http://{host}:{port}")
+    transport = Transport("fake", str(await serve(app)))
     await transport.start()
 
     async def read(body: bytes) -> Any:
@@ -42,7 +38,6 @@ async def answer() -> AsyncIterator[Any]:
 
     yield read
     await transport.close()
-    await runner.cleanup()
 
 
 @pytest.mark.parametrize(
