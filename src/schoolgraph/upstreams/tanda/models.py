@@ -38,9 +38,9 @@ UPSTREAM = "tanda"
 M = TypeVar("M")
 
 _INSTANTS: dict[int, datetime] = {}
-_INSTANTS_KEPT = 65_536
-"""Unix times remembered as datetimes: a roster's thousands of schedules start, finish and
-break on a few hundred distinct times, and a lookup costs a tenth of a conversion."""
+_INSTANTS_KEPT = 16_384
+"""Unix times remembered as datetimes (about 2 MB when full, then emptied): a large
+roster's 47,000 instants are 4,600 distinct times, and a lookup costs a tenth of a conversion."""
 
 
 def _unix_instant(seconds: int) -> datetime:
