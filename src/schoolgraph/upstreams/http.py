@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
 
 import aiohttp
+import orjson
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ..cache.reads import calls_accounted, taint
@@ -53,6 +54,10 @@ T = TypeVar("T")
 CacheOutcome = Literal["miss", "hit", "revalidated", "stale", "bypass", "shared"]
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({502, 503, 504})
+EXACT_WHOLE_FLOAT = 2.0**53
+"""Whole floats up to this are exact integers. Past it a whole float may be a rounded integer
+(`UpstreamResponse.json` reads an integer beyond 64 bits as a float), so the parsers take it
+for neither a whole number nor an id."""
 
 
 # --------------------------------------------------------------------------- call log
@@ -288,9 +293,23 @@ class UpstreamResponse:
     body: bytes
 
     def json(self) -> Any:
-        """The body as JSON; an unreadable body is an UPSTREAM_BAD_RESPONSE."""
+        """The body as JSON (None when empty); an unreadable body is an UPSTREAM_BAD_RESPONSE.
+
+        orjson reads every well-formed body. What it refuses goes to the stdlib reader, which
+        the gateway used before and which is lenient where orjson is strict (NaN and Infinity,
+        a UTF-8 byte order mark, UTF-16 or UTF-32 bodies, lone surrogate escapes), so a body
+        read before is read still; what neither reads is a bad response. One difference
+        remains: orjson reads an integer beyond 64 bits as the nearest float
+        (`EXACT_WHOLE_FLOAT`).
+        """
+        if not self.body:
+            return None
         try:
-            return json_module.loads(self.body) if self.body else None
+            return orjson.loads(self.body)
+        except orjson.JSONDecodeError:
+            pass
+        try:
+            return json_module.loads(self.body)
         except (ValueError, RecursionError) as exc:  # nested past the decoder's depth limit
             raise UpstreamBadResponseError(
                 f"The {self.upstream} upstream answered {self.route} with a body that is not "
@@ -671,6 +690,7 @@ class Transport:
 
 
 __all__ = [
+    "EXACT_WHOLE_FLOAT",
     "Auth",
     "CacheOutcome",
     "CallLog",

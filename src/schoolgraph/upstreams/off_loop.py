@@ -24,7 +24,12 @@ __all__ = ["OFF_LOOP_BYTES", "off_loop"]
 T = TypeVar("T")
 
 OFF_LOOP_BYTES = 64 * 1024
-"""Answers at least this large are parsed on a worker thread."""
+"""Answers at least this large are parsed on a worker thread.
+
+Measured on the large simulators' answers: a thread hop costs 30-50 us; orjson decodes about
+2 us a KB (the stdlib reader 5.5) and building the rows takes 10-15 us a KB more. So a 64 KB
+answer is about 1 ms of work, twenty times the hop, while one below it holds the loop under
+a millisecond: the faster decoder left the threshold where it was."""
 
 
 async def off_loop(size: int, work: Callable[[], T]) -> T:

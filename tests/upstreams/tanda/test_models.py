@@ -20,6 +20,7 @@ from schoolgraph.upstreams.tanda.models import (
     parse_team,
     parse_timesheet,
     parse_user,
+    parse_wire_date,
 )
 
 ROUTE = "/api/v2/test"
@@ -276,3 +277,85 @@ def test_a_list_must_be_an_array_of_objects() -> None:
         parse_list({"users": []}, ROUTE, parse_user)
     with pytest.raises(UpstreamBadResponseError, match="not a JSON object"):
         parse_list([1], ROUTE, parse_user)
+
+
+def test_a_whole_float_past_2_to_the_53_is_not_taken_for_an_id() -> None:
+    # The JSON reader reads an integer beyond 64 bits as the nearest float (upstreams.http):
+    # taking it for an id would round it to another id.
+    with pytest.raises(UpstreamBadResponseError, match="'id' is not a whole number"):
+        parse_user({"id": float(2**64 + 1), "name": "X"}, ROUTE)
+    assert parse_user({"id": float(2**53), "name": "X"}, ROUTE).id == 2**53
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2016-03-02", date(2016, 3, 2)),
+        (" 2016-03-02 ", date(2016, 3, 2)),
+        ("2020-1-1", date(2020, 1, 1)),
+        ("2020-01-1 ", date(2020, 1, 1)),
+        # Arabic-Indic digits: str.isdigit and int() read them
+        ("\u0662\u0660\u0662\u0660-\u0660\u0661-\u0660\u0662", date(2020, 1, 2)),
+        ("2016-13-02", None),
+        ("2016-0a-02", None),
+        ("20160302", None),
+        ("2016-03-02T00:00:00", None),
+    ],
+    ids=[
+        "iso",
+        "padded",
+        "unpadded",
+        "ten characters unpadded",
+        "other digits",
+        "no such month",
+        "not digits",
+        "basic iso",
+        "a time too",
+    ],
+)
+def test_wire_dates_in_the_common_form_and_around_it(text: str, expected: date | None) -> None:
+    assert parse_wire_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1456902118, datetime(2016, 3, 2, 7, 1, 58, tzinfo=UTC)),
+        (1456902118.5, datetime(2016, 3, 2, 7, 1, 58, 500000, tzinfo=UTC)),
+        (" 1456902118 ", datetime(2016, 3, 2, 7, 1, 58, tzinfo=UTC)),
+    ],
+    ids=["int", "float", "numeric string"],
+)
+def test_unix_times_of_every_type_read_the_same_twice(value: object, expected: datetime) -> None:
+    for _ in range(2):  # the second read of a unix time is a remembered one
+        shift = parse_shift({**SHIFT, "start": value}, ROUTE)
+        assert shift.start == expected and shift.start.tzinfo is UTC
+
+
+@pytest.mark.parametrize("value", [10**12, -(10**12), True], ids=["far future", "far past", "bool"])
+def test_an_unreadable_unix_time_is_a_bad_response_every_time(value: object) -> None:
+    for _ in range(2):
+        with pytest.raises(UpstreamBadResponseError, match="'start' is not a unix time"):
+            parse_shift({**SHIFT, "start": value}, ROUTE)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "read"),
+    [
+        ("user_id", 7, 7),
+        ("user_id", 7.0, 7),
+        ("user_id", " 7 ", 7),
+        ("department_id", None, None),
+        ("metadata", "x", "x"),
+        ("metadata", 5, "5"),
+        ("cost", 2.5, 2.5),
+        ("cost", 2, 2.0),
+        ("cost", "2.5", 2.5),
+    ],
+)
+def test_values_of_the_models_type_and_of_others_read_alike(
+    field: str, value: object, read: object
+) -> None:
+    shift = parse_shift({**SHIFT, field: value}, ROUTE)
+    assert getattr(shift, field) == read
+    assert type(getattr(shift, field)) is type(read)

@@ -359,3 +359,48 @@ def test_a_legacy_person_timetable_flattens_days_and_reads_bell_times() -> None:
     assert len(slots) == 1 and slots[0].teacher_codes == ("AJ", "BBE")
     assert (slots[0].starts, slots[0].ends) == (time(10, 30), time(11, 29))
     assert bells[0].description == "Lesson 2" and bells[0].period_code == 3
+
+
+def test_a_whole_float_past_2_to_the_53_is_neither_a_number_nor_a_code() -> None:
+    # The JSON reader reads an integer beyond 64 bits as the nearest float (upstreams.http).
+    rounded = float(2**64 + 1)
+    student = student_2026({"stud_code": rounded, "year_grp": rounded}, CTX)
+    assert student.code == "1.8446744073709552e+19" and student.year_group is None
+    exact = student_2026({"stud_code": float(2**53), "year_grp": 12.0}, CTX)
+    assert exact.code == str(2**53) and exact.year_group == 12
+
+
+@pytest.mark.parametrize(
+    ("value", "surname"),
+    [
+        ("Green", "Green"),
+        ("  Green ", "Green"),
+        ("", None),
+        ("  ", None),
+        (None, None),
+        (12, "12"),
+        (12.0, "12"),
+        (12.5, "12.5"),
+        (False, None),
+        (["Green"], None),
+    ],
+)
+def test_text_values_of_every_type(value: object, surname: str | None) -> None:
+    assert student_2026({"stud_code": "1", "surname": value}, CTX).surname == surname
+
+
+@pytest.mark.parametrize(
+    ("value", "year"),
+    [
+        (12, 12),
+        (" 12 ", 12),
+        ("-1", -1),
+        ("\uff11\uff12", 12),
+        ("12a", None),
+        ("", None),
+        (True, None),
+        (12.5, None),
+    ],
+)
+def test_whole_number_values_of_every_type(value: object, year: int | None) -> None:
+    assert student_2026({"stud_code": "1", "year_grp": value}, CTX).year_group == year

@@ -24,6 +24,7 @@ from schoolgraph.upstreams.xporter import (
 from schoolgraph.upstreams.xporter.changesets import Snapshot, Table, Wire, apply, row_hash
 from schoolgraph.upstreams.xporter.models import (
     STUDENTS,
+    Fields,
     RowContext,
     parse_date,
     parse_flag,
@@ -340,3 +341,37 @@ def test_an_empty_change_set_changes_nothing() -> None:
 
     assert not again.changed and not resent.changed
     assert isinstance(first.snapshot, Snapshot)
+
+
+def test_a_whole_float_past_2_to_the_53_is_neither_a_number_nor_an_id() -> None:
+    # The JSON reader reads an integer beyond 64 bits as the nearest float (upstreams.http).
+    rounded = float(2**64 + 1)
+    fields = Fields({"Id": rounded, "SchoolDataAgeDays": rounded}, CTX)
+    assert fields.id("Id") == "1.8446744073709552e+19"
+    assert fields.number("SchoolDataAgeDays") is None
+    exact = Fields({"Id": float(2**53), "SchoolDataAgeDays": 3.0}, CTX)
+    assert exact.id("Id") == str(2**53) and exact.number("SchoolDataAgeDays") == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "read"),
+    [("Amy", "Amy"), (" Amy ", " Amy "), ("", None), ("  ", None), (None, None), (3, "3"),
+     (3.0, "3"), (3.5, "3.5"), (True, "True")],
+)  # fmt: skip
+def test_text_columns_of_every_type_read_alike_one_by_one_and_in_one_pass(
+    value: object, read: str | None
+) -> None:
+    row = {"Id": "1", "Forename": value, "StandardYearGroupCode": value}
+    student = Student.from_row(row, CTX)  # Forename in one pass, the year code one by one
+    assert student.forename == read and student.year_code == read
+    assert Fields(row, CTX).texts(["forename"]) == [read]
+
+
+@pytest.mark.parametrize(
+    ("first", "read"), [(None, "7"), ("", None), ("8", "8")], ids=["null", "blank", "present"]
+)
+def test_a_second_spelling_is_read_only_where_the_first_is_null(
+    first: str | None, read: str | None
+) -> None:
+    row = {"Id": "1", "StandardYearGroupCode": first, "NCYear": "7"}
+    assert Student.from_row(row, CTX).year_code == read

@@ -86,6 +86,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ...cache.store import CacheEntry, CacheKey, Refresh, UpstreamCache
 from ...errors import BadRequestError, ConfigError, UpstreamAuthError, UpstreamError
 from ..http import RateLimiter, Transport, TransportPolicy
+from ..off_loop import off_loop
 from . import paths
 from .api2026 import Api2026, EndpointDeniedError, RequestRejectedError
 from .auth import BearerAuth, TassApiKey, TassLegacyApp
@@ -325,6 +326,15 @@ class _ListRead:
 def _fingerprint(mapping: Mapping[str, str]) -> str:
     text = "\n".join(f"{k}={v}" for k, v in sorted(mapping.items()))
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+_ROW_BYTES = 500
+"""About the JSON size of a TASS row (2026 students ~870 bytes, employees ~520, teachers ~440),
+for deciding where a list is parsed and hashed (`upstreams.off_loop`)."""
+
+
+def _wire_bytes(raws: list[Raw]) -> int:
+    return len(raws) * _ROW_BYTES
 
 
 def _dmy(day: date) -> str:
@@ -1380,7 +1390,10 @@ class TassClient:
             except (RequestRejectedError, EndpointDeniedError):
                 refused = True  # the filter, or the whole endpoint: the full read tells
             else:
-                merged = merge(previous, raws, parse=read.parse, key=read.key)
+                merged = await off_loop(
+                    _wire_bytes(raws),
+                    lambda: merge(previous, raws, parse=read.parse, key=read.key),
+                )
                 if merged is None:
                     return Refresh.unchanged()
                 return Refresh(value=merged, size=merged.size, outcome="revalidated")
@@ -1392,13 +1405,16 @@ class TassClient:
                 read.route,
             )
             self._no_incremental.add(marker)
-        snapshot = full(
-            raws,
-            parse=read.parse,
-            key=read.key,
-            previous=previous,
-            now=now,
-            context=read.context,
+        snapshot = await off_loop(
+            _wire_bytes(raws),
+            lambda: full(
+                raws,
+                parse=read.parse,
+                key=read.key,
+                previous=previous,
+                now=now,
+                context=read.context,
+            ),
         )
         unchanged = previous is not None and snapshot.rows is previous.rows
         return Refresh(

@@ -29,6 +29,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from ...errors import UpstreamBadResponseError
+from ..http import EXACT_WHOLE_FLOAT
 
 __all__ = [
     "STUDENT_WRITABLE_2026",
@@ -506,17 +507,18 @@ _LEGACY_DATETIME = re.compile(
     r"^(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?$"
 )
 _CF_TS = re.compile(r"^\{ts '([^']+)'\}$")
+_WHOLE = re.compile(r"-?\d+")
 
 
 def _text(value: Any) -> str | None:
     """A string value, trimmed; numbers as their text; empty -> None."""
+    if isinstance(value, str):  # first: nearly every value is one
+        return value.strip() or None
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
-        return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-    if isinstance(value, str):
-        text = value.strip()
-        return text or None
+        whole = isinstance(value, float) and value.is_integer() and abs(value) <= EXACT_WHOLE_FLOAT
+        return str(int(value)) if whole else str(value)
     return None
 
 
@@ -525,11 +527,11 @@ def _int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) <= EXACT_WHOLE_FLOAT:
         return int(value)
     if isinstance(value, str):
         text = value.strip()
-        if re.fullmatch(r"-?\d+", text):
+        if _WHOLE.fullmatch(text):
             return int(text)
     return None
 
@@ -571,6 +573,11 @@ def _naive(text: str) -> datetime | None:
     text = text.strip()
     if not text:
         return None
+    # ISO first: it is the 2026 API's form, and no legacy form (`/`, `{ts`) is also ISO.
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
     match = _CF_TS.match(text)
     if match:
         text = match.group(1)

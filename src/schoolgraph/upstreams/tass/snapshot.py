@@ -2,7 +2,7 @@
 
 TASS sends no ETag, row hash or change token, so the client makes its own:
 
-* Every wire row is hashed (SHA-1 of its canonical JSON: sorted keys, no whitespace). A row
+* Every wire row is hashed (SHA-1 of its canonical JSON, `upstreams.canonical`). A row
   whose hash is unchanged since the last read keeps its parsed model object, so unchanged rows
   keep their identity (`is`) across refreshes, full or incremental.
 * Rows carrying `update_on` give a watermark: the newest update seen. A refresh asks only for
@@ -18,21 +18,17 @@ TASS sends no ETag, row hash or change token, so the client makes its own:
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
+from ..canonical import canonical
+
 __all__ = ["Snapshot", "full", "merge", "row_hash"]
 
 M = TypeVar("M")
 ReadKind = Literal["full", "incremental"]
-
-
-def canonical(raw: Any) -> bytes:
-    """The canonical bytes of a wire row: sorted keys, no whitespace, UTF-8."""
-    return json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def row_hash(raw: Any) -> str:

@@ -19,17 +19,15 @@ full read list the same models in the same order.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
+from ..canonical import canonical
 from .models import Fields, Row, RowContext, TableSpec, columns_of
 
 M = TypeVar("M")
-
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def row_hash(row: Row) -> str:
@@ -38,7 +36,7 @@ def row_hash(row: Row) -> str:
     value = row[column] if column is not None else None
     if isinstance(value, str) and value:
         return value.upper()
-    digest = hashlib.sha1(_CANONICAL.encode(dict(row)).encode(), usedforsecurity=False)
+    digest = hashlib.sha1(canonical(dict(row)), usedforsecurity=False)
     return digest.hexdigest().upper()
 
 

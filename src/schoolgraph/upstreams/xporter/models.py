@@ -31,6 +31,7 @@ from typing import Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from ...errors import UpstreamBadResponseError
+from ..http import EXACT_WHOLE_FLOAT
 
 UPSTREAM = "xporter"
 
@@ -128,13 +129,30 @@ class Fields:
         return value
 
     def text(self, *names: str) -> str | None:
-        return _text(self.raw(*names))
+        """`_text` of `raw`, in one call for the common case: a row's plain string or null."""
+        find, row = self._columns.find, self._row
+        for name in names:
+            column = find(name)
+            if column is not None:
+                value = row[column]
+                if value.__class__ is str:
+                    return value if value.strip() else None
+                if value is not None:
+                    return _text(value)
+        return None
 
     def texts(self, names: Sequence[str]) -> list[str | None]:
         """`text` of each of ``names`` (one spelling each): the columns of a narrowed read,
         in one pass."""
         row, find = self._row, self._columns.find
-        return [None if (column := find(name)) is None else _text(row[column]) for name in names]
+        return [
+            None
+            if (column := find(name)) is None or (value := row[column]) is None
+            else (value if value.strip() else None)
+            if value.__class__ is str
+            else _text(value)
+            for name in names
+        ]
 
     def number(self, *names: str) -> int | None:
         value = self.raw(*names)
@@ -142,7 +160,7 @@ class Fields:
             return int(value)
         if isinstance(value, int):
             return value
-        if isinstance(value, float) and value.is_integer():
+        if isinstance(value, float) and value.is_integer() and abs(value) <= EXACT_WHOLE_FLOAT:
             return int(value)
         if isinstance(value, str) and value.strip().lstrip("-").isdigit():
             return int(value.strip())
@@ -189,7 +207,7 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, str):
         return value if value.strip() else None
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) <= EXACT_WHOLE_FLOAT:
         value = int(value)
     text = str(value)
     return text if text.strip() else None
@@ -367,42 +385,99 @@ class Student:
     def is_leaver(self) -> bool:
         return (self.status or "").lower() == "leaver"
 
+    # The columns read as text, in one pass (`Fields.texts`): a third of the time of one
+    # `Fields.text` call each, over a school's thousands of students.
+    TEXTS = (
+        "Forename",
+        "Surname",
+        "DisplayName",
+        "ExternalId",
+        "IdaasId",
+        "LegalForename",
+        "LegalSurname",
+        "MiddleName",
+        "Gender",
+        "YearGroupId",
+        "YearGroup",
+        "RegGroupId",
+        "RegGroup",
+        "HouseGroupId",
+        "HouseGroup",
+        "AdmissionNo",
+        "UPN",
+        "StudentStatus",
+        "WorkEmail",
+        "IdaasEmail",
+        "HomeEmail",
+        "HomePhone",
+        "MobilePhone",
+        "SENProvision",
+        "RowHash",
+    )
+
     @classmethod
     def from_row(cls, row: Row, ctx: RowContext) -> Student:
         f = Fields(row, ctx)
+        (
+            forename,
+            surname,
+            display_name,
+            external_id,
+            idaas_id,
+            legal_forename,
+            legal_surname,
+            middle_name,
+            gender,
+            year_group_id,
+            year_group,
+            reg_group_id,
+            reg_group,
+            house_group_id,
+            house_group,
+            admission_no,
+            upn,
+            status,
+            email,
+            idaas_email,
+            home_email,
+            home_phone,
+            mobile_phone,
+            sen_provision,
+            row_hash,
+        ) = f.texts(cls.TEXTS)
         return cls(
             estab=ctx.estab,
             id=f.id("Id"),
-            forename=f.text("Forename"),
-            surname=f.text("Surname"),
-            display_name=f.text("DisplayName"),
-            external_id=f.text("ExternalId"),
-            idaas_id=f.text("IdaasId"),
-            legal_forename=f.text("LegalForename"),
-            legal_surname=f.text("LegalSurname"),
-            middle_name=f.text("MiddleName"),
-            gender=f.text("Gender"),
+            forename=forename,
+            surname=surname,
+            display_name=display_name,
+            external_id=external_id,
+            idaas_id=idaas_id,
+            legal_forename=legal_forename,
+            legal_surname=legal_surname,
+            middle_name=middle_name,
+            gender=gender,
             date_of_birth=f.day("DateOfBirth"),
-            year_group_id=f.text("YearGroupId"),
-            year_group=f.text("YearGroup"),
-            reg_group_id=f.text("RegGroupId"),
-            reg_group=f.text("RegGroup"),
-            house_group_id=f.text("HouseGroupId"),
-            house_group=f.text("HouseGroup"),
+            year_group_id=year_group_id,
+            year_group=year_group,
+            reg_group_id=reg_group_id,
+            reg_group=reg_group,
+            house_group_id=house_group_id,
+            house_group=house_group,
             year_code=f.text("StandardYearGroupCode", "NCYear"),
-            admission_no=f.text("AdmissionNo"),
-            upn=f.text("UPN"),
-            status=f.text("StudentStatus"),
+            admission_no=admission_no,
+            upn=upn,
+            status=status,
             entry_date=f.day("EntryDate"),
             leaving_date=f.day("LeavingDate"),
-            email=f.text("WorkEmail"),
-            idaas_email=f.text("IdaasEmail"),
-            home_email=f.text("HomeEmail"),
-            home_phone=f.text("HomePhone"),
-            mobile_phone=f.text("MobilePhone"),
-            sen_provision=f.text("SENProvision"),
+            email=email,
+            idaas_email=idaas_email,
+            home_email=home_email,
+            home_phone=home_phone,
+            mobile_phone=mobile_phone,
+            sen_provision=sen_provision,
             last_updated=f.instant("LastUpdated"),
-            row_hash=f.text("RowHash"),
+            row_hash=row_hash,
         )
 
 
