@@ -1,4 +1,4 @@
-"""``EventExecutor``: strawberry's executor, with a fresh memo for each subscription event.
+"""``EventExecutor``: the gateway's executor, with a fresh memo for each subscription event.
 
 graphql-core 3.3 executes each subscription event with a shallow copy of the subscription's
 executor (``build_per_event_executor``), so every copy shares one memo of collected subfields
@@ -12,15 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from schoolgraph.graph.plain_fields import PLAIN_PLANS, PlainFieldsExecutor
 
 __all__ = ["EventExecutor"]
 
-_PER_EXECUTION_MEMOS = ("_relevant_sub_fields", "_stream_usages")
+_PER_EXECUTION_MEMOS = ("_relevant_sub_fields", "_stream_usages", PLAIN_PLANS)
 
 
-class EventExecutor(StrawberryGraphQLCoreExecutionContext):
-    """The executor of every operation; only subscription events differ from strawberry's."""
+class EventExecutor(PlainFieldsExecutor):
+    """The executor of every operation: plain fields read directly
+    (:mod:`schoolgraph.graph.plain_fields`), and a fresh memo for each subscription event."""
 
     def build_per_event_executor(self, payload: Any) -> Any:
         executor = super().build_per_event_executor(payload)

@@ -24,6 +24,7 @@ from schoolgraph.cache.reads import ReadSet, current_reads
 from schoolgraph.config import Settings
 from schoolgraph.context import Context, ContextSource
 from schoolgraph.errors import BadRequestError
+from schoolgraph.graph.answer_json import answer_bytes, answer_text
 from schoolgraph.graph.answers import AnswerCache, AnswerKey, is_query
 from schoolgraph.graph.extensions.error_codes import REQUEST_ERROR_CODES, mask_error
 from schoolgraph.graph.extensions.explain import EXPLAIN_HEADER, explain_requested
@@ -234,6 +235,9 @@ class GatewayView(GraphQLView[Context, None]):
             request_data.query, request_data.operation_name, request_data.variables, context.caller
         )
 
+    def encode_json(self, data: object) -> str:
+        return answer_text(data)
+
     def create_response(
         self,
         response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
@@ -244,7 +248,12 @@ class GatewayView(GraphQLView[Context, None]):
             sub_response.body = body
             sub_response.content_type = "application/json"
             return sub_response
-        response = super().create_response(response_data, sub_response)
+        # The encoder's bytes, as they are: strawberry's would decode them to text for
+        # aiohttp to encode again.
+        sub_response.body = answer_bytes(response_data)
+        sub_response.content_type = "application/json"
+        sub_response.charset = "utf-8"
+        response = sub_response
         pending = sub_response.get(_ANSWER_PENDING)
         if pending is not None and self.answers is not None and isinstance(response.body, bytes):
             key, reads, facts = pending

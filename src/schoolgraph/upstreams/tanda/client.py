@@ -507,11 +507,13 @@ class TandaClient:
         old_pages: Sequence[_Page[R]],
     ) -> tuple[list[_Page[R]], int]:
         """Every page (conditionally where an old page's ETag is known); how many were 304."""
+        size = self.config.page_size
 
-        async def one(number: int | None, old: _Page[R] | None) -> tuple[_Page[R], bool]:
+        async def fetch(number: int | None, old: _Page[R] | None) -> tuple[UpstreamResponse, Any]:
+            """A page's answer, decoded (None for a 304 where the old page stands)."""
             query = dict(params)
             if number is not None:
-                query.update(page=str(number), page_size=str(self.config.page_size))
+                query.update(page=str(number), page_size=str(size))
             response = await self._call(
                 "GET",
                 route,
@@ -521,16 +523,24 @@ class TandaClient:
                 ok=frozenset({304}),
             )
             if response.status == 304 and old is not None:
+                return response, None
+            return response, await response.parsed()
+
+        async def build(
+            fetched: tuple[UpstreamResponse, Any], old: _Page[R] | None
+        ) -> tuple[_Page[R], bool]:
+            response, body = fetched
+            if response.status == 304 and old is not None:
                 return old, True
-            rows = await off_loop(
-                len(response.body), lambda: parse_list(response.json(), route, parse)
-            )
+            rows = await off_loop(len(response.body), lambda: parse_list(body, route, parse))
             return _Page(response.headers.get("ETag"), rows, len(response.body)), False
+
+        async def one(number: int | None, old: _Page[R] | None) -> tuple[_Page[R], bool]:
+            return await build(await fetch(number, old), old)
 
         if not paged:
             only, was_304 = await one(None, old_pages[0] if old_pages else None)
             return [only], int(was_304)
-        size = self.config.page_size
         # Pages known from the last read are revalidated together; new ones follow in turn.
         known = await asyncio.gather(
             *(one(number, old) for number, old in enumerate(old_pages, start=1))
@@ -542,12 +552,29 @@ class TandaClient:
             reused += was_reused
             if len(page.rows) < size:
                 return pages, reused
+        # A full page means another follows: it is asked for as soon as this one is decoded,
+        # and this one's rows are built while it is on its way (Tanda gives no page count,
+        # so the pages of a list are a chain, and the chain waits for nothing else).
+        fetched = await fetch(len(pages) + 1, None)
         while True:
-            page, was_reused = await one(len(pages) + 1, None)
+            body = fetched[1]
+            ahead = (
+                asyncio.ensure_future(fetch(len(pages) + 2, None))
+                if isinstance(body, list) and len(body) >= size
+                else None
+            )
+            try:
+                page, _ = await build(fetched, None)
+            except BaseException:
+                if ahead is not None:
+                    # Its answer, or its failure, is no longer wanted.
+                    ahead.add_done_callback(lambda done: done.cancelled() or done.exception())
+                    ahead.cancel()
+                raise
             pages.append(page)
-            reused += was_reused
-            if len(page.rows) < size:
+            if ahead is None:
                 return pages, reused
+            fetched = await ahead
 
     async def _merge_changes(
         self,

@@ -1,0 +1,160 @@
+"""Plain fields read directly (graph/plain_fields.py) answer exactly as graphql-core would.
+
+Each query is asked of a gateway over HTTP, and of the same root type executed by stock
+strawberry in-process; the data and the error paths must be the same, the error codes the
+gateway's. The items cover every way a plain field can be irregular: a null in a non-null
+field, an attribute that raises, an integer the Int scalar refuses.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+from typing import Any
+
+import aiohttp
+import pytest
+import strawberry
+
+from schoolgraph.app import create_app
+from schoolgraph.config import Mode, Settings
+from schoolgraph.graph.schema import build_schema
+from tests.conftest import Serve
+from tests.graph.conftest import Gateway
+
+
+@strawberry.enum
+class Kind(enum.Enum):
+    DAY = "day"
+    BOARDER = "boarder"
+
+
+@strawberry.type
+class Item:
+    name: str
+    nick: str | None
+    count: int
+    born: date | None
+    kind: Kind
+    flag: bool
+    code: strawberry.ID
+
+    @strawberry.field
+    def shout(self) -> str:
+        return self.name.upper()
+
+    @strawberry.field
+    async def later(self) -> str:
+        return f"{self.name} later"
+
+    @strawberry.field
+    def twice(self, times: int = 2) -> list[str]:
+        return [self.name] * times
+
+
+class ExplodingItem(Item):
+    """An item whose ``nick`` attribute raises when read."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "nick":
+            raise ValueError("nick cannot be read")
+        return super().__getattribute__(name)
+
+
+def _item(n: int, **changes: Any) -> Item:
+    values: dict[str, Any] = {
+        "name": f"Pat {n}",
+        "nick": f"P{n}" if n % 2 else None,
+        "count": n,
+        "born": date(2014, 1 + n % 12, 1 + n % 28) if n % 3 else None,
+        "kind": Kind.DAY if n % 2 else Kind.BOARDER,
+        "flag": n % 2 == 0,
+        "code": strawberry.ID(f"c{n}"),
+    }
+    values.update(changes)
+    return Item(**values)
+
+
+def _items() -> list[Item]:
+    return [_item(n) for n in range(6)]
+
+
+def _irregular() -> list[Item]:
+    exploding = ExplodingItem(**{**vars(_item(7))})
+    return [
+        _item(1),
+        _item(2, name=None),  # null in a non-null field
+        exploding,
+        _item(3, count=2**40),  # beyond a GraphQL Int
+        _item(4),
+    ]
+
+
+@strawberry.type
+class Root:
+    @strawberry.field
+    def items(self) -> list[Item]:
+        return _items()
+
+    @strawberry.field
+    def maybe_items(self) -> list[Item | None]:
+        return list(_irregular())
+
+    @strawberry.field
+    def strict_items(self) -> list[Item] | None:
+        return _irregular()
+
+
+QUERIES = [
+    "{ items { name nick count born kind flag code __typename } }",
+    "{ items { a: name b: name name shout count later nick } }",
+    "{ items { ...Bits shout } } fragment Bits on Item { kind flag born code }",
+    "{ items { __typename twice(times: 3) name ... on Item { nick } } }",
+    "query ($skip: Boolean!) { items { name @skip(if: $skip) nick @include(if: $skip) count } }",
+    "{ maybeItems { name nick count later } }",
+    "{ strictItems { name nick count } }",
+    "{ maybeItems { name } }",
+    "{ maybeItems { nick shout } }",
+]
+
+
+def _paths(body: dict[str, Any]) -> list[Any]:
+    return sorted((error.get("path") for error in body.get("errors", [])), key=repr)
+
+
+@pytest.fixture
+async def gateway(serve: Serve, http: aiohttp.ClientSession) -> Gateway:
+    settings = Settings(mode=Mode.UPSTREAM, anonymous=True, rate_limit=0)
+    app = create_app(settings, schema=build_schema(Root, mutation=None, subscription=None))
+    return Gateway(url=await serve(app), app=app, http=http)
+
+
+@pytest.mark.parametrize("query", QUERIES)
+async def test_plain_fields_answer_as_graphql_core_does(gateway: Gateway, query: str) -> None:
+    variables = {"skip": True} if "$skip" in query else {}
+    stock = await strawberry.Schema(query=Root).execute(query, variable_values=variables)
+    expected = {"data": stock.data, "errors": [e.formatted for e in stock.errors or []]}
+
+    body = await gateway.post(query, variables)
+
+    assert body.get("data") == expected["data"]
+    assert _paths(body) == _paths(expected)
+    assert all(error["extensions"]["code"] for error in body.get("errors", []))
+
+
+async def test_irregular_fields_are_coded_and_the_rest_of_the_list_is_kept(
+    gateway: Gateway,
+) -> None:
+    body = await gateway.post("{ maybeItems { name nick count } }")
+
+    names = [item["name"] if item else None for item in body["data"]["maybeItems"]]
+    assert names == ["Pat 1", None, "Pat 7", None, "Pat 4"]
+    by_path = {tuple(error["path"]): error for error in body["errors"]}
+    assert set(by_path) == {
+        ("maybeItems", 1, "name"),
+        ("maybeItems", 2, "nick"),
+        ("maybeItems", 3, "count"),
+    }
+    # Unexpected failures are masked: no message from the code, no stack.
+    assert {error["extensions"]["code"] for error in body["errors"]} == {"INTERNAL"}
+    assert "nick cannot be read" not in str(body)
