@@ -326,10 +326,11 @@ class XporterSource:
     def _student_contacts(
         self, estab: str, rows: Sequence[x.StudentContact]
     ) -> Sequence[StudentContact]:
+        prefix = self._id(estab, "")
         return tuple(
             StudentContact(
-                student_id=self._id(estab, row.student_id),
-                contact_id=self._id(estab, row.contact_id),
+                student_id=prefix + row.student_id,
+                contact_id=prefix + row.contact_id,
                 relationship=row.relationship,
                 priority=row.priority,
                 parental_responsibility=row.parental_responsibility,
@@ -415,16 +416,16 @@ class XporterSource:
             self.client.attendance_codes(estab),
         )
         meanings = self._lists.get(("codes", estab), (codes,), lambda: _code_meanings(codes))
-        school_id = self.school_id(estab)
+        school_id, prefix = self.school_id(estab), self._id(estab, "")
         memo = self._marks.setdefault(estab, RowMemo())
 
         def convert(row: x.AttendanceMark) -> AttendanceMark:
             meaning, present = meanings.get(row.mark, (None, False))
             session: Session = "PM" if (row.session or "").upper() == "PM" else "AM"
             return AttendanceMark(
-                id=self._id(estab, row.id),
+                id=prefix + row.id,
                 school_id=school_id,
-                student_id=self._id(estab, row.student_id),
+                student_id=prefix + row.student_id,
                 date=row.date,
                 session=session,
                 code=row.mark,
