@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -58,3 +58,6 @@ class Context:
     those schools). The view always sets it; the default serves in-process use."""
     accounts: AccountService | None = None
     """The app's accounts, for the admin fields."""
+    built: dict[tuple[str, str], Any] = field(default_factory=dict)
+    """Graph objects built once per request, by type name and id: a person or a team that
+    thousands of a roster's shifts point at (:func:`schoolgraph.graph.info.built_once`)."""

@@ -12,7 +12,7 @@ from schoolgraph import domain
 from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import encode_global_id
 from schoolgraph.graph.info import Info
-from schoolgraph.graph.types.source_ref import SourceRef, source_refs
+from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 
 if TYPE_CHECKING:
     from schoolgraph.graph.types.student import Student
@@ -37,7 +37,7 @@ class AttendanceMark:
     meaning: str | None = strawberry.field(description='What the mark means, e.g. "Present".')
     present: bool
     minutes_late: int | None
-    sources: list[SourceRef]
+    sources: list[SourceRef] = sources_field()
 
     @classmethod
     def of(cls, row: domain.AttendanceMark) -> AttendanceMark:
@@ -51,7 +51,6 @@ class AttendanceMark:
             meaning=row.meaning,
             present=row.present,
             minutes_late=row.minutes_late,
-            sources=source_refs(row.sources),
         )
 
     @field(description="The student the mark is for.")

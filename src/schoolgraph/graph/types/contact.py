@@ -12,7 +12,7 @@ from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import encode_global_id
 from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.types.node import Node
-from schoolgraph.graph.types.source_ref import SourceRef, source_refs
+from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 from schoolgraph.loaders.people import SchoolContacts, school_of
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ class Contact(Node):
     mobile: str | None
     home_phone: str | None
     work_phone: str | None
-    sources: list[SourceRef]
+    sources: list[SourceRef] = sources_field()
 
     @classmethod
     def of(cls, row: domain.Contact) -> Contact:
@@ -50,7 +50,6 @@ class Contact(Node):
             mobile=row.mobile,
             home_phone=row.home_phone,
             work_phone=row.work_phone,
-            sources=source_refs(row.sources),
         )
 
     @classmethod

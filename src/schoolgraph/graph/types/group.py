@@ -26,7 +26,7 @@ from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.loading import load_keyed, load_rows
 from schoolgraph.graph.search import matches, search_terms
 from schoolgraph.graph.types.node import Node
-from schoolgraph.graph.types.source_ref import SourceRef, source_refs
+from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 from schoolgraph.loaders import SchoolWindow
 from schoolgraph.loaders.outcomes import ALL
 from schoolgraph.loaders.people import students_of
@@ -56,7 +56,7 @@ class Group(Node):
     year: int | None = strawberry.field(description="The year group it belongs to, if any.")
     subject: str | None = strawberry.field(description="A teaching group's subject.")
     student_count: int = strawberry.field(description="How many students are in the group.")
-    sources: list[SourceRef]
+    sources: list[SourceRef] = sources_field()
 
     @classmethod
     def of(cls, row: domain.Group) -> Group:
@@ -70,7 +70,6 @@ class Group(Node):
             year=row.year,
             subject=row.subject,
             student_count=len(row.student_ids),
-            sources=source_refs(row.sources),
         )
 
     @classmethod

@@ -13,7 +13,7 @@ from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import encode_global_id
 from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.loading import load_for_people
-from schoolgraph.graph.types.source_ref import SourceRef, source_refs
+from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 
 if TYPE_CHECKING:
     from schoolgraph.graph.types.staff import Staff
@@ -32,7 +32,7 @@ class LeaveRequest:
     finish: datetime.date
     hours: float
     status: str = strawberry.field(description='"pending", "approved", "rejected"...')
-    sources: list[SourceRef]
+    sources: list[SourceRef] = sources_field()
 
     @classmethod
     def of(cls, row: domain.LeaveRequest) -> LeaveRequest:
@@ -46,7 +46,6 @@ class LeaveRequest:
             finish=row.finish,
             hours=row.hours,
             status=row.status,
-            sources=source_refs(row.sources),
         )
 
     @field(description="Who asked for the leave.")

@@ -13,7 +13,7 @@ from schoolgraph.graph.ids import encode_global_id
 from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.loading import load_rows
 from schoolgraph.graph.time_zones import local_iso
-from schoolgraph.graph.types.source_ref import SourceRef, source_refs
+from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 
 if TYPE_CHECKING:
     from schoolgraph.graph.types.group import Group
@@ -33,7 +33,7 @@ class Lesson:
     room: str | None
     period: str | None = strawberry.field(description="The period's name in the school's day.")
     subject: str | None
-    sources: list[SourceRef]
+    sources: list[SourceRef] = sources_field()
 
     @classmethod
     def of(cls, row: domain.Lesson) -> Lesson:
@@ -46,7 +46,6 @@ class Lesson:
             room=row.room,
             period=row.period,
             subject=row.subject,
-            sources=source_refs(row.sources),
         )
 
     @field(description="`start` in the school's time zone, with its offset.")

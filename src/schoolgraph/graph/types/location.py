@@ -11,7 +11,7 @@ from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import encode_global_id
 from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.types.node import Node
-from schoolgraph.graph.types.source_ref import SourceRef, source_refs
+from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 from schoolgraph.loaders.outcomes import ALL
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ class Location(Node):
     short_name: str | None
     address: str | None
     time_zone: str | None = strawberry.field(description="The IANA zone of the location.")
-    sources: list[SourceRef]
+    sources: list[SourceRef] = sources_field()
 
     @classmethod
     def of(cls, row: domain.Location) -> Location:
@@ -40,7 +40,6 @@ class Location(Node):
             short_name=row.short_name,
             address=row.address,
             time_zone=row.time_zone,
-            sources=source_refs(row.sources),
         )
 
     @classmethod

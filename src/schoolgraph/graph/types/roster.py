@@ -14,7 +14,7 @@ from schoolgraph.graph.ids import decode_id_of, encode_global_id
 from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.loading import selected, with_references
 from schoolgraph.graph.types.node import Node
-from schoolgraph.graph.types.source_ref import SourceRef, source_refs
+from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 from schoolgraph.loaders import EVERYONE, StaffWindow, Window
 from schoolgraph.loaders.outcomes import ALL
 
@@ -30,7 +30,7 @@ class Roster(Node):
     domain_id: str
     start: date = strawberry.field(description="The roster's first day.")
     finish: date = strawberry.field(description="The roster's last day, inclusive.")
-    sources: list[SourceRef]
+    sources: list[SourceRef] = sources_field()
 
     @classmethod
     def of(cls, row: domain.Roster) -> Roster:
@@ -40,7 +40,6 @@ class Roster(Node):
             domain_id=row.id,
             start=row.start,
             finish=row.finish,
-            sources=source_refs(row.sources),
         )
 
     @classmethod

@@ -25,7 +25,7 @@ from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.loading import load_for_people, selected, with_references
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.shift import workforce_local
-from schoolgraph.graph.types.source_ref import SourceRef, source_refs
+from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 
 if TYPE_CHECKING:
     from schoolgraph.graph.types.roster import Roster
@@ -51,7 +51,7 @@ class ScheduledShift(Node):
     published: bool
     vacant: bool = strawberry.field(description="Whether nobody is assigned yet.")
     updated_at: datetime.datetime | None
-    sources: list[SourceRef]
+    sources: list[SourceRef] = sources_field()
 
     @classmethod
     def of(cls, row: domain.ScheduledShift) -> ScheduledShift:
@@ -66,7 +66,6 @@ class ScheduledShift(Node):
             published=row.published_at is not None,
             vacant=row.staff_id is None,
             updated_at=row.updated_at,
-            sources=source_refs(row.sources),
         )
 
     @classmethod

@@ -16,7 +16,7 @@ from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import decode_id_of, encode_global_id
 from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.types.node import Node
-from schoolgraph.graph.types.source_ref import SourceRef, source_refs
+from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 from schoolgraph.loaders.outcomes import ALL
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class School(Node):
     email: str | None
     website: str | None
     campuses: list[str]
-    sources: list[SourceRef]
+    sources: list[SourceRef] = sources_field()
 
     @classmethod
     def of(cls, row: domain.School) -> School:
@@ -71,7 +71,6 @@ class School(Node):
             email=row.email,
             website=row.website,
             campuses=list(row.campuses),
-            sources=source_refs(row.sources),
         )
 
     @classmethod

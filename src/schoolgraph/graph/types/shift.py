@@ -26,7 +26,7 @@ from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.loading import load_for_people, selected, with_references
 from schoolgraph.graph.time_zones import local_iso
 from schoolgraph.graph.types.node import Node
-from schoolgraph.graph.types.source_ref import SourceRef, source_refs
+from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 from schoolgraph.loaders import StaffDay
 from schoolgraph.loaders.outcomes import ALL
 
@@ -82,7 +82,7 @@ class Shift(Node):
     break_minutes: int | None
     status: ShiftStatus
     updated_at: datetime.datetime | None
-    sources: list[SourceRef]
+    sources: list[SourceRef] = sources_field()
 
     @classmethod
     def of(cls, row: domain.Shift) -> Shift:
@@ -96,7 +96,6 @@ class Shift(Node):
             break_minutes=row.break_minutes,
             status=ShiftStatus(row.status),
             updated_at=row.updated_at,
-            sources=source_refs(row.sources),
         )
 
     @classmethod

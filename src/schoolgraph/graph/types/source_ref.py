@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import strawberry
 
 from schoolgraph.domain import SourceRef as SourceRefRow
 from schoolgraph.domain import System
 
-__all__ = ["SourceRef", "source_refs"]
+__all__ = ["SourceRef", "source_refs", "sources_field"]
 
 strawberry.enum(System, name="SourceSystem", description="An upstream system of record.")
 
@@ -36,3 +37,17 @@ def source_refs(rows: Iterable[SourceRefRow]) -> list[SourceRef]:
         )
         for row in rows
     ]
+
+
+def _sources_of(root: Any) -> list[SourceRef]:
+    return source_refs(root.row.sources)
+
+
+def sources_field() -> Any:
+    """The ``sources`` field of a type whose ``row`` is a domain row with ``sources``.
+
+    Built when a query selects it, not with every object: most queries never do, and a
+    list of thousands of shifts or students would otherwise build their references for
+    nothing (profiled: the largest single cost of a roster week's execution).
+    """
+    return strawberry.field(resolver=_sources_of)

@@ -29,12 +29,12 @@ from schoolgraph.graph.connections import (
 from schoolgraph.graph.extensions.partial_errors import report_partial
 from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import decode_id_of, encode_global_id
-from schoolgraph.graph.info import Info, loaders
+from schoolgraph.graph.info import Info, built_once, loaders
 from schoolgraph.graph.loading import load_rows, selected, with_references
 from schoolgraph.graph.search import matches, search_terms
 from schoolgraph.graph.time_zones import today_in
 from schoolgraph.graph.types.node import Node
-from schoolgraph.graph.types.source_ref import SourceRef, source_refs
+from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 from schoolgraph.loaders import SchoolWindow, StaffDay, StaffWindow
 from schoolgraph.loaders.outcomes import ALL, UNSETTLED
 from schoolgraph.loaders.people import staff_of
@@ -92,7 +92,7 @@ class Staff(Node):
             '"employee_id=payroll_number", "email"); null when the person is not merged.'
         )
     )
-    sources: list[SourceRef]
+    sources: list[SourceRef] = sources_field()
 
     @classmethod
     def of(cls, row: domain.Staff) -> Staff:
@@ -115,7 +115,6 @@ class Staff(Node):
             time_zone=row.time_zone,
             tanda_user_id=tanda_ids[0] if tanda_ids else None,
             match_rule=row.match_rule,
-            sources=source_refs(row.sources),
         )
 
     @classmethod
@@ -266,7 +265,7 @@ def staff_now(info: Info, staff_id: str) -> Staff | Awaitable[Staff | None] | No
     row = staff_of(everyone, staff_id)
     if isinstance(row, SchoolgraphError):
         raise row
-    return None if row is None else Staff.of(row)
+    return None if row is None else built_once(info, "Staff", row.id, lambda: Staff.of(row))
 
 
 def staff_sort_key(row: domain.Staff) -> SortKey:

@@ -33,7 +33,7 @@ from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.loading import load_keyed
 from schoolgraph.graph.search import matches, search_terms
 from schoolgraph.graph.types.node import Node
-from schoolgraph.graph.types.source_ref import SourceRef, source_refs
+from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 from schoolgraph.loaders import AttendanceKey
 from schoolgraph.loaders.outcomes import ALL
 from schoolgraph.loaders.people import school_of
@@ -70,7 +70,7 @@ class Student(Node):
     updated_at: datetime | None = strawberry.field(
         description="When the MIS last changed the record, where it says."
     )
-    sources: list[SourceRef]
+    sources: list[SourceRef] = sources_field()
     # A value, not a resolver: a method field costs a resolver call per student of a list.
     display_name: str = strawberry.field(
         description="Preferred forename (or forename) and surname."
@@ -95,7 +95,6 @@ class Student(Node):
             leaving_date=row.leaving_date,
             campus=row.campus,
             updated_at=row.updated_at,
-            sources=source_refs(row.sources),
             display_name=f"{row.preferred_forename or row.forename} {row.surname}",
         )
 

@@ -10,10 +10,10 @@ import strawberry
 from schoolgraph import domain
 from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import encode_global_id
-from schoolgraph.graph.info import Info, loaders
+from schoolgraph.graph.info import Info, built_once, loaders
 from schoolgraph.graph.loading import load_rows
 from schoolgraph.graph.types.node import Node
-from schoolgraph.graph.types.source_ref import SourceRef, source_refs
+from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 from schoolgraph.loaders.outcomes import ALL, UNSETTLED
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ class Team(Node):
     row: strawberry.Private[domain.Team]
     domain_id: str
     name: str
-    sources: list[SourceRef]
+    sources: list[SourceRef] = sources_field()
 
     @classmethod
     def of(cls, row: domain.Team) -> Team:
@@ -37,7 +37,6 @@ class Team(Node):
             id=strawberry.ID(encode_global_id("Team", row.id)),
             domain_id=row.id,
             name=row.name,
-            sources=source_refs(row.sources),
         )
 
     @classmethod
@@ -83,7 +82,7 @@ def team_now(info: Info, team_id: str) -> Team | Awaitable[Team | None] | None:
     if teams is UNSETTLED:
         return Team.load_node(info, team_id)
     row = teams.get(team_id)
-    return None if row is None else Team.of(row)
+    return None if row is None else built_once(info, "Team", row.id, lambda: Team.of(row))
 
 
 async def resolve_teams(info: Info) -> list[Team] | None:

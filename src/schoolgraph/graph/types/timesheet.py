@@ -12,7 +12,7 @@ from schoolgraph import domain
 from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import encode_global_id
 from schoolgraph.graph.info import Info, loaders
-from schoolgraph.graph.types.source_ref import SourceRef, source_refs
+from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 from schoolgraph.loaders import StaffWindow
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ class Timesheet:
     start: datetime.date = strawberry.field(description="The pay period's first day.")
     finish: datetime.date = strawberry.field(description="The pay period's last day, inclusive.")
     status: TimesheetStatus
-    sources: list[SourceRef]
+    sources: list[SourceRef] = sources_field()
 
     @classmethod
     def of(cls, row: domain.Timesheet) -> Timesheet:
@@ -48,7 +48,6 @@ class Timesheet:
             start=row.start,
             finish=row.finish,
             status=TimesheetStatus(row.status),
-            sources=source_refs(row.sources),
         )
 
     @field(description="Whose timesheet it is.")
