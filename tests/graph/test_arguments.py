@@ -51,6 +51,21 @@ async def test_pages_of_students_cover_the_list_once_in_order(gateway: Gateway) 
     assert (await gateway.data(STUDENTS, {"first": 0}))["students"]["nodes"] == []
 
 
+async def test_any_edge_cursor_resumes_right_after_its_row(gateway: Gateway) -> None:
+    page = (await gateway.data(STUDENTS, {"first": 10}))["students"]
+    ids = [edge["node"]["domainId"] for edge in page["edges"]]
+    assert ids == [node["domainId"] for node in page["nodes"]]
+
+    after = page["edges"][3]["cursor"]
+    resumed = (await gateway.data(STUDENTS, {"first": 6, "after": after}))["students"]
+
+    assert [node["domainId"] for node in resumed["nodes"]] == ids[4:]
+    assert resumed["pageInfo"]["startCursor"] == page["edges"][4]["cursor"]
+    assert [edge["cursor"] for edge in resumed["edges"]] == [
+        edge["cursor"] for edge in page["edges"][4:]
+    ]
+
+
 async def test_the_default_page_is_fifty(gateway: Gateway) -> None:
     page = (await gateway.data(STUDENTS))["students"]
     assert len(page["nodes"]) == 50 < page["totalCount"]

@@ -40,6 +40,14 @@ def test_an_id_of_another_type_is_refused() -> None:
         decode_id_of("Student", encode_global_id("Group", "tass:01:7A"))
 
 
+def test_a_cursor_is_unpadded_base64url_of_the_versioned_key_as_ascii_json() -> None:
+    # Cursors handed out before stay valid: the format is pinned, escapes included.
+    cursor = encode_cursor(("søren", "ann", "xporter:7109606:150001"))
+
+    assert cursor == "WyJjMSIsInNcdTAwZjhyZW4iLCJhbm4iLCJ4cG9ydGVyOjcxMDk2MDY6MTUwMDAxIl0"
+    assert decode_cursor(cursor) == ("søren", "ann", "xporter:7109606:150001")
+
+
 def test_cursors_round_trip_and_reject_what_they_did_not_make() -> None:
     key = ("smith", "ann", "xporter:7109606:150001")
 

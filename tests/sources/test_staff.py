@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date
 
 from schoolgraph.domain import SourceRef, Staff, System
@@ -199,3 +200,43 @@ def test_an_employee_id_naming_staff_in_two_schools_is_not_guessed() -> None:
     assert merged.staff["tanda:1:5"].match_candidates == ("xporter:1:10", "xporter:2:20")
     assert merged.staff["xporter:1:10"].match_candidates == ("tanda:1:5",)
     assert merged.user_of_staff == {"tanda:1:5": 5}
+
+
+def test_a_merged_person_is_the_school_record_with_the_tanda_side_joined() -> None:
+    school = _staff(
+        "xporter:1:10",
+        title="Ms",
+        email=None,
+        staff_code="ABR",
+        payroll_number="P10",
+        job_title="Teacher",
+        is_teacher=True,
+        active=False,
+        leaving_date=date(2026, 7, 31),
+        time_zone="Europe/London",
+    )
+    user = _staff(
+        "tanda:1:5",
+        forename="Samantha",
+        email="s.lee@example.org",
+        time_zone="Australia/Brisbane",
+        team_ids=("tanda:1:7",),
+    )
+
+    merged = merge_staff([school], [(WorkerRecord("5", "ABR", None), user)], MatchPolicy())
+
+    person = merged.staff["xporter:1:10"]
+    joined = {
+        "tanda_user_id": "tanda:1:5",
+        "email": "s.lee@example.org",
+        "time_zone": "Australia/Brisbane",
+        "team_ids": ("tanda:1:7",),
+        "match_rule": "employee_id=staff_code",
+        "sources": (
+            SourceRef(System.XPORTER, "1", "10"),
+            SourceRef(System.TANDA, "1", "5", matched_by="employee_id=staff_code:ABR"),
+        ),
+    }
+    for name in (f.name for f in fields(Staff)):
+        assert getattr(person, name) == joined.get(name, getattr(school, name)), name
+    assert merged.user_of_staff == {"xporter:1:10": 5}

@@ -8,6 +8,10 @@ Sorting a school's thousands of rows for every page (and a query may ask for ten
 more than answering the page, so :class:`SortedRows` keeps the sorted order of a list while
 the list is the same object (the directory hands out the same mapping until its upstream
 list changes), and :func:`paginate_sorted` pages through it without sorting again.
+
+Cursors cost a JSON and a base64 encoding each, so an edge's cursor, and a page's edges, are
+made only when a query asks for them: a page read through ``nodes`` makes none but the two
+of its ``pageInfo``.
 """
 
 from __future__ import annotations
@@ -61,9 +65,20 @@ class PageInfo:
     )
 
 
+def _cursor(root: Edge[Any]) -> str:
+    return encode_cursor(root.key)
+
+
+def _edges(root: Connection[T]) -> list[Edge[T]]:
+    return [Edge(key=key, node=node) for key, node in zip(root.keys, root.nodes, strict=True)]
+
+
 @strawberry.type(description="A row of a connection and the cursor that points at it.")
 class Edge(Generic[T]):
-    cursor: str = strawberry.field(description="Pass as `after` to read the rows after this.")
+    key: strawberry.Private[SortKey]
+    cursor: str = strawberry.field(
+        resolver=_cursor, description="Pass as `after` to read the rows after this."
+    )
     node: T
 
 
@@ -71,14 +86,20 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     total_count: int = strawberry.field(description="Rows matching the filters, on all pages.")
     page_info: PageInfo
-    edges: list[Edge[T]]
+    keys: strawberry.Private[Sequence[SortKey]]
+    """The sort keys of the page's rows, one per node: what its edges' cursors hold."""
+    edges: list[Edge[T]] = strawberry.field(resolver=_edges)
     nodes: list[T] = strawberry.field(
         description="The edges' nodes, for when cursors are not needed."
     )
 
 
+# `json.dumps` with separators builds an encoder per call; this one is the same encoder.
+_CURSOR_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode_cursor(key: SortKey) -> str:
-    raw = json.dumps([_CURSOR_VERSION, *key], separators=(",", ":")).encode()
+    raw = _CURSOR_JSON.encode([_CURSOR_VERSION, *key]).encode()
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
@@ -155,17 +176,16 @@ def paginate_sorted(
     if after is not None:
         start = bisect.bisect_right(keyed, decode_cursor(after), key=_first)
     page = keyed[start : start + size]
-    edges = [Edge(cursor=encode_cursor(k), node=node(row)) for k, row in page]
     return Connection(
         total_count=len(keyed),
         page_info=PageInfo(
             has_next_page=start + size < len(keyed),
             has_previous_page=start > 0,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=encode_cursor(page[0][0]) if page else None,
+            end_cursor=encode_cursor(page[-1][0]) if page else None,
         ),
-        edges=edges,
-        nodes=[edge.node for edge in edges],
+        keys=[k for k, _ in page],
+        nodes=[node(row) for _, row in page],
     )
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Literal
 
 KeyName = Literal["staff_code", "payroll_number"]
@@ -122,7 +123,9 @@ def match_people(
         Every school record and every Tanda user exactly once, merged where the rule allows.
     """
     policy = policy or MatchPolicy()
-    staff_list = sorted(staff, key=lambda s: s.key)
+    # Each record's key once (a property builds a tuple per read, and each rule reads them
+    # all), in key order.
+    staff_keyed = sorted(((s.key, s) for s in staff), key=itemgetter(0))
     worker_list = sorted(workers, key=lambda w: w.id)
     paired: dict[tuple[str, str, str], tuple[WorkerRecord, Provenance]] = {}
     paired_workers: set[str] = set()
@@ -136,9 +139,9 @@ def match_people(
     ) -> None:
         """Pair records whose value is unique on both sides; note ambiguity otherwise."""
         staff_by_value: dict[str, list[StaffRecord]] = defaultdict(list)
-        for record in staff_list:
-            value = staff_value.get(record.key)
-            if value is not None and record.key not in paired:
+        for key, record in staff_keyed:
+            value = staff_value.get(key)
+            if value is not None and key not in paired:
                 staff_by_value[value].append(record)
         workers_by_value: dict[str, list[WorkerRecord]] = defaultdict(list)
         for worker in worker_list:
@@ -159,31 +162,31 @@ def match_people(
     for name in policy.keys:
         settle(
             "employee_id=staff_code" if name == "staff_code" else "employee_id=payroll_number",
-            {s.key: v for s in staff_list if (v := _clean(s.value_of(name))) is not None},
+            {k: v for k, s in staff_keyed if (v := _clean(s.value_of(name))) is not None},
             {w.id: v for w in worker_list if (v := _clean(w.employee_id)) is not None},
         )
     if policy.use_email:
         settle(
             "email",
-            {s.key: e for s in staff_list if (e := normalise_email(s.email)) is not None},
+            {k: e for k, s in staff_keyed if (e := normalise_email(s.email)) is not None},
             {w.id: e for w in worker_list if (e := normalise_email(w.email)) is not None},
         )
 
     people: list[Person] = []
     by_staff: dict[tuple[str, str, str], Person] = {}
     by_worker: dict[str, Person] = {}
-    for record in staff_list:
-        pair = paired.get(record.key)
+    for key, record in staff_keyed:
+        pair = paired.get(key)
         person = Person(staff=record)
         if pair is not None:
             person.worker, person.provenance = pair
             by_worker[pair[0].id] = person
         else:
             person.worker_candidates = _unique_workers(
-                [w for w in staff_ambiguity.get(record.key, []) if w.id not in paired_workers]
+                [w for w in staff_ambiguity.get(key, []) if w.id not in paired_workers]
             )
         people.append(person)
-        by_staff[record.key] = person
+        by_staff[key] = person
     for worker in worker_list:
         if worker.id in paired_workers:
             continue

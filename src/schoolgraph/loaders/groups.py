@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from operator import attrgetter
+from typing import TYPE_CHECKING, Literal
 
 from schoolgraph.domain import Group
 from schoolgraph.loaders.outcomes import Outcome, gather_per_key, load_each, pick
@@ -18,24 +18,50 @@ if TYPE_CHECKING:
 __all__ = ["SchoolGroups", "batch_groups", "batch_groups_by_school"]
 
 
-@dataclass(frozen=True, slots=True)
 class SchoolGroups:
-    """A school's groups, and which of them each student and member of staff is in."""
+    """A school's groups, and which of them each student and member of staff is in.
 
-    by_id: Mapping[str, Group]
-    by_student: Mapping[str, Sequence[Group]]
-    by_staff: Mapping[str, Sequence[Group]]
+    The two membership indexes are built on first use, each on its own: a large school's
+    groups hold tens of thousands of memberships, and most reads (a school's groups, a
+    group's members) need neither. Built once per list of groups (see `_INDEXES`), so the
+    cost is paid at most once while the list is unchanged.
+    """
+
+    __slots__ = ("_by_staff", "_by_student", "by_id")
+
+    def __init__(self, by_id: Mapping[str, Group]) -> None:
+        self.by_id = by_id
+        self._by_student: Mapping[str, Sequence[Group]] | None = None
+        self._by_staff: Mapping[str, Sequence[Group]] | None = None
 
     @classmethod
     def of(cls, groups: Mapping[str, Group]) -> SchoolGroups:
-        by_student: dict[str, list[Group]] = defaultdict(list)
-        by_staff: dict[str, list[Group]] = defaultdict(list)
-        for group in groups.values():
-            for student_id in group.student_ids:
-                by_student[student_id].append(group)
-            for staff_id in group.staff_ids:
-                by_staff[staff_id].append(group)
-        return cls(groups, dict(by_student), dict(by_staff))
+        return cls(groups)
+
+    @property
+    def by_student(self) -> Mapping[str, Sequence[Group]]:
+        """Student id -> the groups they are in, in the order of `by_id`."""
+        if self._by_student is None:
+            self._by_student = _members(self.by_id, "student_ids")
+        return self._by_student
+
+    @property
+    def by_staff(self) -> Mapping[str, Sequence[Group]]:
+        """Staff id -> the groups they lead or teach, in the order of `by_id`."""
+        if self._by_staff is None:
+            self._by_staff = _members(self.by_id, "staff_ids")
+        return self._by_staff
+
+
+def _members(
+    groups: Mapping[str, Group], side: Literal["student_ids", "staff_ids"]
+) -> Mapping[str, Sequence[Group]]:
+    out: dict[str, list[Group]] = defaultdict(list)
+    members = attrgetter(side)
+    for group in groups.values():
+        for member in members(group):
+            out[member].append(group)
+    return dict(out)
 
 
 _INDEXES = ListMemo()

@@ -182,13 +182,16 @@ class TandaSource:
         return self._lists.get(("workers", tenant), (users,), lambda: self._workers(tenant, users))
 
     def _workers(self, tenant: str, users: Sequence[td.User]) -> tuple[Worker, ...]:
+        prefix = entity_id(SYSTEM, tenant, "")
         out: list[Worker] = []
         for user in users:
             first, _, last = user.name.partition(" ")
+            native = str(user.id)
+            staff_id = prefix + native
             staff = Staff(
-                id=self._id(tenant, user.id),
+                id=staff_id,
                 school_id=None,
-                tanda_user_id=self._id(tenant, user.id),
+                tanda_user_id=staff_id,
                 title=None,
                 forename=user.legal_first_name or first or None,
                 surname=user.legal_last_name or last or None,
@@ -201,12 +204,12 @@ class TandaSource:
                 active=user.active,
                 leaving_date=user.employment_end_date,
                 time_zone=user.time_zone,
-                team_ids=tuple(self._id(tenant, d) for d in user.department_ids),
+                team_ids=tuple(prefix + str(d) for d in user.department_ids),
                 match_rule=None,
                 match_candidates=(),
-                sources=self._ref(tenant, user.id),
+                sources=(SourceRef(SYSTEM, tenant, native),),
             )
-            out.append((WorkerRecord(str(user.id), user.employee_id, user.email), staff))
+            out.append((WorkerRecord(native, user.employee_id, user.email), staff))
         return tuple(out)
 
     # -- teams and locations --------------------------------------------------------------

@@ -137,13 +137,13 @@ class TassSource:
         campuses: Mapping[str, str],
         today: date,
     ) -> Mapping[str, Student]:
-        school_id = self.school_id(company)
+        school_id, prefix = self.school_id(company), self._id(company, "")
         out: dict[str, Student] = {}
         for row in rows:
             if row.status(today) != "current":
                 continue
             student = Student(
-                id=self._id(company, row.code),
+                id=prefix + row.code,
                 school_id=school_id,
                 forename=row.first_name or row.preferred_name or "",
                 surname=row.surname or row.preferred_surname or "",
@@ -261,7 +261,7 @@ class TassSource:
         classes: Sequence[t.TeachingClass],
         staff: Sequence[t.Staff],
     ) -> Mapping[str, Group]:
-        school_id = self.school_id(company)
+        school_id, prefix = self.school_id(company), self._id(company, "")
         teachers = self._teacher_ids_of(company, staff)
         current = [s for s in rows if s.status(today) == "current"]
         by_year: dict[int, list[str]] = {}
@@ -269,7 +269,7 @@ class TassSource:
         by_house: dict[str, list[str]] = {}
         year_of: dict[str, int | None] = {}
         for student in current:
-            sid = self._id(company, student.code)
+            sid = prefix + student.code
             year_of[student.code] = student.year_group
             if student.year_group is not None:
                 by_year.setdefault(student.year_group, []).append(sid)
@@ -357,7 +357,7 @@ class TassSource:
                 or f"{klass.subject_name or klass.subject_code} {klass.class_code}",
                 year=klass.year_group,
                 subject=klass.subject_name or klass.subject_code,
-                student_ids=tuple(self._id(company, c) for c in klass.student_codes),
+                student_ids=tuple(map(prefix.__add__, klass.student_codes)),
                 staff_ids=tuple(teachers[c] for c in klass.teacher_codes if c in teachers),
             )
         return MappingProxyType(out)
