@@ -102,3 +102,50 @@ async def test_xporter_down_leaves_tass_and_tanda_answering(gateway: Gateway) ->
     paths = {tuple(error["path"]) for error in body["errors"]}
     assert paths == {("schools",), ("students",)}
     assert {error["extensions"]["upstream"] for error in body["errors"]} == {"xporter"}
+
+
+ROSTER_WEEK = """
+query ($from: Date!, $to: Date!) {
+  rosters(from: $from, to: $to) { id scheduledShifts { id staff { id } } }
+}
+"""
+
+
+async def ask_for_the_roster_week(gateway: Gateway) -> dict[str, Any]:
+    today = gateway.world.today
+    week = {"from": today.isoformat(), "to": (today + timedelta(days=6)).isoformat()}
+    return await gateway.post(ROSTER_WEEK, week)
+
+
+async def test_everyones_shifts_answer_the_identity_merges_error_when_it_fails(
+    gateway: Gateway,
+) -> None:
+    # Everyone's scheduled shifts are read alongside the merge, not after it; when the merge
+    # cannot read Tanda's users, its error is still what the shifts answer.
+    await gateway.faults("tanda", error_rate=1.0, error_status=503, paths=["/api/v2/users"])
+
+    body = await ask_for_the_roster_week(gateway)
+
+    rosters = body["data"]["rosters"]
+    assert rosters, "rosters need no person mapped"
+    assert all(roster["scheduledShifts"] is None for roster in rosters)
+    assert body["errors"]
+    for error in body["errors"]:
+        assert error["path"][0] == "rosters" and error["path"][-1] == "scheduledShifts"
+        assert error["extensions"]["upstream"] == "tanda"
+        assert "/api/v2/users" in error["message"]
+
+
+async def test_everyones_shifts_answer_their_own_error_when_the_merge_succeeds(
+    gateway: Gateway,
+) -> None:
+    await gateway.faults("tanda", error_rate=1.0, error_status=503, paths=["/api/v2/schedules"])
+
+    body = await ask_for_the_roster_week(gateway)
+
+    assert all(roster["scheduledShifts"] is None for roster in body["data"]["rosters"])
+    assert body["errors"]
+    for error in body["errors"]:
+        assert error["extensions"]["upstream"] == "tanda"
+        assert error["extensions"]["code"].startswith("UPSTREAM_")
+        assert "/api/v2/users" not in error["message"]

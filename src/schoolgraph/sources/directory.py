@@ -429,10 +429,15 @@ class Directory:
     async def _of_staff(
         self,
         staff_ids: Collection[str] | None,
-        read: Callable[[TandaSource, str, MergedStaff, set[int] | None], Awaitable[Sequence[T]]],
+        read: Callable[
+            [TandaSource, str, MergedStaff | Awaitable[MergedStaff], set[int] | None],
+            Awaitable[Sequence[T]],
+        ],
     ) -> Sequence[T]:
         """A workforce read of some staff (None: everyone); no request when none of them has
         a Tanda user."""
+        if staff_ids is None:
+            return await self._of_everyone(read)
         found = await self._workforce()
         if found is None:
             return []
@@ -441,6 +446,35 @@ class Directory:
         if users is not None and not users:
             return []
         return await read(tanda, tenant, index, users)
+
+    async def _of_everyone(
+        self,
+        read: Callable[
+            [TandaSource, str, MergedStaff | Awaitable[MergedStaff], set[int] | None],
+            Awaitable[Sequence[T]],
+        ],
+    ) -> Sequence[T]:
+        """A workforce read of everyone: it names no person, so it is asked for alongside
+        the identity merge rather than after it, and its rows take their people from the
+        merge once both are in. The merge's error, when there is one, is the answer, as it
+        would be had the read waited for it."""
+        found = await self._tanda_tenant()
+        if found is None:
+            return []
+        tanda, tenant = found
+        merged = asyncio.ensure_future(self._merged_index())
+        rows = asyncio.ensure_future(read(tanda, tenant, merged, None))
+        index, answered = await asyncio.gather(merged, rows, return_exceptions=True)
+        if isinstance(index, BaseException):
+            raise index
+        if isinstance(answered, BaseException):
+            raise answered
+        return answered
+
+    async def _merged_index(self) -> MergedStaff:
+        found = await self._workforce()
+        assert found is not None  # noqa: S101 - only asked for when Tanda is configured
+        return found[2]
 
     async def scheduled_shifts(
         self, staff_ids: Collection[str] | None, start: date, end: date

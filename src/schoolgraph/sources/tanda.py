@@ -19,6 +19,7 @@ Readings (see `shared/upstreams/tanda.md` for the wire):
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import Awaitable, Collection, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
@@ -341,13 +342,13 @@ class TandaSource:
     async def scheduled_shifts(
         self,
         tenant: str,
-        index: MergedStaff,
+        index: MergedStaff | Awaitable[MergedStaff],
         user_ids: Collection[int] | None,
         start: date,
         end: date,
     ) -> Sequence[ScheduledShift]:
         rows = await self.client.schedules_for_users(user_ids, start, end)
-        return self._scheduled(tenant, index, rows)
+        return self._scheduled(tenant, await _settled(index), rows)
 
     async def scheduled_shifts_by_ids(
         self, tenant: str, index: MergedStaff, ids: Collection[str]
@@ -392,13 +393,13 @@ class TandaSource:
     async def shifts(
         self,
         tenant: str,
-        index: MergedStaff,
+        index: MergedStaff | Awaitable[MergedStaff],
         user_ids: Collection[int] | None,
         start: date,
         end: date,
     ) -> Sequence[Shift]:
         rows = await self.client.shifts_for_users(user_ids, start, end)
-        return self._shift_rows(tenant, index, rows)
+        return self._shift_rows(tenant, await _settled(index), rows)
 
     async def shifts_by_ids(
         self, tenant: str, index: MergedStaff, ids: Collection[str]
@@ -410,7 +411,11 @@ class TandaSource:
         return {s.id: s for s in self._shift_rows(tenant, index, list(rows.values()))}
 
     async def timesheets(
-        self, tenant: str, index: MergedStaff, user_ids: Collection[int] | None, on: date
+        self,
+        tenant: str,
+        index: MergedStaff | Awaitable[MergedStaff],
+        user_ids: Collection[int] | None,
+        on: date,
     ) -> Sequence[Timesheet]:
         # One (paginated, cached) list of everyone's timesheets, filtered here: the request
         # count does not grow with the number of staff asked for.
@@ -418,6 +423,7 @@ class TandaSource:
         if user_ids is not None:
             wanted = user_ids if isinstance(user_ids, set | frozenset) else set(user_ids)
             rows = tuple(r for r in rows if r.user_id in wanted)
+        index = await _settled(index)
         self._rows_for(index)
 
         def convert(row: td.Timesheet) -> Timesheet:
@@ -441,7 +447,7 @@ class TandaSource:
     async def leave_requests(
         self,
         tenant: str,
-        index: MergedStaff,
+        index: MergedStaff | Awaitable[MergedStaff],
         user_ids: Collection[int] | None,
         start: date,
         end: date,
@@ -450,6 +456,7 @@ class TandaSource:
         rows = await self.client.leave_requests(
             user_ids=user_ids, start=start, finish=end, include_inactive=True
         )
+        index = await _settled(index)
         self._rows_for(index)
 
         def convert(row: td.LeaveRequest) -> LeaveRequest:
@@ -725,3 +732,8 @@ def _refusal(error: td.TandaRequestError) -> SchoolgraphError:
     if error.status == 403:
         return ForbiddenError(f"Tanda does not allow this change: {reason}", upstream=UPSTREAM)
     return BadRequestError(f"Tanda rejected the change: {reason}", upstream=UPSTREAM)
+
+
+async def _settled(index: MergedStaff | Awaitable[MergedStaff]) -> MergedStaff:
+    """The merged staff, once the merge is in (a read of everyone starts before it)."""
+    return await index if inspect.isawaitable(index) else index
