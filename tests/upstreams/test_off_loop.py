@@ -9,7 +9,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from schoolgraph.errors import UpstreamBadResponseError
 from schoolgraph.upstreams.http import UpstreamResponse
-from schoolgraph.upstreams.off_loop import OFF_LOOP_BYTES, off_loop
+from schoolgraph.upstreams.off_loop import DECODE_OFF_LOOP_BYTES, OFF_LOOP_BYTES, off_loop
 
 
 async def test_small_work_runs_on_the_loop_and_large_work_on_a_worker_thread() -> None:
@@ -19,21 +19,33 @@ async def test_small_work_runs_on_the_loop_and_large_work_on_a_worker_thread() -
     assert await off_loop(OFF_LOOP_BYTES, threading.get_ident) != loop_thread
 
 
+async def test_decoding_alone_stays_on_the_loop_up_to_its_own_threshold() -> None:
+    loop_thread = threading.get_ident()
+    below = DECODE_OFF_LOOP_BYTES - 1
+
+    assert await off_loop(below, threading.get_ident, threshold=DECODE_OFF_LOOP_BYTES) == (
+        loop_thread
+    )
+    assert await off_loop(
+        DECODE_OFF_LOOP_BYTES, threading.get_ident, threshold=DECODE_OFF_LOOP_BYTES
+    ) != (loop_thread)
+
+
 def response(body: bytes) -> UpstreamResponse:
     return UpstreamResponse("tanda", "/api/v2/users", 200, CIMultiDictProxy(CIMultiDict()), body)
 
 
 async def test_a_large_body_parses_to_the_same_json_off_the_loop() -> None:
-    rows = [{"id": n, "name": f"person {n}"} for n in range(OFF_LOOP_BYTES // 10)]
+    rows = [{"id": n, "name": f"person {n}"} for n in range(DECODE_OFF_LOOP_BYTES // 10)]
     body = repr(rows).replace("'", '"').encode()
-    assert len(body) >= OFF_LOOP_BYTES
+    assert len(body) >= DECODE_OFF_LOOP_BYTES
 
     assert await response(body).parsed() == rows
 
 
 @pytest.mark.parametrize(
     "body",
-    [b"{" * OFF_LOOP_BYTES, b"[" * OFF_LOOP_BYTES + b"]" * OFF_LOOP_BYTES],
+    [b"{" * DECODE_OFF_LOOP_BYTES, b"[" * DECODE_OFF_LOOP_BYTES + b"]" * DECODE_OFF_LOOP_BYTES],
     ids=["truncated", "nested past the decoder's depth"],
 )
 async def test_a_large_unreadable_body_is_still_a_bad_response(body: bytes) -> None:

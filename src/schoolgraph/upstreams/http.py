@@ -47,7 +47,7 @@ from ..errors import (
     UpstreamUnavailableError,
 )
 from ..observability.tracing import trace_cached_read, upstream_span
-from .off_loop import off_loop
+from .off_loop import DECODE_OFF_LOOP_BYTES, off_loop
 
 T = TypeVar("T")
 # "shared": the request joined an identical one already in flight (single flight).
@@ -318,8 +318,8 @@ class UpstreamResponse:
             ) from exc
 
     async def parsed(self) -> Any:
-        """`json`, on a worker thread when the body is large (`upstreams.off_loop`)."""
-        return await off_loop(len(self.body), self.json)
+        """`json`, on a worker thread when the body is a megabyte or more (`upstreams.off_loop`)."""
+        return await off_loop(len(self.body), self.json, threshold=DECODE_OFF_LOOP_BYTES)
 
 
 # --------------------------------------------------------------------------- transport

@@ -19,7 +19,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["OFF_LOOP_BYTES", "off_loop"]
+__all__ = ["DECODE_OFF_LOOP_BYTES", "OFF_LOOP_BYTES", "off_loop"]
 
 T = TypeVar("T")
 
@@ -32,8 +32,19 @@ answer is about 1 ms of work, twenty times the hop, while one below it holds the
 a millisecond: the faster decoder left the threshold where it was."""
 
 
-async def off_loop(size: int, work: Callable[[], T]) -> T:
-    """``work()``: on a worker thread when it handles ``size`` bytes or more, else here."""
-    if size < OFF_LOOP_BYTES:
+DECODE_OFF_LOOP_BYTES = 1024 * 1024
+"""Answers at least this large are decoded (JSON to Python, no rows built) on a worker thread.
+
+Decoding alone is about 2 us a KB, so an answer under a megabyte holds the loop for 2 ms at
+most; on a worker thread it would queue behind the rows other answers are building there
+(the pool runs what it is given in turn, and Python one thread at a time). A cold trace
+showed the first page of Tanda's users decoded 40 to 110 ms late, behind the parse of the
+schools' staff lists, and the rest of its chain of pages that much later."""
+
+
+async def off_loop(size: int, work: Callable[[], T], *, threshold: int = OFF_LOOP_BYTES) -> T:
+    """``work()``: on a worker thread when it handles ``threshold`` bytes or more (``size``),
+    else here."""
+    if size < threshold:
         return work()
     return await asyncio.to_thread(work)
