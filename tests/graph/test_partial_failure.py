@@ -149,3 +149,16 @@ async def test_everyones_shifts_answer_their_own_error_when_the_merge_succeeds(
         assert error["extensions"]["upstream"] == "tanda"
         assert error["extensions"]["code"].startswith("UPSTREAM_")
         assert "/api/v2/users" not in error["message"]
+
+
+async def test_teams_read_alongside_the_merge_answer_its_error_when_it_fails(
+    gateway: Gateway,
+) -> None:
+    await gateway.faults("tanda", error_rate=1.0, error_status=503, paths=["/api/v2/users"])
+
+    body = await gateway.post("{ teams { name } schools { name } }")
+
+    assert body["data"]["teams"] is None and body["data"]["schools"]
+    [error] = body["errors"]
+    assert error["path"] == ["teams"] and error["extensions"]["upstream"] == "tanda"
+    assert "/api/v2/users" in error["message"]

@@ -56,6 +56,7 @@ from schoolgraph.upstreams.xporter import XporterClient
 __all__ = ["Directory", "id_prefix"]
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,11 +391,9 @@ class Directory:
         return users
 
     async def teams(self) -> Mapping[str, Team]:
-        found = await self._workforce()
-        if found is None:
-            return {}
-        tanda, tenant, index = found
-        return await tanda.teams(tenant, index)
+        return await self._alongside_merge(
+            lambda tanda, tenant, merged: tanda.teams(tenant, merged), {}
+        )
 
     async def locations(self) -> Mapping[str, Location]:
         found = await self._tanda_tenant()
@@ -455,16 +454,27 @@ class Directory:
         ],
     ) -> Sequence[T]:
         """A workforce read of everyone: it names no person, so it is asked for alongside
-        the identity merge rather than after it, and its rows take their people from the
-        merge once both are in. The merge's error, when there is one, is the answer, as it
-        would be had the read waited for it."""
+        the identity merge (:meth:`_alongside_merge`)."""
+        return await self._alongside_merge(
+            lambda tanda, tenant, merged: read(tanda, tenant, merged, None), []
+        )
+
+    async def _alongside_merge(
+        self,
+        read: Callable[[TandaSource, str, Awaitable[MergedStaff]], Awaitable[V]],
+        without_tanda: V,
+    ) -> V:
+        """A Tanda read that asks for nothing by person (everyone's shifts, the teams) but
+        maps its rows' people through the identity merge: it is asked for alongside the
+        merge rather than after it, and takes the merge when both are in. The merge's error,
+        when there is one, is the answer, as it would be had the read waited for it."""
         found = await self._tanda_tenant()
         if found is None:
-            return []
+            return without_tanda
         tanda, tenant = found
         merged = asyncio.ensure_future(self._merged_index())
-        rows = asyncio.ensure_future(read(tanda, tenant, merged, None))
-        index, answered = await asyncio.gather(merged, rows, return_exceptions=True)
+        answer = asyncio.ensure_future(read(tanda, tenant, merged))
+        index, answered = await asyncio.gather(merged, answer, return_exceptions=True)
         if isinstance(index, BaseException):
             raise index
         if isinstance(answered, BaseException):

@@ -215,8 +215,11 @@ class TandaSource:
 
     # -- teams and locations --------------------------------------------------------------
 
-    async def teams(self, tenant: str, index: MergedStaff) -> Mapping[str, Team]:
+    async def teams(
+        self, tenant: str, index: MergedStaff | Awaitable[MergedStaff]
+    ) -> Mapping[str, Team]:
         rows, users = await asyncio.gather(self.client.teams(), self.users())
+        index = await _settled(index)
         return self._lists.get(
             ("teams", tenant), (rows, users, index), lambda: self._teams(tenant, rows, users, index)
         )
