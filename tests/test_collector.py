@@ -43,3 +43,78 @@ def test_zero_leaves_the_collector_alone() -> None:
     assert found["tuned"] is False
     assert found["after"] == found["before"]
     assert found["frozen"] == 0
+
+
+BETWEEN_REQUESTS = """
+import asyncio, gc, json
+import aiohttp
+from aiohttp import web
+from schoolgraph.collector import BACKLOG, collect_between_requests, requests_in_flight
+from schoolgraph.collector import tune_collector
+
+THRESHOLD = 1000
+ran = []
+gc.callbacks.append(lambda phase, info: phase == "stop" and ran.append(info["generation"]))
+seen = {}
+
+
+def cycles(n):
+    for _ in range(n):
+        garbage = []
+        garbage.append(garbage)  # only the collector frees a cycle
+
+
+async def answer(request):
+    before = len(ran)
+    cycles(int(request.query["cycles"]))
+    await asyncio.sleep(0.3)  # the collector's task polls every 20 ms meanwhile
+    seen[request.query["name"]] = len(ran) - before
+    return web.Response(text="ok")
+
+
+async def main():
+    tune_collector(THRESHOLD)
+    task = asyncio.create_task(collect_between_requests(THRESHOLD))
+    app = web.Application(middlewares=[requests_in_flight])
+    app.router.add_get("/", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    async with aiohttp.ClientSession() as http:
+        url = f"http://127.0.0.1:{port}/"
+        within = str(THRESHOLD * (1 + BACKLOG) // 2)  # over the threshold, under the backlog
+        async with http.get(url, params={"name": "within", "cycles": within}) as r:
+            await r.read()
+        before_idle = len(ran)
+        await asyncio.sleep(0.3)
+        seen["idle"] = len(ran) - before_idle
+        piles = str(2 * BACKLOG * THRESHOLD)
+        async with http.get(url, params={"name": "piled", "cycles": piles}) as r:
+            await r.read()
+    seen["enabled_while_running"] = gc.isenabled()
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    seen["enabled_after"] = gc.isenabled()
+    await runner.cleanup()
+    print(json.dumps(seen))
+
+
+asyncio.run(main())
+"""
+
+
+def test_collections_run_between_requests_unless_garbage_piles_up() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", BETWEEN_REQUESTS],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    seen = json.loads(out.stdout)
+    assert seen["within"] == 0, "no collection while a request is answered"
+    assert seen["idle"] >= 1, "the garbage it left is collected once no request runs"
+    assert seen["piled"] >= 1, "past the backlog, a collection runs even mid-request"
+    assert seen["enabled_while_running"] is False and seen["enabled_after"] is True

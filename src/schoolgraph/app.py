@@ -20,6 +20,7 @@ from schoolgraph.accounts.web import (
     authentication_middleware,
 )
 from schoolgraph.audit.web import setup_audit
+from schoolgraph.collector import requests_in_flight
 from schoolgraph.config import Settings
 from schoolgraph.dashboard import add_dashboard_routes
 from schoolgraph.deadlines import deadline_middleware
@@ -123,6 +124,7 @@ def create_app(
     """
     app = web.Application(
         middlewares=[
+            requests_in_flight,  # the collector runs between requests (schoolgraph.collector)
             request_id_middleware,
             error_middleware,
             authentication_middleware,

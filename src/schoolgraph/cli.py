@@ -24,7 +24,7 @@ from schoolgraph._version import __version__
 from schoolgraph.accounts.cli import add_accounts, add_grants, add_keys, with_data_dir
 from schoolgraph.app import RUNTIME, create_app
 from schoolgraph.audit.cli import add_audit
-from schoolgraph.collector import DEFAULT_THRESHOLD, tune_collector
+from schoolgraph.collector import DEFAULT_THRESHOLD, collect_between_requests, tune_collector
 from schoolgraph.config import Settings, load_settings, parse_host, parse_port
 from schoolgraph.errors import ConfigError
 from schoolgraph.graph.schema import export_sdl
@@ -99,21 +99,33 @@ async def _serve(settings: Settings) -> None:
         lines.append(_access_text(settings))
         print("\n".join(lines), flush=True)
 
+    collecting: list[asyncio.Task[None]] = []
+
     def listening(url: URL) -> None:
         announce(url)
-        # Start-up is over (in demo mode the simulated world is built): freeze it.
-        tune_collector(settings.gc_threshold)
+        # Start-up is over (in demo mode the simulated world is built): freeze it, and
+        # collect between requests from now on.
+        if tune_collector(settings.gc_threshold):
+            collecting.append(
+                asyncio.get_running_loop().create_task(
+                    collect_between_requests(settings.gc_threshold)
+                )
+            )
 
     stop = asyncio.Event()
-    with stop_on_signals(stop):
-        await serve_app(
-            app,
-            host=settings.host,
-            port=settings.port,
-            shutdown_timeout=settings.shutdown_timeout,
-            stop=stop,
-            on_listening=listening,
-        )
+    try:
+        with stop_on_signals(stop):
+            await serve_app(
+                app,
+                host=settings.host,
+                port=settings.port,
+                shutdown_timeout=settings.shutdown_timeout,
+                stop=stop,
+                on_listening=listening,
+            )
+    finally:
+        for task in collecting:
+            task.cancel()
 
 
 def _demo_text(d: dict[str, Any]) -> list[str]:

@@ -258,7 +258,11 @@ def render(result: dict[str, Any]) -> str:
         ]
     threshold = options.get("gc_threshold")
     if threshold is not None:
-        tuned = f"threshold {threshold:,}, start-up frozen" if threshold else "Python's defaults"
+        tuned = (
+            f"threshold {threshold:,}, start-up frozen, collected between requests"
+            if threshold
+            else "Python's defaults"
+        )
         lines.append(f"Garbage collector of the gateway's process: {tuned}")
 
     clients = [str(n) for n in options["concurrency"]]

@@ -42,7 +42,7 @@ from schoolgraph.bench.load import Job, LoadClient, Sample
 from schoolgraph.bench.queries import QUERIES, TRIVIAL, BenchQuery, Fixture, discover
 from schoolgraph.bench.reference import reference_time
 from schoolgraph.bench.upstreams import Upstreams
-from schoolgraph.collector import DEFAULT_THRESHOLD, tune_collector
+from schoolgraph.collector import DEFAULT_THRESHOLD, collect_between_requests, tune_collector
 from schoolgraph.config import Mode, Settings
 from schoolgraph.graph.answers import ANSWERS, AnswerStats
 from schoolgraph.runtime import demo_settings
@@ -386,9 +386,11 @@ async def run_bench(
     bench = Bench(options, upstreams, load, progress=progress)
     progress(f"starting the simulators ({options.scale})")
     await upstreams.start()
+    collecting: asyncio.Task[None] | None = None
     try:
         await load.start()
-        tune_collector(options.gc_threshold)
+        if tune_collector(options.gc_threshold):  # as `schoolgraph serve` does
+            collecting = asyncio.create_task(collect_between_requests(options.gc_threshold))
         await upstreams.faults(
             latency_ms=options.latency_ms, jitter_ms=0.0, rate_limit_per_minute=NO_LIMIT
         )
@@ -409,6 +411,8 @@ async def run_bench(
             for figures in found["queries"].values():
                 figures.pop("answer", None)
     finally:
+        if collecting is not None:
+            collecting.cancel()
         await load.close()
         await upstreams.close()
     return {
