@@ -72,11 +72,20 @@ async def answer(request):
     return web.Response(text="ok")
 
 
+async def socket(request):
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    async for _ in ws:
+        pass
+    return ws
+
+
 async def main():
     tune_collector(THRESHOLD)
     task = asyncio.create_task(collect_between_requests(THRESHOLD))
     app = web.Application(middlewares=[requests_in_flight])
     app.router.add_get("/", answer)
+    app.router.add_get("/ws", socket)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -90,6 +99,11 @@ async def main():
         before_idle = len(ran)
         await asyncio.sleep(0.3)
         seen["idle"] = len(ran) - before_idle
+        async with http.ws_connect(url + "ws"):
+            before_socket = len(ran)
+            cycles(2 * THRESHOLD)
+            await asyncio.sleep(0.3)
+            seen["socket_open"] = len(ran) - before_socket
         piles = str(2 * BACKLOG * THRESHOLD)
         async with http.get(url, params={"name": "piled", "cycles": piles}) as r:
             await r.read()
@@ -117,4 +131,5 @@ def test_collections_run_between_requests_unless_garbage_piles_up() -> None:
     assert seen["within"] == 0, "no collection while a request is answered"
     assert seen["idle"] >= 1, "the garbage it left is collected once no request runs"
     assert seen["piled"] >= 1, "past the backlog, a collection runs even mid-request"
+    assert seen["socket_open"] >= 1, "an open WebSocket does not keep the server from idling"
     assert seen["enabled_while_running"] is False and seen["enabled_after"] is True

@@ -76,7 +76,10 @@ REQUESTS = RequestsInFlight()
 
 @web.middleware
 async def requests_in_flight(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The outermost middleware: counts the request in :data:`REQUESTS` while it runs."""
+    """Counts the request in :data:`REQUESTS` while it runs. A WebSocket (subscriptions)
+    is not counted: it stays open for hours, and the server would never look idle."""
+    if request.headers.get("Upgrade", "").lower() == "websocket":
+        return await handler(request)
     REQUESTS.count += 1
     try:
         return await handler(request)

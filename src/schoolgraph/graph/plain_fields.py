@@ -184,14 +184,14 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         if not plan.rest:
             return plain
         rest = super().execute_fields(parent_type, source_value, path, plan.rest, position_context)
-        if self.is_awaitable(rest):
-            order = plan.order
+        if isinstance(rest, dict):
+            return _in_order(plan.order, plain, rest)
+        order = plan.order
 
-            async def merged() -> dict[str, Any]:
-                return _in_order(order, plain, await rest)
+        async def merged() -> dict[str, Any]:
+            return _in_order(order, plain, await rest)
 
-            return merged()
-        return _in_order(plan.order, plain, rest)  # type: ignore[arg-type]
+        return merged()
 
     def _plain_plan(
         self, parent_type: GraphQLObjectType, selection: GroupedFieldSet

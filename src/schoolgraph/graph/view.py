@@ -250,21 +250,21 @@ class GatewayView(GraphQLView[Context, None]):
             return sub_response
         # The encoder's bytes, as they are: strawberry's would decode them to text for
         # aiohttp to encode again.
-        sub_response.body = answer_bytes(response_data)
+        encoded = answer_bytes(response_data)
+        sub_response.body = encoded
         sub_response.content_type = "application/json"
         sub_response.charset = "utf-8"
-        response = sub_response
         pending = sub_response.get(_ANSWER_PENDING)
-        if pending is not None and self.answers is not None and isinstance(response.body, bytes):
+        if pending is not None and self.answers is not None:
             key, reads, facts = pending
             self.answers.put(
                 key,
-                response.body,
+                encoded,
                 reads,
                 operation=facts.operation if facts is not None else None,
                 root_fields=tuple(facts.root_fields) if facts is not None else (),
             )
-        return response
+        return sub_response
 
     async def process_result(
         self, request: web.Request, result: ExecutionResult

@@ -353,11 +353,16 @@ class Directory:
         """Tanda, its organisation and the merged staff; None when Tanda is not configured."""
         if self._tanda is None:
             return None
+        merge = await self._merge_with_tanda()
+        assert merge.tanda_tenant is not None  # noqa: S101 - set whenever Tanda answered
+        return self._tanda, merge.tanda_tenant, merge.merged
+
+    async def _merge_with_tanda(self) -> _Merge:
+        """The identity merge; its Tanda error when it could not read Tanda."""
         merge = await self._merged()
         if merge.tanda_error is not None:
             raise merge.tanda_error
-        assert merge.tanda_tenant is not None  # noqa: S101 - set whenever Tanda answered
-        return self._tanda, merge.tanda_tenant, merge.merged
+        return merge
 
     async def _tanda_tenant(self) -> tuple[TandaSource, str] | None:
         """Tanda and its organisation, for reads that need no person mapped (rosters,
@@ -482,9 +487,7 @@ class Directory:
         return answered
 
     async def _merged_index(self) -> MergedStaff:
-        found = await self._workforce()
-        assert found is not None  # noqa: S101 - only asked for when Tanda is configured
-        return found[2]
+        return (await self._merge_with_tanda()).merged
 
     async def scheduled_shifts(
         self, staff_ids: Collection[str] | None, start: date, end: date
