@@ -204,15 +204,17 @@ class XporterSource:
     # -- groups ---------------------------------------------------------------------------
 
     async def groups(self, estab: str) -> Mapping[str, Group]:
+        """The school's groups, out of the groups list narrowed to the columns a group is made
+        of (`x.NarrowGroup`): the read a student's page makes too, so the two share it."""
         rows, students = await asyncio.gather(
-            self.client.groups(estab), self.client.students(estab)
+            self.client.narrow_groups(estab), self.client.students(estab)
         )
         return self._lists.get(
             ("groups", estab), (rows, students), lambda: self._groups(estab, rows, students)
         )
 
     def _groups(
-        self, estab: str, rows: Sequence[x.Group], students: Sequence[x.Student]
+        self, estab: str, rows: Sequence[x.NarrowGroup], students: Sequence[x.Student]
     ) -> Mapping[str, Group]:
         school_id, prefix = self.school_id(estab), self._id(estab, "")
         years = self._years(("years", estab), students)
@@ -276,10 +278,12 @@ class XporterSource:
     # -- contacts -------------------------------------------------------------------------
 
     async def contacts(self, estab: str) -> Mapping[str, Contact]:
-        rows = await self.client.contacts(estab)
+        """The school's contacts, out of the contacts list narrowed to the columns a contact
+        is made of (`x.NarrowContact`): the read a student's page makes too."""
+        rows = await self.client.narrow_contacts(estab)
         return self._lists.get(("contacts", estab), (rows,), lambda: self._contacts(estab, rows))
 
-    def _contacts(self, estab: str, rows: Sequence[x.Contact]) -> Mapping[str, Contact]:
+    def _contacts(self, estab: str, rows: Sequence[x.NarrowContact]) -> Mapping[str, Contact]:
         school_id = self.school_id(estab)
         out: dict[str, Contact] = {}
         for row in rows:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,12 +14,14 @@ from schoolgraph.simulators.dataset import School
 from schoolgraph.upstreams.xporter import (
     NarrowContact,
     NarrowGroup,
+    Student,
     XporterClient,
     XporterConfig,
     XporterSchool,
 )
+from schoolgraph.upstreams.xporter.models import RowContext
 
-from .conftest import MakeClient, Sim
+from .conftest import NARROW_RP, NARROW_SECRET, MakeClient, Sim
 
 LONDON = ZoneInfo("Europe/London")
 MONDAY = date(2026, 11, 16)  # the week before the world's today (Monday 23 November 2026)
@@ -344,3 +347,68 @@ async def test_a_school_can_name_its_own_time_zone(sim: Sim, make_client: MakeCl
 
     assert info.time_zone == "Europe/Dublin"
     assert client.time_zone(sim.estab()).key == "Europe/Dublin"
+
+
+async def _every_column_rows(sim: Sim, estab: str) -> list[dict[str, object]]:
+    """The school's students as Xporter sends them without `select`, over plain HTTP."""
+    creds = sim.world.credentials
+    secret = next(s.school_secret for s in creds.xporter_schools if s.estab == estab)
+    sts = await sim.post(
+        "/idaas/sts/STS/GetToken",
+        {
+            "estab": estab,
+            "relyingParty": creds.xporter_relying_party,
+            "password": secret,
+            "thirdpartyid": "XporterOnDemand",
+        },
+    )
+    async with sim.http.get(
+        f"{sim.base}/api/v1/School/{estab}/Students",
+        headers={"Authorization": f"Idaas {sts['token']}"},
+        params={"options": "includeComms"},
+    ) as response:
+        assert response.status == 200
+        rows: list[dict[str, object]] = (await response.json())["Students"]
+        return rows
+
+
+async def test_students_are_read_narrowed_to_the_columns_their_model_holds(
+    sim: Sim, client: XporterClient
+) -> None:
+    estab = sim.estab()
+    students = await client.students(estab)
+
+    rows = await _every_column_rows(sim, estab)
+    ctx = RowContext(estab, LONDON, "/api/v1/School/{estab}/Students", "Students")
+    assert len(rows) == len(students) > 10
+    assert len(rows[0]) > 2 * len(Student.COLUMNS)  # the narrowing leaves most columns behind
+    # Every value the model holds is the one the every-column row gives.
+    by_id = {s.id: s for s in students}
+    assert all(Student.from_row(row, ctx) == by_id[str(row["Id"])] for row in rows)
+    assert any(s.date_of_birth and s.home_phone and s.upn and s.row_hash for s in students)
+    read = client.sync_log[-1]
+    assert read.endpoint == "Students" and "select=" in read.resource
+    assert read.bytes < len(json.dumps({"Students": rows})) / 2
+
+
+async def test_a_school_whose_consent_hides_a_narrowed_column_is_read_with_every_column(
+    sim: Sim, make_client: MakeClient
+) -> None:
+    # NARROW_RP is granted StudentLite only: DateOfBirth (StudentExtended) is not visible to
+    # it, so Xporter refuses a `select` that names it.
+    client = await make_client(
+        relying_party=NARROW_RP, schools=(XporterSchool(sim.estab(), NARROW_SECRET),)
+    )
+    estab = sim.estab()
+    await sim.stats(reset=True)
+
+    students = await client.students(estab)
+    again = await client.student(estab, students[0].id)
+
+    assert len(students) > 10 and all(s.date_of_birth is None for s in students)
+    assert all(s.forename and s.row_hash for s in students)
+    assert again == students[0]
+    # One refused read, then every-column reads only: the refusal is remembered.
+    assert await sim.calls("/Students") == 2 and await sim.calls("/Students/{id}") == 1
+    assert all("select=" not in r.resource for r in client.sync_log if r.endpoint == "Students")
+    assert client.cached_row_hashes(estab, "Students") == {s.id: s.row_hash for s in students}

@@ -53,7 +53,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Literal, TypeVar
 from urllib.parse import quote, urlencode
@@ -284,6 +284,9 @@ class _Read:
     params: tuple[tuple[str, str], ...] = ()
     options: tuple[str, ...] = ()
     record_id: str | None = None
+    unnarrowed: _Read | None = None
+    """For a read narrowed by `select` to the columns its models use: the same read with
+    every column, for a school whose consent hides one of them (`XporterClient._reading`)."""
 
     @property
     def query(self) -> dict[str, str]:
@@ -356,6 +359,7 @@ class XporterClient:
             for school in config.schools
         }
         self.sync_log: deque[SyncRecord] = deque(maxlen=512)
+        self._unnarrowed: set[tuple[str, str]] = set()  # (estab, endpoint): select refused
 
     def __repr__(self) -> str:
         return f"XporterClient(base_url={self.config.base_url!r}, schools={self.estabs!r})"
@@ -484,9 +488,10 @@ class XporterClient:
     def _students(self, include_leavers: bool, *, record_id: str | None = None) -> _Read:
         # includeComms adds home email and phones (StudentExtended scope, §4.1).
         options = ("includeComms", "includeLeavers") if include_leavers else ("includeComms",)
-        return _Read(
+        whole = _Read(
             "Students", (STUDENTS,), self.config.ttl.students, options=options, record_id=record_id
         )
+        return replace(whole, params=(("select", Student.SELECT),), unnarrowed=whole)
 
     async def staff(
         self, estab: str, *, include_previous: bool = False, include_future: bool = False
@@ -727,12 +732,12 @@ class XporterClient:
             return self._students(False)
         if endpoint == "Staff":
             return self._staff(False, False)
-        return self._groups()
+        return self._groups(narrow=True)  # the read the graph's groups come from
 
     def cached_row_hashes(self, estab: str, endpoint: PolledEndpoint) -> dict[str, str] | None:
         """The `RowHash` of each row of the cached list (None when none is cached), without
         an upstream read."""
-        read = self._polled(endpoint)
+        read = self._reading(estab, self._polled(endpoint))
         entry = self.cache.peek(CacheKey(UPSTREAM, estab, read.resource))
         if entry is None or not isinstance(entry.value, Snapshot):
             return None
@@ -741,7 +746,7 @@ class XporterClient:
     async def row_hashes(self, estab: str, endpoint: PolledEndpoint) -> dict[str, str]:
         """Revalidate the cached list now (a change-set read, §6.4) and return the `RowHash`
         of each of its rows: the cache holds what the hashes describe, so queries read it."""
-        read = self._polled(endpoint)
+        read = self._reading(estab, self._polled(endpoint))
         entry = self.cache.peek(CacheKey(UPSTREAM, estab, read.resource))
         if entry is not None:
             entry.fresh_until = float("-inf")
@@ -769,7 +774,31 @@ class XporterClient:
     async def _table(self, estab: str, read: _Read, spec: TableSpec[M]) -> Table[M]:
         return (await self._snapshot(estab, read)).table(spec)
 
+    def _reading(self, estab: str, read: _Read) -> _Read:
+        """`read`, or its every-column form where the school refused the narrowed one."""
+        if read.unnarrowed is not None and (estab, read.endpoint) in self._unnarrowed:
+            return read.unnarrowed
+        return read
+
     async def _snapshot(self, estab: str, read: _Read) -> Snapshot:
+        read = self._reading(estab, read)
+        try:
+            return await self._snapshot_of(estab, read)
+        except XporterRequestError as refused:
+            if read.unnarrowed is None or not _column_refused(refused):
+                raise
+        # A column the narrowed read names is outside the school's consent scopes (Xporter
+        # answers "Invalid column name"): the columns it does grant come with every column.
+        logger.info(
+            "Xporter refused the columns of a narrowed %s read for school %s; reading every "
+            "column from now on.",
+            read.endpoint,
+            estab,
+        )
+        self._unnarrowed.add((estab, read.endpoint))
+        return await self._snapshot_of(estab, read.unnarrowed)
+
+    async def _snapshot_of(self, estab: str, read: _Read) -> Snapshot:
         self._check(estab)
         key = CacheKey(UPSTREAM, estab, read.resource)
 
@@ -1027,6 +1056,11 @@ def _envelope_error(
     return XporterRequestError(
         f"Xporter refused {endpoint} for school {estab}: {detail}.", estab=estab, status=status
     )
+
+
+def _column_refused(error: XporterRequestError) -> bool:
+    """Whether Xporter refused a read for naming a column the caller may not see (§2.1)."""
+    return error.status in (200, 400) and "invalid column name" in error.message.lower()
 
 
 def _copy_auth_error(error: SchoolAuthError) -> SchoolAuthError:
