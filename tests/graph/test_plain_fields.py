@@ -51,6 +51,29 @@ class Item:
     def twice(self, times: int = 2) -> list[str]:
         return [self.name] * times
 
+    # Resolvers without arguments: called directly (graph/direct_resolvers.py).
+    @strawberry.field
+    def echo(self, info: strawberry.Info) -> str:
+        return f"{self.name} as {info.field_name} of {info.path.prev.key}"  # type: ignore[union-attr]
+
+    @strawberry.field
+    async def later_with(self, info: strawberry.Info) -> str | None:
+        return None if self.count % 3 else f"{self.name} at {info.path.key}"
+
+    @strawberry.field
+    def partner(self, info: strawberry.Info) -> Item | None:
+        return None if self.count % 2 else _item(self.count + 100)
+
+    @strawberry.field
+    def checked(self) -> str:
+        if self.count == 2:
+            raise ValueError("the check failed")
+        return "checked"
+
+    @strawberry.field
+    def required(self) -> str:
+        return None if self.count == 4 else "present"  # type: ignore[return-value]
+
 
 class ExplodingItem(Item):
     """An item whose ``nick`` attribute raises when read."""
@@ -115,6 +138,9 @@ QUERIES = [
     "{ strictItems { name nick count } }",
     "{ maybeItems { name } }",
     "{ maybeItems { nick shout } }",
+    "{ items { echo laterWith partner { name echo partner { name } } checked } }",
+    "{ maybeItems { name checked required laterWith } }",
+    "{ strictItems { required } }",
 ]
 
 
@@ -158,3 +184,11 @@ async def test_irregular_fields_are_coded_and_the_rest_of_the_list_is_kept(
     # Unexpected failures are masked: no message from the code, no stack.
     assert {error["extensions"]["code"] for error in body["errors"]} == {"INTERNAL"}
     assert "nick cannot be read" not in str(body)
+
+
+def test_resolvers_without_arguments_are_called_directly_and_the_rest_are_not() -> None:
+    fields = build_schema(Root, mutation=None, subscription=None)._schema.type_map["Item"].fields
+    direct = {
+        name for name, field in fields.items() if "direct_resolvers" in field.resolve.__module__
+    }
+    assert direct == {"shout", "later", "echo", "laterWith", "partner", "checked", "required"}

@@ -11,6 +11,7 @@ from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schoolgraph.graph.direct_resolvers import install_direct_resolvers
 from schoolgraph.graph.event_executor import EventExecutor
 from schoolgraph.graph.extensions.audit_facts import AuditFacts
 from schoolgraph.graph.extensions.error_codes import ErrorCodes
@@ -75,7 +76,7 @@ def build_schema(
     extensions.append(limits_extension(limits or QueryLimits()))
     if not introspection:
         extensions.append(DisableIntrospection)
-    return GatewaySchema(
+    schema = GatewaySchema(
         query=query,
         mutation=mutation,
         subscription=subscription,
@@ -86,6 +87,8 @@ def build_schema(
         # Pinned so that a strawberry upgrade changes the SDL only when we choose to.
         federation_version="2.11",
     )
+    install_direct_resolvers(schema)
+    return schema
 
 
 def export_sdl() -> str:
