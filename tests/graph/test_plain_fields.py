@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 import strawberry
+from graphql import GraphQLObjectType
 
 from schoolgraph.app import create_app
 from schoolgraph.config import Mode, Settings
@@ -187,7 +188,9 @@ async def test_irregular_fields_are_coded_and_the_rest_of_the_list_is_kept(
 
 
 def test_resolvers_without_arguments_are_called_directly_and_the_rest_are_not() -> None:
-    fields = build_schema(Root, mutation=None, subscription=None)._schema.type_map["Item"].fields
+    item = build_schema(Root, mutation=None, subscription=None)._schema.type_map["Item"]
+    assert isinstance(item, GraphQLObjectType)
+    fields = item.fields
     direct = {
         name for name, field in fields.items() if "direct_resolvers" in field.resolve.__module__
     }
