@@ -19,6 +19,7 @@ from graphql import GraphQLObjectType
 
 from schoolgraph.app import create_app
 from schoolgraph.config import Mode, Settings
+from schoolgraph.graph.fields import field
 from schoolgraph.graph.schema import build_schema
 from tests.conftest import Serve
 from tests.graph.conftest import Gateway
@@ -55,7 +56,7 @@ class Item:
     # Resolvers without arguments: called directly (graph/direct_resolvers.py).
     @strawberry.field
     def echo(self, info: strawberry.Info) -> str:
-        return f"{self.name} as {info.field_name} of {info.path.prev.key}"  # type: ignore[union-attr]
+        return f"{self.name} as {info.field_name} at {info.path.key}"
 
     @strawberry.field
     async def later_with(self, info: strawberry.Info) -> str | None:
@@ -71,9 +72,10 @@ class Item:
             raise ValueError("the check failed")
         return "checked"
 
-    @strawberry.field
-    def required(self) -> str:
-        return None if self.count == 4 else "present"  # type: ignore[return-value]
+    # Declared non-null to GraphQL, though the resolver may return None.
+    @field("Null for item 4.", graphql_type=str)
+    def required(self) -> str | None:
+        return None if self.count == 4 else "present"
 
 
 class ExplodingItem(Item):

@@ -68,8 +68,6 @@ def _direct(graphql_field: GraphQLField, info_class: type[Info[Any, Any]]) -> Re
     resolver = definition.base_resolver
     if resolver is None or definition.extensions or definition.arguments:
         return None
-    if definition.is_subscription:
-        return None
     names = [parameter.name for parameter in resolver.signature.parameters.values()]
     if resolver.self_parameter is None or names[:1] != [resolver.self_parameter.name]:
         return None
@@ -86,14 +84,8 @@ def _direct(graphql_field: GraphQLField, info_class: type[Info[Any, Any]]) -> Re
     if len(names) != 2 or info_parameter is None or names[1] != info_parameter.name:
         return None
     keyword = info_parameter.name
-    if keyword != "info":
-
-        def resolve_with_named_info(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
-            return function(source, **{keyword: info_class(_raw_info=info, _field=definition)})
-
-        return resolve_with_named_info
 
     def resolve_with_info(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
-        return function(source, info=info_class(_raw_info=info, _field=definition))
+        return function(source, **{keyword: info_class(_raw_info=info, _field=definition)})
 
     return resolve_with_info

@@ -66,7 +66,6 @@ class _Merge:
     inputs: tuple[object, ...]
     merged: MergedStaff
     errors: tuple[SchoolgraphError, ...]
-    tanda_tenant: str | None
     tanda_error: SchoolgraphError | None
 
 
@@ -323,7 +322,6 @@ class Directory:
             elif tass is not None:
                 mis.extend(tass.staff(company, found, today))
         workers: Sequence[Worker] = ()
-        tanda_tenant: str | None = None
         tanda_error: SchoolgraphError | None = None
         if isinstance(people, SchoolgraphError):
             errors.append(people)
@@ -332,7 +330,7 @@ class Directory:
             tanda_tenant, users = people
             workers = self._tanda.workers(tanda_tenant, users)
         merged = merge_staff(mis, workers, self._policy)
-        merge = _Merge(inputs, merged, tuple(errors), tanda_tenant, tanda_error)
+        merge = _Merge(inputs, merged, tuple(errors), tanda_error)
         self._merge = merge
         return merge
 
@@ -354,8 +352,8 @@ class Directory:
         if self._tanda is None:
             return None
         merge = await self._merge_with_tanda()
-        assert merge.tanda_tenant is not None  # noqa: S101 - set whenever Tanda answered
-        return self._tanda, merge.tanda_tenant, merge.merged
+        # The organisation was read for the merge, and the source keeps it: no request.
+        return self._tanda, await self._tanda.tenant(), merge.merged
 
     async def _merge_with_tanda(self) -> _Merge:
         """The identity merge; its Tanda error when it could not read Tanda."""
