@@ -9,6 +9,8 @@ for the next change set with (`CacheEntry.token`).
   or re-create what did not change.
 * A change set (`changedRows=<token>`) upserts the rows it carries and removes the keys in
   `<Table>_deleted`; every other row is the previous snapshot's object, unchanged.
+* A table read narrowed by `select` converts its rows to structs in C first
+  (`typed_rows`); rows in any other shape are read column by column as before.
 * Tables without a `RowHash` column (lessons, attendance marks and codes, §2.3) get a local
   hash of the row's canonical JSON (§6.4 "compute a local hash per row").
 
@@ -145,13 +147,23 @@ def apply(
                     changed = True
         else:
             rows, hashes = {}, {}
-        for raw in wire.rows.get(spec.name, ()):
-            key = Fields(raw, table_ctx).id(spec.key)
-            digest = row_hash(raw)
+        raws = wire.rows.get(spec.name, ())
+        typed = spec.typed
+        structs = typed.convert(raws) if typed is not None else None
+        for index, raw in enumerate(raws):
+            struct = None if structs is None else structs[index]
+            if typed is None or struct is None:
+                key, digest = Fields(raw, table_ctx).id(spec.key), row_hash(raw)
+            else:
+                key, digest = typed.row_key(struct), typed.row_hash(struct) or row_hash(raw)
             if old.hash_of(key) == digest:
                 model = old[key]  # unchanged: keep the very same object
             else:
-                model = spec.parse(raw, table_ctx)
+                model = (
+                    spec.parse(raw, table_ctx)
+                    if typed is None or struct is None
+                    else typed.build(struct, table_ctx)
+                )
                 changed = True
             rows[key] = model
             hashes[key] = digest

@@ -30,8 +30,11 @@ from datetime import UTC, date, datetime
 from typing import Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from ...errors import UpstreamBadResponseError
 from ..http import EXACT_WHOLE_FLOAT
+from .typed_rows import TypedRows
 
 UPSTREAM = "xporter"
 
@@ -273,6 +276,31 @@ def parse_local(text: str | None, zone: ZoneInfo) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+def iso_date(text: str | None) -> date | None:
+    """`parse_date`, with a plain ISO date read by `date.fromisoformat` alone: whatever that
+    accepts, `parse_date` reads the same; anything else goes to `parse_date`."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return parse_date(text)
+
+
+def iso_local(text: str | None, zone: ZoneInfo) -> datetime | None:
+    """`parse_local`, with a plain ISO timestamp read by `datetime.fromisoformat` alone
+    (it cuts fractions to microseconds as `_iso` does); anything else goes to `parse_local`."""
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return parse_local(text, zone)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(UTC)
+
+
 def parse_instant(text: str | None) -> datetime | None:
     """A UTC timestamp such as the STS `expires` (`...Z`, seven fraction digits, §1.2)."""
     return parse_local(text, ZoneInfo("UTC"))
@@ -344,9 +372,12 @@ class Health:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Student:
-    """A row of `school.students` (§4.1)."""
+class Student(msgspec.Struct, frozen=True, kw_only=True):
+    """A row of `school.students` (§4.1).
+
+    A struct rather than a frozen dataclass: a large school has thousands, built on every
+    full read, and a struct is built in C (0.8 µs against 4 µs for these 33 fields).
+    """
 
     estab: str
     id: str
@@ -428,6 +459,46 @@ class Student:
         "LastUpdated",
     )
     SELECT = ",".join(COLUMNS)
+
+    @classmethod
+    def from_columns(cls, c: Any, ctx: RowContext) -> Student:
+        """The student of a narrowed row in the exact shape `SELECT` asks for: a struct with
+        the attributes `COLUMNS`, each a non-blank string or None (`typed_rows`). Equal to
+        `from_row` of the same row."""
+        return cls(
+            estab=ctx.estab,
+            id=c.Id,
+            forename=c.Forename,
+            surname=c.Surname,
+            display_name=c.DisplayName,
+            external_id=c.ExternalId,
+            idaas_id=c.IdaasId,
+            legal_forename=c.LegalForename,
+            legal_surname=c.LegalSurname,
+            middle_name=c.MiddleName,
+            gender=c.Gender,
+            date_of_birth=iso_date(c.DateOfBirth),
+            year_group_id=c.YearGroupId,
+            year_group=c.YearGroup,
+            reg_group_id=c.RegGroupId,
+            reg_group=c.RegGroup,
+            house_group_id=c.HouseGroupId,
+            house_group=c.HouseGroup,
+            year_code=c.NCYear if c.StandardYearGroupCode is None else c.StandardYearGroupCode,
+            admission_no=c.AdmissionNo,
+            upn=c.UPN,
+            status=c.StudentStatus,
+            entry_date=iso_date(c.EntryDate),
+            leaving_date=iso_date(c.LeavingDate),
+            email=c.WorkEmail,
+            idaas_email=c.IdaasEmail,
+            home_email=c.HomeEmail,
+            home_phone=c.HomePhone,
+            mobile_phone=c.MobilePhone,
+            sen_provision=c.SENProvision,
+            last_updated=iso_local(c.LastUpdated, ctx.zone),
+            row_hash=c.RowHash,
+        )
 
     @classmethod
     def from_row(cls, row: Row, ctx: RowContext) -> Student:
@@ -1000,6 +1071,8 @@ class TableSpec(Generic[M]):
         aliases: other names the doc gives the table (§2.8 hazard 2).
         required: a full read without this table is a bad response.
         order: sort key for the models; by default the key, numbers numerically.
+        typed: for a table read narrowed by `select`, how rows in that exact shape become
+            models through a struct (`typed_rows`); other rows go through `parse`.
     """
 
     name: str
@@ -1008,6 +1081,7 @@ class TableSpec(Generic[M]):
     aliases: tuple[str, ...] = ()
     required: bool = True
     order: Callable[[M], Any] | None = None
+    typed: TypedRows[M] | None = None
 
     def sort_key(self, key: str, model: M) -> Any:
         return _numeric_first(key) if self.order is None else self.order(model)
@@ -1023,7 +1097,11 @@ def _mark_order(mark: AttendanceMark) -> tuple[date, tuple[int, int, str], str]:
 
 SCHOOL_INFO = TableSpec("SchoolInfo", SchoolInfo.from_row)
 HEALTH = TableSpec("health", Health.from_row, key="Estab")
-STUDENTS = TableSpec("Students", Student.from_row)
+STUDENTS = TableSpec(
+    "Students",
+    Student.from_row,
+    typed=TypedRows("StudentColumns", Student.COLUMNS, Student.from_columns),
+)
 STUDENT_YEARS = TableSpec("Students", StudentYear.from_row)
 STAFF = TableSpec("Staff", Staff.from_row)
 # The doc's field header says "Groups dataset"; the sample and EXT say `Group` (§4.6).

@@ -1,0 +1,192 @@
+"""Narrowed rows converted by msgspec give the models the column-by-column reading gives."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from schoolgraph.errors import UpstreamBadResponseError
+from schoolgraph.upstreams.xporter import Student
+from schoolgraph.upstreams.xporter.changesets import Applied, Wire, apply
+from schoolgraph.upstreams.xporter.models import STUDENTS, RowContext, TableSpec
+from schoolgraph.upstreams.xporter.typed_rows import TypedRows
+
+LONDON = ZoneInfo("Europe/London")
+CTX = RowContext("3281102", LONDON, "/api/v1/School/{estab}/Students", "Students")
+GENERAL: TableSpec[Student] = dataclasses.replace(STUDENTS, typed=None)
+
+
+def _typed_rows() -> TypedRows[Student]:
+    assert STUDENTS.typed is not None
+    return STUDENTS.typed
+
+
+TYPED = _typed_rows()
+
+# Values a column may hold: what the simulator sends, and what a real school may send instead.
+TEXTS = st.sampled_from(["Ada", " Ada", "Ada ", "O'Neil", "7", "N", "Leaver", "é"])
+DATES = st.sampled_from(
+    [
+        "2016-02-29",
+        "2016-02-29T00:00:00",
+        "29-02-2016",
+        " 2016-02-29",
+        "20160229",
+        "2016-W09-1",
+        "2016-02-30",
+        "not a date",
+    ]
+)
+INSTANTS = st.sampled_from(
+    [
+        "2026-08-20T23:28:11",
+        "2026-10-25T01:30:00",  # the hour the clocks go back in London: ambiguous
+        "2026-03-29T01:30:00",  # the hour that does not exist in London
+        "2026-08-20T23:28:11.1234567",
+        "2026-08-20T23:28:11.5",
+        "2026-08-20T23:28:11+02:00",
+        "2026-08-20T23:28:11Z",
+        "2026-08-20",
+        "20-08-2026T23:28:11",
+        " 2026-08-20T23:28:11",
+        "yesterday",
+    ]
+)
+# What takes a row off the typed path: blanks, and values that are not strings.
+ODD = st.one_of(
+    st.sampled_from(["", " ", "\t", "\n "]),
+    st.integers(-5, 99),
+    st.floats(allow_nan=False),
+    st.booleans(),
+)
+
+
+def _value(column: str) -> st.SearchStrategy[Any]:
+    if column in ("DateOfBirth", "EntryDate", "LeavingDate"):
+        return st.one_of(DATES, st.none())
+    if column == "LastUpdated":
+        return st.one_of(INSTANTS, st.none())
+    if column == "RowHash":
+        return st.sampled_from(["34d0e5aa", "34D0E5AA", None])
+    return st.one_of(TEXTS, st.none())
+
+
+SHAPES = ("exact", "exact", "exact", "odd", "odd", "lower", "missing", "extra")
+
+
+@st.composite
+def rows(draw: st.DrawFn, shapes: tuple[str, ...] = SHAPES) -> dict[str, Any]:
+    """A row in the narrowed shape, then (in the other shapes) one thing that takes it off
+    the typed path: an odd value, a column cased otherwise, missing or extra."""
+    row = {column: draw(_value(column)) for column in Student.COLUMNS}
+    row["Id"] = draw(st.sampled_from(["150000", "150001", "150002", "7", "007"]))
+    shape = draw(st.sampled_from(shapes))
+    column = draw(st.sampled_from(Student.COLUMNS))
+    if shape == "odd":
+        row[column] = draw(ODD)
+    elif shape == "lower":
+        row[column.lower()] = row.pop(column)
+    elif shape == "missing":
+        del row[column]
+    elif shape == "extra":
+        row["Religion"] = "x"
+    return row
+
+
+def _apply(spec: TableSpec[Student], wire_rows: Sequence[Mapping[str, Any]]) -> Applied | Exception:
+    try:
+        return apply([spec], Wire(rows={"Students": list(wire_rows)}), None, CTX, delta=False)
+    except UpstreamBadResponseError as error:
+        return error
+
+
+def _table(applied: Applied) -> tuple[list[Student], dict[str, str | None]]:
+    table = applied.snapshot.table(STUDENTS)
+    return list(table.values()), {key: table.hash_of(key) for key in table}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(rows(), min_size=1, max_size=6))
+def test_typed_and_general_reading_give_the_same_students(wire_rows: list[dict[str, Any]]) -> None:
+    typed, general = _apply(STUDENTS, wire_rows), _apply(GENERAL, wire_rows)
+    if isinstance(general, Exception):
+        assert isinstance(typed, UpstreamBadResponseError) and str(typed) == str(general)
+        return
+    assert isinstance(typed, Applied)
+    assert _table(typed) == _table(general)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(rows(("exact",)), min_size=1, max_size=6))
+def test_every_row_in_the_narrowed_shape_is_read_typed_and_the_same(
+    wire_rows: list[dict[str, Any]],
+) -> None:
+    """The same comparison where every row takes the typed path, whatever its dates say."""
+    assert all(struct is not None for struct in TYPED.convert(wire_rows) or [None])
+    typed, general = _apply(STUDENTS, wire_rows), _apply(GENERAL, wire_rows)
+    assert isinstance(typed, Applied) and isinstance(general, Applied)
+    assert _table(typed) == _table(general)
+
+
+def _clean_row(native: str) -> dict[str, Any]:
+    row: dict[str, Any] = dict.fromkeys(Student.COLUMNS, "x")
+    row.update(
+        Id=native,
+        DateOfBirth="2016-02-29",
+        EntryDate="2026-09-03",
+        LeavingDate=None,
+        LastUpdated="2026-08-20T23:28:11",
+        RowHash="34d0e5aa",
+    )
+    return row
+
+
+def test_rows_in_the_narrowed_shape_take_the_typed_path_and_others_do_not() -> None:
+    clean = [_clean_row(str(n)) for n in range(5)]
+    assert all(struct is not None for struct in TYPED.convert(clean) or ())
+
+    blank, number, cased = _clean_row("5"), _clean_row("6"), _clean_row("7")
+    blank["Surname"] = "  "
+    number["UPN"] = 42
+    cased["upn"] = cased.pop("UPN")
+    structs = TYPED.convert([*clean, blank, number, cased])
+    assert structs is not None
+    assert [s is None for s in structs] == [False] * 5 + [True] * 3
+
+    unnarrowed = [{**row, "Religion": "x"} for row in clean]
+    assert TYPED.convert(unnarrowed) is None
+
+    typed = _apply(STUDENTS, [*clean, blank, number, cased])
+    general = _apply(GENERAL, [*clean, blank, number, cased])
+    assert isinstance(typed, Applied) and isinstance(general, Applied)
+    assert _table(typed) == _table(general)
+    students, hashes = _table(typed)
+    assert students[0].date_of_birth is not None and students[0].last_updated is not None
+    assert hashes["0"] == "34D0E5AA"
+
+
+def test_a_row_without_its_id_fails_the_same_way_on_both_paths() -> None:
+    row = _clean_row("1")
+    del row["Id"]
+    typed, general = _apply(STUDENTS, [row]), _apply(GENERAL, [row])
+    assert isinstance(typed, UpstreamBadResponseError)
+    assert str(typed) == str(general)
+    assert "Id" in str(typed) and "x" not in str(typed).split("'")  # names the column only
+
+
+@pytest.mark.parametrize("value", [None, "2016-02-29"])
+def test_an_unchanged_row_keeps_its_model_on_the_typed_path(value: str | None) -> None:
+    row = _clean_row("1")
+    row["DateOfBirth"] = value
+    first = _apply(STUDENTS, [row])
+    assert isinstance(first, Applied)
+    wire = Wire(rows={"Students": [dict(row)]})
+    again = apply([STUDENTS], wire, first.snapshot, CTX, delta=False)
+    assert not again.changed
+    assert again.snapshot.table(STUDENTS)["1"] is first.snapshot.table(STUDENTS)["1"]
