@@ -12,9 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schoolgraph.errors import UpstreamBadResponseError
-from schoolgraph.upstreams.xporter import Student
+from schoolgraph.upstreams.xporter import NarrowContact, NarrowGroup, Student
 from schoolgraph.upstreams.xporter.changesets import Applied, Wire, apply
-from schoolgraph.upstreams.xporter.models import STUDENTS, RowContext, TableSpec
+from schoolgraph.upstreams.xporter.models import (
+    NARROW_CONTACTS,
+    NARROW_GROUPS,
+    STUDENTS,
+    RowContext,
+    TableSpec,
+)
 from schoolgraph.upstreams.xporter.typed_rows import TypedRows
 
 LONDON = ZoneInfo("Europe/London")
@@ -74,6 +80,10 @@ def _value(column: str) -> st.SearchStrategy[Any]:
         return st.one_of(INSTANTS, st.none())
     if column == "RowHash":
         return st.sampled_from(["34d0e5aa", "34D0E5AA", None])
+    if column == "Type":
+        return st.sampled_from(["TeachingGrp", "reggrp", "YearGrp", "Club", None])
+    if column in ("StudentIds", "StaffIds"):
+        return st.sampled_from(["1,2,3", " 4 , 5,,6 ", ",", "7", None])
     return st.one_of(TEXTS, st.none())
 
 
@@ -81,13 +91,15 @@ SHAPES = ("exact", "exact", "exact", "odd", "odd", "lower", "missing", "extra")
 
 
 @st.composite
-def rows(draw: st.DrawFn, shapes: tuple[str, ...] = SHAPES) -> dict[str, Any]:
+def rows(
+    draw: st.DrawFn, columns: tuple[str, ...] = Student.COLUMNS, shapes: tuple[str, ...] = SHAPES
+) -> dict[str, Any]:
     """A row in the narrowed shape, then (in the other shapes) one thing that takes it off
     the typed path: an odd value, a column cased otherwise, missing or extra."""
-    row = {column: draw(_value(column)) for column in Student.COLUMNS}
+    row = {column: draw(_value(column)) for column in columns}
     row["Id"] = draw(st.sampled_from(["150000", "150001", "150002", "7", "007"]))
     shape = draw(st.sampled_from(shapes))
-    column = draw(st.sampled_from(Student.COLUMNS))
+    column = draw(st.sampled_from(columns))
     if shape == "odd":
         row[column] = draw(ODD)
     elif shape == "lower":
@@ -99,39 +111,60 @@ def rows(draw: st.DrawFn, shapes: tuple[str, ...] = SHAPES) -> dict[str, Any]:
     return row
 
 
-def _apply(spec: TableSpec[Student], wire_rows: Sequence[Mapping[str, Any]]) -> Applied | Exception:
+# The narrowed tables read typed, each with its columns.
+NARROWED: list[tuple[TableSpec[Any], tuple[str, ...]]] = [
+    (STUDENTS, Student.COLUMNS),
+    (NARROW_GROUPS, NarrowGroup.COLUMNS),
+    (NARROW_CONTACTS, NarrowContact.COLUMNS),
+]
+
+
+def _apply(spec: TableSpec[Any], wire_rows: Sequence[Mapping[str, Any]]) -> Applied | Exception:
     try:
-        return apply([spec], Wire(rows={"Students": list(wire_rows)}), None, CTX, delta=False)
+        return apply([spec], Wire(rows={spec.name: list(wire_rows)}), None, CTX, delta=False)
     except UpstreamBadResponseError as error:
         return error
 
 
-def _table(applied: Applied) -> tuple[list[Student], dict[str, str | None]]:
-    table = applied.snapshot.table(STUDENTS)
+def _table(applied: Applied, spec: TableSpec[Any] = STUDENTS) -> tuple[list[Any], dict[str, Any]]:
+    table = applied.snapshot.table(spec)
     return list(table.values()), {key: table.hash_of(key) for key in table}
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(rows(), min_size=1, max_size=6))
-def test_typed_and_general_reading_give_the_same_students(wire_rows: list[dict[str, Any]]) -> None:
-    typed, general = _apply(STUDENTS, wire_rows), _apply(GENERAL, wire_rows)
+@pytest.mark.parametrize(("spec", "columns"), NARROWED, ids=lambda v: getattr(v, "name", ""))
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_typed_and_general_reading_give_the_same_models(
+    spec: TableSpec[Any], columns: tuple[str, ...], data: st.DataObject
+) -> None:
+    wire_rows = data.draw(st.lists(rows(columns), min_size=1, max_size=6))
+    typed, general = (
+        _apply(spec, wire_rows),
+        _apply(dataclasses.replace(spec, typed=None), wire_rows),
+    )
     if isinstance(general, Exception):
         assert isinstance(typed, UpstreamBadResponseError) and str(typed) == str(general)
         return
     assert isinstance(typed, Applied)
-    assert _table(typed) == _table(general)
+    assert _table(typed, spec) == _table(general, spec)
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(rows(("exact",)), min_size=1, max_size=6))
+@pytest.mark.parametrize(("spec", "columns"), NARROWED, ids=lambda v: getattr(v, "name", ""))
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
 def test_every_row_in_the_narrowed_shape_is_read_typed_and_the_same(
-    wire_rows: list[dict[str, Any]],
+    spec: TableSpec[Any], columns: tuple[str, ...], data: st.DataObject
 ) -> None:
-    """The same comparison where every row takes the typed path, whatever its dates say."""
-    assert all(struct is not None for struct in TYPED.convert(wire_rows) or [None])
-    typed, general = _apply(STUDENTS, wire_rows), _apply(GENERAL, wire_rows)
+    """The same comparison where every row takes the typed path, whatever its values say."""
+    wire_rows = data.draw(st.lists(rows(columns, ("exact",)), min_size=1, max_size=6))
+    assert spec.typed is not None
+    assert all(struct is not None for struct in spec.typed.convert(wire_rows) or [None])
+    typed, general = (
+        _apply(spec, wire_rows),
+        _apply(dataclasses.replace(spec, typed=None), wire_rows),
+    )
     assert isinstance(typed, Applied) and isinstance(general, Applied)
-    assert _table(typed) == _table(general)
+    assert _table(typed, spec) == _table(general, spec)
 
 
 def _clean_row(native: str) -> dict[str, Any]:

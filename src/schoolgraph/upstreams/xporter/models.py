@@ -737,6 +737,22 @@ class NarrowGroup:
     SELECT = ",".join(COLUMNS)
 
     @classmethod
+    def from_columns(cls, c: Any, ctx: RowContext) -> NarrowGroup:
+        """`from_row` of a row in the exact shape `SELECT` asks for (`typed_rows`)."""
+        return cls(
+            estab=ctx.estab,
+            id=c.Id,
+            type=_GROUP_TYPES.get((c.Type or "").lower(), "other"),
+            code=c.Code,
+            name=c.Name,
+            subject_code=c.SubjectCode,
+            subject_name=c.SubjectName,
+            student_ids=_csv(c.StudentIds),
+            staff_ids=_csv(c.StaffIds),
+            row_hash=c.RowHash,
+        )
+
+    @classmethod
     def from_row(cls, row: Row, ctx: RowContext) -> NarrowGroup:
         f = Fields(row, ctx)
         id_, type_code, code, name, subject_code, subject_name, students, staff, row_hash = f.texts(
@@ -834,6 +850,23 @@ class NarrowContact:
         "RowHash",
     )
     SELECT = ",".join(COLUMNS)
+
+    @classmethod
+    def from_columns(cls, c: Any, ctx: RowContext) -> NarrowContact:
+        """`from_row` of a row in the exact shape `SELECT` asks for (`typed_rows`)."""
+        return cls(
+            estab=ctx.estab,
+            id=c.Id,
+            title=c.Title,
+            forename=c.Forename,
+            surname=c.Surname,
+            home_email=c.HomeEmail,
+            work_email=c.WorkEmail,
+            home_phone=c.HomePhone,
+            work_phone=c.WorkPhone,
+            mobile_phone=c.MobilePhone,
+            row_hash=c.RowHash,
+        )
 
     @classmethod
     def from_row(cls, row: Row, ctx: RowContext) -> NarrowContact:
@@ -1106,9 +1139,18 @@ STUDENT_YEARS = TableSpec("Students", StudentYear.from_row)
 STAFF = TableSpec("Staff", Staff.from_row)
 # The doc's field header says "Groups dataset"; the sample and EXT say `Group` (§4.6).
 GROUPS = TableSpec("Group", Group.from_row, aliases=("Groups",))
-NARROW_GROUPS = TableSpec("Group", NarrowGroup.from_row, aliases=("Groups",))
+NARROW_GROUPS = TableSpec(
+    "Group",
+    NarrowGroup.from_row,
+    aliases=("Groups",),
+    typed=TypedRows("NarrowGroupColumns", NarrowGroup.COLUMNS, NarrowGroup.from_columns),
+)
 CONTACTS = TableSpec("Contacts", Contact.from_row)
-NARROW_CONTACTS = TableSpec("Contacts", NarrowContact.from_row)
+NARROW_CONTACTS = TableSpec(
+    "Contacts",
+    NarrowContact.from_row,
+    typed=TypedRows("NarrowContactColumns", NarrowContact.COLUMNS, NarrowContact.from_columns),
+)
 STUDENT_CONTACTS = TableSpec("StudentContacts", StudentContact.from_row)
 # A `Lessons` row is one occurrence; `Id` is the lesson in the cycle and repeats every week,
 # so occurrences are keyed by `PeriodId` ("Id of this specific instance", §4.7.1).
