@@ -17,6 +17,7 @@ model; the tests compare them row by row.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from types import GenericAlias
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import msgspec
@@ -37,7 +38,7 @@ class TypedRows(Generic[M]):
         build: struct -> model, reading the struct's attributes (named as the columns).
     """
 
-    __slots__ = ("_build", "_columns", "_many", "_names", "_struct", "key")
+    __slots__ = ("_build", "_many", "_names", "_struct", "key")
 
     def __init__(
         self,
@@ -47,19 +48,14 @@ class TypedRows(Generic[M]):
     ) -> None:
         key, *rest = columns
         self.key = key
-        self._columns = tuple(columns)
         self._names = frozenset(columns)
         self._struct = msgspec.defstruct(
             name,
             [(key, str), *((column, str | None) for column in rest)],
             forbid_unknown_fields=True,
         )
-        self._many = list[self._struct]  # type: ignore[name-defined]
+        self._many = GenericAlias(list, (self._struct,))  # list[struct], built at run time
         self._build = build
-
-    @property
-    def columns(self) -> tuple[str, ...]:
-        return self._columns
 
     def convert(self, rows: Sequence[Mapping[str, Any]]) -> list[Any | None] | None:
         """Each row's struct, or None for a row to read the general way; None for the whole
