@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
+
+from yarl import URL
 
 from schoolgraph.simulators.dataset import World
 from tests.graph.conftest import Gateway, global_id
@@ -105,6 +107,36 @@ async def test_rosters_and_their_scheduled_shifts(gateway: Gateway) -> None:
             zone = world.tanda_users[schedule.user_id].time_zone
             local = schedule.start.astimezone(ZoneInfo(zone))
             assert answered["localStart"] == local.isoformat()
+
+
+ROSTERS = "query ($from: Date!, $to: Date!) { rosters(from: $from, to: $to) { domainId } }"
+
+
+async def test_a_roster_week_is_one_read_and_each_other_week_one_more(gateway: Gateway) -> None:
+    world = gateway.world
+    roster = world.roster_containing(world.today)
+    assert roster is not None
+
+    async def rosters(start: date, end: date) -> tuple[list[str], int]:
+        await gateway.sim_requests()  # resets the counters
+        data = await gateway.data(ROSTERS, {"from": start.isoformat(), "to": end.isoformat()})
+        url = URL(gateway.simulators.urls["tanda"]) / "__sim" / "stats"
+        async with gateway.http.get(url) as response:
+            routes = (await response.json())["routes"]
+        reads = sum(r["count"] for r in routes if r["route"] == "/api/v2/rosters/on/{date}")
+        return [r["domainId"] for r in data["rosters"]], reads
+
+    def truth(start: date, end: date) -> list[str]:
+        weeks = sorted(world.rosters.values(), key=lambda r: r.start)
+        return [tanda(world, r.id) for r in weeks if r.start <= end and r.finish >= start]
+
+    week = (roster.start, roster.finish)  # the roster's own week: one read
+    assert await rosters(*week) == (truth(*week), 1)
+    shifted = (roster.start + timedelta(days=3), roster.finish + timedelta(days=3))
+    assert await rosters(*shifted) == (truth(*shifted), 2)  # two weeks, the second after
+    weeks = (roster.start - timedelta(days=13), roster.start + timedelta(days=1))
+    assert len(truth(*weeks)) == 3
+    assert await rosters(*weeks) == (truth(*weeks), 3)  # 15 days over 3 weeks: a read each
 
 
 SHIFTS = """

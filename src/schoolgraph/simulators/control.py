@@ -34,6 +34,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .access import READ_METHODS, WorldAccess
 from .dataset import World, generate_world
 from .mutations import MutationError, mutate
 
@@ -44,11 +45,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 class WorldHolder:
     """Owns the current world; `reset()` swaps in a freshly generated copy of the original.
 
-    Simulators started together share one holder, so they describe the same world.
+    Simulators started together share one holder, so they describe the same world, and
+    its `access` gate: reads rendered on threads side by side, changes alone.
     """
 
     def __init__(self, world: World) -> None:
         self.world = world
+        self.access = WorldAccess()
         self._origin = (world.seed, world.scale, world.today)
         self._reset_callbacks: list[Callable[[World], None]] = []
 
@@ -170,10 +173,17 @@ class SimControl:
 
     # -- middleware ----------------------------------------------------------------------
 
+    async def _alone_if_writing(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """A request that may change the world waits for the reads under way, runs alone."""
+        if request.method in READ_METHODS:
+            return await handler(request)
+        async with self.holder.access.writing_alone():
+            return await handler(request)
+
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path.startswith(("/__sim/", "/sim/")):  # control and simulator admin
-            return await handler(request)
+            return await self._alone_if_writing(request, handler)
         route = route_template(request)
         faults = self.faults
         response: web.StreamResponse
@@ -190,7 +200,7 @@ class SimControl:
                 self._count(request.method, route, response.status)
                 return response
         try:
-            response = await handler(request)
+            response = await self._alone_if_writing(request, handler)
         except web.HTTPException as exc:
             self._count(request.method, route, exc.status)
             raise

@@ -289,15 +289,20 @@ class TandaSource:
         )
 
     async def rosters(self, tenant: str, start: date, end: date) -> Sequence[Roster]:
-        """The rosters (weeks) overlapping ``start`` to ``end``: one cached read per week."""
+        """The rosters (weeks) overlapping ``start`` to ``end``: one cached read per week.
+
+        Days a week apart from ``start`` fall in different rosters, so they are read side
+        by side; ``end`` is read after them only if none of theirs holds it (a window
+        that does not start on the organisation's first day of the week).
+        """
         days: list[date] = []
         day = start
         while day <= end:
             days.append(day)
             day += timedelta(days=7)
-        if days[-1] != end:
-            days.append(end)
-        found = await asyncio.gather(*(self.client.roster_on(d) for d in days))
+        found = list(await asyncio.gather(*(self.client.roster_on(d) for d in days)))
+        if days[-1] != end and not any(r.start <= end <= r.finish for r in found if r):
+            found.append(await self.client.roster_on(end))
         unique = {r.id: r for r in found if r is not None}
         return sorted(
             (self._roster(tenant, r) for r in unique.values()), key=lambda r: (r.start, r.id)

@@ -5,14 +5,19 @@ Order for a request (after the `/__sim/` control middleware's faults): authentic
 the handler, then stamp `X-RateLimit-*` and `ETag` on whatever came back and turn a
 matching `If-None-Match` into a bodiless 304 (tanda.md §3.1, §3.2). Unknown routes and
 wrong methods are answered in the documented `{"error": ...}` shape too.
+
+Reads are rendered on worker threads, side by side, as a real Tanda serves requests at once;
+changes run alone (`..access`).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 from aiohttp import web
 
+from ..access import READ_METHODS, run_to_completion
 from ..control import SimControl, WorldHolder
 from . import leave, rosters, subscriptions, teams, timesheets, users
 from .auth import OAuthEndpoints
@@ -142,7 +147,14 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
         response = error_response(refused.status, refused.message)
     else:
         try:
-            response = await handler(request)
+            if request.method in READ_METHODS:
+                response = await state.holder.access.read_on_thread(
+                    run_to_completion,
+                    functools.partial(handler, request),
+                    f"{request.method} {request.path}",
+                )
+            else:
+                response = await handler(request)
         except TandaError as exc:
             response = error_response(exc.status, exc.message)
         except web.HTTPException as exc:

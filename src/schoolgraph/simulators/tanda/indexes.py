@@ -8,6 +8,7 @@ follows its user's time zone). Without that record, everything is rebuilt.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -163,9 +164,14 @@ def _by_user(rows: Mapping[int, _OwnedByUser]) -> dict[int, list[int]]:
 
 
 class IndexCache:
-    """Hands out an up-to-date `WorldIndex` for whichever world is current."""
+    """Hands out an up-to-date `WorldIndex` for whichever world is current.
+
+    Reads render on several threads at once (`..access`); the first to find the world
+    moved rebuilds the index while the others wait for it, so none sees a half-built one.
+    """
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
         self._index: WorldIndex | None = None
         self._revision = -1
         self._dirty: set[str] = set()
@@ -181,6 +187,10 @@ class IndexCache:
             self._dirty.add(table)
 
     def get(self, world: World) -> WorldIndex:
+        with self._lock:
+            return self._current(world)
+
+    def _current(self, world: World) -> WorldIndex:
         index = self._index
         stale = index is None or index.world is not world
         if index is not None and not stale and world.revision != self._revision:

@@ -65,6 +65,7 @@ from .models import (
     parse_list,
     parse_location,
     parse_roster,
+    parse_roster_header,
     parse_schedule,
     parse_shift,
     parse_team,
@@ -705,14 +706,22 @@ class TandaClient:
         )
 
     async def roster_on(self, day: date) -> Roster | None:
-        """The roster holding `day`; None when there is none (204)."""
+        """The roster holding `day`, without its schedules (`days` is empty); None when
+        there is none (204).
+
+        The roster is read with one nested schedule (`page=1&page_size=1`, §4.3, §3.8): a
+        week's roster holds every shift of the organisation's week (4,392 at the
+        simulator's `large` scale, 2 MB), which the graph reads from `GET /schedules`
+        by dates (`schedules_for_users`), shared with every other read of that window.
+        """
         route = f"{API}/rosters/on/{{date}}"
         return await self._object(
-            f"rosters:on={day.isoformat()}",
+            f"rosters:on={day.isoformat()}:header",
             self.config.ttl.rosters,
             route,
             f"{API}/rosters/on/{day.isoformat()}",
-            parse_roster,
+            parse_roster_header,
+            params={"page": "1", "page_size": "1"},
         )
 
     async def roster(self, roster_id: int) -> Roster | None:

@@ -695,6 +695,19 @@ def roster(f: Fields) -> Roster:
     )
 
 
+def roster_header(f: Fields) -> Roster:
+    """A roster without its schedules (`days` empty): what `GET /rosters/on/{date}` with
+    `page_size=1` is read for; its schedules are read from `GET /schedules`."""
+    return Roster(
+        id=f.integer("id"),
+        start=f.day("start"),
+        finish=f.day("finish"),
+        days=(),
+        cost=f.opt_number("cost"),
+        updated_at=f.opt_instant("updated_at"),
+    )
+
+
 def _shift_break(f: Fields) -> ShiftBreak:
     return ShiftBreak(
         id=f.opt_integer("id"),
@@ -829,6 +842,7 @@ parse_team = _one("team", team)
 parse_location = _one("location", location)
 parse_schedule = _one("schedule", schedule)
 parse_roster = _one("roster", roster)
+parse_roster_header = _one("roster", roster_header)
 parse_shift = _one("shift", shift)
 parse_timesheet = _one("timesheet", timesheet)
 parse_leave_request = _leave_one
@@ -869,6 +883,7 @@ __all__ = [
     "parse_list",
     "parse_location",
     "parse_roster",
+    "parse_roster_header",
     "parse_schedule",
     "parse_shift",
     "parse_team",
