@@ -16,7 +16,7 @@ from schoolgraph.accounts.sqlite import MIGRATIONS, SqliteStore
 from schoolgraph.audit.errors import AuditRangeInvalidError, AuditRangeTooLongError
 from schoolgraph.audit.models import MAX_RANGE_DAYS, AuditFilter, AuditRecord, UpstreamCallRecord
 from schoolgraph.audit.recorder import AuditRecorder
-from schoolgraph.audit.store import AuditStore, where_clause
+from schoolgraph.audit.store import AuditStore, distinct_sql, where_clause
 
 UTC = datetime.UTC
 TODAY = datetime.date(2026, 3, 31)
@@ -262,6 +262,11 @@ async def test_searches_use_an_index(store: AuditStore, where: AuditFilter, inde
             id="timeline",
         ),
         pytest.param(
+            "SELECT id FROM audit_records WHERE status IN (500, 502) ORDER BY at DESC LIMIT 50",
+            "audit_by_status",
+            id="search by status code",
+        ),
+        pytest.param(
             "DELETE FROM audit_records WHERE at < 10",
             "audit_by_time",
             id="purge",
@@ -289,6 +294,27 @@ async def test_an_accounts_database_of_version_one_gains_the_audit_tables(tmp_pa
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
         assert db.execute("SELECT COUNT(*) FROM audit_records").fetchone()[0] == 1
+
+
+async def test_an_audit_log_of_version_two_gains_the_status_and_company_indexes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "accounts.sqlite3"
+    older = SqliteStore(path, migrations=MIGRATIONS[:2])
+    await older.open()
+    await older.close()
+
+    audit = AuditStore(path, today=lambda: TODAY)
+    await audit.open()
+    try:
+        await audit.insert([record("a", at(TODAY), status=502, company="tass:01")])
+        facets = await audit.facets()
+        plan = await audit.explain(distinct_sql("status"))
+    finally:
+        await audit.close()
+
+    assert (facets.statuses, facets.companies) == ((502,), ("tass:01",))
+    assert any("audit_by_status" in step for step in plan), plan
 
 
 async def test_a_full_buffer_waits_for_the_writer_then_drops_loudly(

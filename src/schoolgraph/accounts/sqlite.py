@@ -160,6 +160,13 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (record_id, position)
     ) WITHOUT ROWID;
     """,
+    # 3: the audit-log filters list the status codes and companies the log holds by index
+    # seeks (schoolgraph.audit.store.distinct_sql), as they list users and endpoints; a
+    # search by status code seeks its codes.
+    """
+    CREATE INDEX audit_by_status ON audit_records (status, at, is_error);
+    CREATE INDEX audit_by_company ON audit_records (company, at, is_error);
+    """,
 )
 """Schema version N is ``MIGRATIONS[:N]`` applied in order; append, never edit."""
 

@@ -2,7 +2,7 @@
 # conditions with ``?`` placeholders); every value a caller gives is a bound parameter.
 """``AuditStore``: the audit log in SQLite, written in batches and read by indexed queries.
 
-The tables live in the accounts database (migration 2 of
+The tables live in the accounts database (migrations 2 and 3 of
 :data:`schoolgraph.accounts.sqlite.MIGRATIONS`); the store opens its own connections to the
 same file (WAL mode lets the gateway write while the CLI or the dashboard reads). With no
 file (``data_dir`` unset: the demo and tests) it keeps a temporary file of its own, deleted
@@ -13,8 +13,9 @@ connection of its own: the write lock is never held across turns of the event lo
 gateway cannot keep the CLI or another process waiting on the database.
 
 Every figure (counts, averages, sums, chart buckets) is computed by SQLite with the indexes
-of the migration (``audit_by_time``, ``audit_errors_by_time``, ``audit_by_account``,
-``audit_by_endpoint``, ``audit_by_request``): nothing loads the log into Python.
+of the migrations (``audit_by_time``, ``audit_errors_by_time``, ``audit_by_account``,
+``audit_by_endpoint``, ``audit_by_request``, ``audit_by_status``, ``audit_by_company``):
+nothing loads the log into Python.
 """
 
 from __future__ import annotations
@@ -627,11 +628,8 @@ class AuditStore:
     async def facets(self) -> AuditFacets:
         """What the audit-log filters list: the status codes, companies, users (account
         codes, and :data:`ANONYMOUS_USER`) and generic endpoints recorded."""
-        # Status and company have no index of their own: DISTINCT scans the log.
-        statuses = await self._all("SELECT DISTINCT status FROM audit_records ORDER BY status")
-        companies = await self._all(
-            "SELECT DISTINCT company FROM audit_records WHERE company IS NOT NULL ORDER BY company"
-        )
+        statuses = await self._distinct("status")
+        companies = await self._distinct("company")
         users = await self._distinct("account_code")
         anonymous = await self._one(
             "SELECT EXISTS (SELECT 1 FROM audit_records WHERE account_code IS NULL) AS found"
@@ -639,11 +637,9 @@ class AuditStore:
         if anonymous is not None and anonymous["found"]:
             users.append(ANONYMOUS_USER)
         return AuditFacets(
-            statuses=tuple(row["status"] for row in statuses),
+            statuses=tuple(statuses),
             # A multi-school scope is recorded as "a,b"; the filter matches each school.
-            companies=tuple(
-                sorted({school for row in companies for school in row["company"].split(",")})
-            ),
+            companies=tuple(sorted({school for row in companies for school in row.split(",")})),
             users=tuple(users),
             endpoints=tuple(await self._distinct("endpoint")),
         )

@@ -1,5 +1,6 @@
 """The audit-log filters' lists (statuses, companies, users, endpoints), read at most every
-:data:`FACETS_TTL` seconds per app: listing the status codes and companies scans the log."""
+:data:`FACETS_TTL` seconds per app: each list is an index skip-scan (one seek per value),
+and paging through the log does not repeat the four."""
 
 from __future__ import annotations
 
