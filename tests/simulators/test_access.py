@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Generator
 from datetime import UTC, datetime, timedelta
 from datetime import time as dt_time
 
@@ -21,26 +21,28 @@ from .conftest import ServeApp
 from .test_tanda import admin_token, bearer, make_app
 
 
-async def _until(condition: Callable[[], bool]) -> None:
-    async with asyncio.timeout(5):
-        while not condition():  # noqa: ASYNC110 - set by threads, not by the loop
-            await asyncio.sleep(0.005)
+async def _waited(event: threading.Event) -> bool:
+    """Whether a worker thread set ``event`` within 5 seconds (waited off the loop)."""
+    return await asyncio.to_thread(event.wait, 5)
 
 
 async def test_reads_run_side_by_side_and_a_write_waits_for_them_then_runs_alone() -> None:
     access = WorldAccess()
     release = threading.Event()
+    started = {name: threading.Event() for name in ("r1", "r2", "r3")}
     events: list[str] = []
 
     def read(name: str) -> str:
         events.append(f"{name} start")
+        started[name].set()
         release.wait(5)
         events.append(f"{name} end")
         return name
 
     first = asyncio.create_task(access.read_on_thread(read, "r1"))
     second = asyncio.create_task(access.read_on_thread(read, "r2"))
-    await _until(lambda: len(events) == 2)  # both reads are on their threads at once
+    # both reads are on their threads at once: neither ends before `release`
+    assert await _waited(started["r1"]) and await _waited(started["r2"])
     assert access.readers == 2
 
     async def write() -> None:
@@ -62,12 +64,18 @@ async def test_reads_run_side_by_side_and_a_write_waits_for_them_then_runs_alone
 
 async def test_a_cancelled_read_keeps_the_world_until_its_thread_is_done() -> None:
     access = WorldAccess()
-    release = threading.Event()
-    read = asyncio.create_task(access.read_on_thread(release.wait, 5))
-    await _until(lambda: access.readers == 1)
-    read.cancel()
+    release, started = threading.Event(), threading.Event()
+
+    def read() -> None:
+        started.set()
+        release.wait(5)
+
+    reading = asyncio.create_task(access.read_on_thread(read))
+    assert await _waited(started)
+    assert access.readers == 1
+    reading.cancel()
     with pytest.raises(asyncio.CancelledError):
-        await read
+        await reading
 
     wrote = asyncio.Event()
 
@@ -107,7 +115,14 @@ def test_run_to_completion_runs_a_handler_that_never_waits_and_refuses_one_that_
         await asyncio.sleep(0.01)  # needs the loop, which this thread does not have
         return 7
 
+    class Ready:
+        def __await__(self) -> Generator[None, None, int]:
+            yield from ()
+            return 7
+
     assert run_to_completion(plain, "GET /plain") == 7
+    with pytest.raises(TypeError, match="GET /ready: the handler returned Ready, not a coroutine"):
+        run_to_completion(Ready, "GET /ready")
     with pytest.raises(HandlerSuspendedError, match="GET /yields"):
         run_to_completion(yields, "GET /yields")
     with pytest.raises(HandlerSuspendedError, match="GET /sleeps"):
@@ -136,10 +151,49 @@ async def test_tanda_answers_a_cheap_read_while_an_expensive_one_is_rendering(
             return time.monotonic()
 
         slow = asyncio.create_task(get("/api/v2/expensive"))
-        await _until(started.is_set)
+        assert await _waited(started)
         quick = await get("/api/v2/users/me")
         assert not slow.done()
         assert await slow > quick
+
+
+async def test_a_tanda_change_waits_for_the_read_under_way(
+    holder: WorldHolder, serve_app: ServeApp
+) -> None:
+    app, _ = make_app(holder)
+    started, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    async def reading(request: web.Request) -> web.Response:
+        started.set()
+        release.wait(5)  # a render under way, on its thread
+        order.append("read")
+        return web.json_response([])
+
+    app.router.add_get("/api/v2/reading", reading)
+    worker = next(u for u in holder.world.tanda_users.values() if u.active and u.department_ids)
+    start = int(datetime.combine(holder.world.today, dt_time(7), UTC).timestamp())
+    async with serve_app(app) as base, aiohttp.ClientSession() as http:
+        headers = bearer(await admin_token(http, base, holder.world))
+
+        async def create() -> None:
+            body = {"user_id": worker.id, "start": start, "finish": start + 3_600}
+            async with http.post(f"{base}/api/v2/schedules", json=body, headers=headers) as r:
+                assert r.status == 200, await r.text()
+            order.append("write")
+
+        async def read() -> None:
+            async with http.get(f"{base}/api/v2/reading", headers=headers) as r:
+                assert r.status == 200, await r.text()
+
+        read_task = asyncio.create_task(read())
+        assert await _waited(started)
+        write_task = asyncio.create_task(create())
+        await asyncio.sleep(0.2)
+        assert not write_task.done() and holder.access.readers == 1
+        release.set()
+        await asyncio.gather(read_task, write_task)
+    assert order == ["read", "write"]
 
 
 async def test_tanda_changes_wait_for_reads_and_reads_see_whole_changes(

@@ -51,8 +51,10 @@ def run_to_completion(call: Callable[[], Awaitable[T]], what: str) -> T:
     closed and :class:`HandlerSuspendedError` names it.
     """
     coroutine = call()
-    if not isinstance(coroutine, Coroutine):  # pragma: no cover - aiohttp handlers are
-        raise TypeError(f"{what}: the handler did not return a coroutine.")
+    if not isinstance(coroutine, Coroutine):
+        raise TypeError(
+            f"{what}: the handler returned {type(coroutine).__name__}, not a coroutine."
+        )
     message = (
         f"{what}: the handler awaited something that did not complete at once; a handler "
         "run on a render thread must not wait on the event loop."
@@ -60,7 +62,8 @@ def run_to_completion(call: Callable[[], Awaitable[T]], what: str) -> T:
     try:
         coroutine.send(None)
     except StopIteration as finished:
-        return finished.value  # type: ignore[no-any-return]
+        value: T = finished.value
+        return value
     except RuntimeError as problem:  # asyncio's "no running event loop", on this thread
         if "event loop" in str(problem):
             raise HandlerSuspendedError(message) from problem

@@ -684,28 +684,25 @@ def _roster_day(f: Fields) -> RosterDay:
     return RosterDay(f.day("date"), f.objects("schedules", "schedule", schedule))
 
 
-def roster(f: Fields) -> Roster:
+def _roster(f: Fields, days: Callable[[Fields], tuple[RosterDay, ...]]) -> Roster:
     return Roster(
         id=f.integer("id"),
         start=f.day("start"),
         finish=f.day("finish"),
-        days=f.required_objects("schedules", "roster day", _roster_day),
+        days=days(f),
         cost=f.opt_number("cost"),
         updated_at=f.opt_instant("updated_at"),
     )
+
+
+def roster(f: Fields) -> Roster:
+    return _roster(f, lambda f: f.required_objects("schedules", "roster day", _roster_day))
 
 
 def roster_header(f: Fields) -> Roster:
     """A roster without its schedules (`days` empty): what `GET /rosters/on/{date}` with
     `page_size=1` is read for; its schedules are read from `GET /schedules`."""
-    return Roster(
-        id=f.integer("id"),
-        start=f.day("start"),
-        finish=f.day("finish"),
-        days=(),
-        cost=f.opt_number("cost"),
-        updated_at=f.opt_instant("updated_at"),
-    )
+    return _roster(f, lambda f: ())
 
 
 def _shift_break(f: Fields) -> ShiftBreak:
