@@ -3,7 +3,9 @@
 Each query is asked of a gateway over HTTP, and of the same root type executed by stock
 strawberry in-process; the data and the error paths must be the same, the error codes the
 gateway's. The items cover every way a plain field can be irregular: a null in a non-null
-field, an attribute that raises, an integer the Int scalar refuses.
+field, an attribute that raises, an integer the Int scalar refuses. Objects whose whole
+selection is plain are completed directly, and lists of them in one loop: the lists cover
+nulls where allowed and where not, items of a subclass, a cast item, tuples and generators.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from graphql import GraphQLObjectType
 from schoolgraph.app import create_app
 from schoolgraph.config import Mode, Settings
 from schoolgraph.graph.fields import field
+from schoolgraph.graph.plain_fields import PlainFieldsExecutor
 from schoolgraph.graph.schema import build_schema
 from tests.conftest import Serve
 from tests.graph.conftest import Gateway
@@ -116,11 +119,39 @@ def _irregular() -> list[Item]:
     ]
 
 
+def _with_gaps() -> list[Item | None]:
+    return [_item(1), None, _item(2), None]
+
+
 @strawberry.type
 class Root:
     @strawberry.field
     def items(self) -> list[Item]:
         return _items()
+
+    @strawberry.field
+    def gappy_items(self) -> list[Item | None]:
+        return _with_gaps()
+
+    @strawberry.field
+    def gap_in_strict_items(self) -> list[Item] | None:
+        return _with_gaps()  # type: ignore[return-value]  # a null where none is allowed
+
+    @strawberry.field
+    def item_tuple(self) -> list[Item]:
+        return tuple(_items())  # type: ignore[return-value]  # graphql-core takes any iterable
+
+    @strawberry.field
+    def item_stream(self) -> list[Item]:
+        return (item for item in _items())  # type: ignore[return-value]
+
+    @strawberry.field
+    def cast_items(self) -> list[Item]:
+        return [strawberry.cast(Item, _item(1)), _item(2)]
+
+    @strawberry.field
+    def first_item(self) -> Item | None:
+        return _item(5)
 
     @strawberry.field
     def maybe_items(self) -> list[Item | None]:
@@ -144,6 +175,12 @@ QUERIES = [
     "{ items { echo laterWith partner { name echo partner { name } } checked } }",
     "{ maybeItems { name checked required laterWith } }",
     "{ strictItems { required } }",
+    "{ gappyItems { name nick kind } }",
+    "{ gapInStrictItems { name code } }",
+    "{ itemTuple { name code } itemStream { name flag } }",
+    "{ castItems { name count __typename } }",
+    "{ firstItem { name born } items { partner { name nick } name } }",
+    "{ items { ... on Item { name } __typename b: born } }",
 ]
 
 
@@ -187,6 +224,32 @@ async def test_irregular_fields_are_coded_and_the_rest_of_the_list_is_kept(
     # Unexpected failures are masked: no message from the code, no stack.
     assert {error["extensions"]["code"] for error in body["errors"]} == {"INTERNAL"}
     assert "nick cannot be read" not in str(body)
+
+
+async def test_plain_objects_skip_graphql_cores_steps_and_the_rest_do_not(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    completed: list[str] = []
+    stock = PlainFieldsExecutor.complete_object_value
+
+    def counted(self: PlainFieldsExecutor, return_type: GraphQLObjectType, *args: Any) -> Any:
+        completed.append(return_type.name)
+        return stock(self, return_type, *args)
+
+    monkeypatch.setattr(PlainFieldsExecutor, "complete_object_value", counted)
+
+    # Whole selections plain: completed directly, no graphql-core object completion.
+    body = await gateway.post("{ items { name count } gappyItems { kind } firstItem { code } }")
+    assert body["data"]["gappyItems"][1] is None and "errors" not in body
+    assert completed == []
+    # A resolver in the selection: graphql-core completes each of the 6 items.
+    await gateway.post("{ items { name shout } }")
+    assert completed == ["Item"] * 6
+    # An item of a subclass: the list goes to graphql-core, item by item; each item is still
+    # completed directly unless irregular itself (the null name, the subclass).
+    completed.clear()
+    await gateway.post("{ maybeItems { name } }")
+    assert completed == ["Item"] * 2
 
 
 def test_resolvers_without_arguments_are_called_directly_and_the_rest_are_not() -> None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from schoolgraph.graph.plain_fields import PLAIN_PLANS, PlainFieldsExecutor
+from schoolgraph.graph.plain_fields import PLAIN_OBJECTS, PLAIN_PLANS, PlainFieldsExecutor
 
 __all__ = ["EventExecutor"]
 
-_PER_EXECUTION_MEMOS = ("_relevant_sub_fields", "_stream_usages", PLAIN_PLANS)
+_PER_EXECUTION_MEMOS = ("_relevant_sub_fields", "_stream_usages", PLAIN_PLANS, PLAIN_OBJECTS)
 
 
 class EventExecutor(PlainFieldsExecutor):

@@ -13,6 +13,14 @@ aside) goes through graphql-core as before, and the object's answer keeps the or
 selection. Anything irregular in a plain field (the attribute raising, a null in a non-null
 field, a value the scalar refuses) makes that object execute the normal way from the start,
 so errors, their paths and null propagation are exactly graphql-core's.
+
+An object whose whole selection is plain (a member of staff's ``id`` and ``displayName``
+under each of a roster's shifts, each of a big list's students) is also *completed* without
+graphql-core: once the value is known to be of the object type's own class, its answer is
+the loop above, with none of the steps graphql-core takes per object (``is_type_of``, the
+collected subfields, the path, ``execute_fields``). A list of such objects is completed in
+one loop over its items. Here too, anything irregular (an item of another class, a null
+where none is allowed, an irregular field) hands the value to graphql-core from the start.
 """
 
 from __future__ import annotations
@@ -26,22 +34,33 @@ from graphql import (
     GraphQLEnumType,
     GraphQLField,
     GraphQLID,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
     GraphQLScalarType,
     GraphQLString,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.base import StrawberryObjectDefinition
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
 
-__all__ = ["PLAIN_PLANS", "PlainFieldsExecutor", "PlainLeaf", "plain_leaf"]
+__all__ = ["PLAIN_OBJECTS", "PLAIN_PLANS", "PlainFieldsExecutor", "PlainLeaf", "plain_leaf"]
 
 PLAIN_PLANS: Final = "_plain_plans"
 """The executor attribute memoising each selection's plan (one memo per execution)."""
 
+PLAIN_OBJECTS: Final = "_plain_objects"
+"""The executor attribute memoising, per object type and field, whether its values are
+completed directly (one memo per execution)."""
+
 _STRAWBERRY_FIELD: Final = "strawberry-definition"
+_STRAWBERRY_DEFINITION: Final = _STRAWBERRY_FIELD
+"""The extension key under which strawberry keeps a type's definition, as a field's."""
 _AS_IS: Final[dict[GraphQLScalarType, type]] = {
     GraphQLString: str,
     GraphQLID: str,
@@ -105,6 +124,48 @@ class _Plan:
     order: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _PlainObject:
+    """How to complete a value of an object type whose whole selection is plain.
+
+    Attributes:
+        origin: the type's own class; a value of any other class (a subclass, an interface's
+            other implementations, an exception) is graphql-core's to complete.
+        castable: whether values may carry a ``strawberry.cast`` (their class has a
+            ``__dict__``), which only graphql-core's ``is_type_of`` reads.
+        reads: (response key, read) per field, in the selection's order.
+    """
+
+    origin: type
+    castable: bool
+    reads: tuple[tuple[str, Callable[[Any], Any]], ...]
+
+    def complete(self, value: Any) -> dict[str, Any]:
+        """The answer for ``value``; :class:`_IrregularError` when graphql-core must decide."""
+        if type(value) is not self.origin or (
+            self.castable and TYPE_CAST_ATTRIBUTE in value.__dict__
+        ):
+            raise _IrregularError
+        return {key: read(value) for key, read in self.reads}
+
+    def complete_all(self, items: list[Any] | tuple[Any, ...], nullable: bool) -> list[Any]:
+        """The answers for a list of values (None allowed where ``nullable``)."""
+        if self.castable:
+            complete = self.complete
+            return [None if item is None and nullable else complete(item) for item in items]
+        origin, reads = self.origin, self.reads
+        answers: list[Any] = []
+        append = answers.append
+        for item in items:
+            if type(item) is origin:
+                append({key: read(item) for key, read in reads})
+            elif item is None and nullable:
+                append(None)
+            else:
+                raise _IrregularError
+        return answers
+
+
 def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
     """How to read ``field`` directly, or None when it is not plain."""
     if field.args:
@@ -162,6 +223,60 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         self._plain_plans: dict[
             tuple[GraphQLObjectType, int], tuple[GroupedFieldSet, _Plan | None]
         ] = {}
+        # (type, id of a field's details) -> (the details, kept alive; how to complete a
+        # value of the type there, None when graphql-core must).
+        self._plain_objects: dict[
+            tuple[GraphQLObjectType, int], tuple[FieldDetailsList, _PlainObject | None]
+        ] = {}
+
+    def complete_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> AwaitableOrValue[Any]:
+        inner = return_type.of_type if type(return_type) is GraphQLNonNull else return_type
+        if type(inner) is GraphQLObjectType and position_context is None:
+            plain = self._plain_object(inner, field_details_list)
+            if plain is not None:
+                try:
+                    return plain.complete(result)
+                except _IrregularError:
+                    pass
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def complete_list_value(
+        self,
+        return_type: GraphQLList[GraphQLOutputType],
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> AwaitableOrValue[list[Any]]:
+        item_type = return_type.of_type
+        nullable = not isinstance(item_type, GraphQLNonNull)
+        inner = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+        if (
+            type(inner) is GraphQLObjectType
+            and position_context is None
+            and type(result) in _SEQUENCES
+            and not _streamed(field_details_list)
+        ):
+            plain = self._plain_object(inner, field_details_list)
+            if plain is not None:
+                try:
+                    return plain.complete_all(result, nullable)
+                except _IrregularError:
+                    pass
+        return super().complete_list_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
 
     def execute_fields(
         self,
@@ -210,6 +325,47 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
                 plan = None
         self._plain_plans[key] = (selection, plan)
         return plan
+
+    def _plain_object(
+        self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> _PlainObject | None:
+        """How to complete values of ``object_type`` selected by ``field_details_list``, or
+        None when graphql-core must: a selection that is not all plain, deferred fragments
+        in it, or a type with an ``is_type_of`` of its own."""
+        key = (object_type, id(field_details_list))
+        found = self._plain_objects.get(key)
+        if found is not None:
+            return found[1]
+        plain: _PlainObject | None = None
+        definition = (object_type.extensions or {}).get(_STRAWBERRY_DEFINITION)
+        if (
+            isinstance(definition, StrawberryObjectDefinition)
+            and definition.is_type_of is None
+            and definition.concrete_of is None
+        ):
+            selection, deferred, _ = self.collect_subfields(object_type, field_details_list)
+            plan = None if deferred else self._plain_plan(object_type, selection)
+            if plan is not None and not plan.rest:
+                origin = definition.origin
+                plain = _PlainObject(
+                    origin,
+                    "__dict__" in dir(origin),
+                    tuple((key, step.read) for key, step in plan.plain),
+                )
+        self._plain_objects[key] = (field_details_list, plain)
+        return plain
+
+
+_SEQUENCES: Final = (list, tuple)
+"""Lists completed in one loop; any other iterable is graphql-core's to iterate."""
+
+
+def _streamed(field_details_list: FieldDetailsList) -> bool:
+    """Whether the field carries ``@stream`` (graphql-core decides whether it applies)."""
+    return any(
+        directive.name.value == "stream"
+        for directive in field_details_list[0].node.directives or ()
+    )
 
 
 def _in_order(
