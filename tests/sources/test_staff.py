@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import date
 
 from schoolgraph.domain import SourceRef, Staff, System
@@ -237,6 +236,6 @@ def test_a_merged_person_is_the_school_record_with_the_tanda_side_joined() -> No
             SourceRef(System.TANDA, "1", "5", matched_by="employee_id=staff_code:ABR"),
         ),
     }
-    for name in (f.name for f in fields(Staff)):
+    for name in Staff.__struct_fields__:
         assert getattr(person, name) == joined.get(name, getattr(school, name)), name
     assert merged.user_of_staff == {"xporter:1:10": 5}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+
+from msgspec import Struct
 
 __all__ = ["Change", "ChangeKind"]
 
@@ -18,8 +19,7 @@ class ChangeKind(Enum):
     GROUP_MEMBERSHIP = "group_membership"
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(Struct, frozen=True, gc=False):
     """One changed entity, named by its domain id.
 
     Attributes:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from msgspec import Struct
 
 from schoolgraph.domain.refs import SourceRef
 
@@ -20,8 +21,7 @@ class GroupType(StrEnum):
     OTHER = "OTHER"
 
 
-@dataclass(frozen=True, slots=True)
-class Group:
+class Group(Struct, frozen=True, gc=False):
     """A group of students with the staff who lead or teach it.
 
     Attributes:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
+
+from msgspec import Struct
 
 from schoolgraph.domain.refs import SourceRef
 
 __all__ = ["Contact", "Staff", "Student", "StudentContact"]
 
 
-@dataclass(frozen=True, slots=True)
-class Student:
+class Student(Struct, frozen=True, gc=False):
     """A student on a school's roll (or a leaver still listed)."""
 
     id: str
@@ -32,8 +32,7 @@ class Student:
     sources: tuple[SourceRef, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Staff:
+class Staff(Struct, frozen=True, gc=False):
     """One person: a school MIS staff member, a Tanda user, or both merged.
 
     Attributes:
@@ -71,8 +70,7 @@ class Staff:
     sources: tuple[SourceRef, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Contact:
+class Contact(Struct, frozen=True, gc=False):
     """A parent, carer or other contact of students at one school."""
 
     id: str
@@ -87,8 +85,7 @@ class Contact:
     sources: tuple[SourceRef, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class StudentContact:
+class StudentContact(Struct, frozen=True, gc=False):
     """The link between a student and one of their contacts (lower priority = called first)."""
 
     student_id: str

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Generic, TypeVar
 
+from msgspec import Struct
+
 from schoolgraph.errors import SchoolgraphError
 
 __all__ = ["Partial", "SourceRef", "System", "entity_id", "split_id"]
@@ -21,8 +23,7 @@ class System(StrEnum):
     TANDA = "tanda"
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRef:
+class SourceRef(Struct, frozen=True, gc=False):
     """One upstream record behind a domain entity.
 
     Attributes:

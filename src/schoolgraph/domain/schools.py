@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from schoolgraph.domain.refs import SourceRef, System
 
 __all__ = ["School"]
 
 
-@dataclass(frozen=True, slots=True)
-class School:
+class School(Struct, frozen=True, gc=False):
     """A school.
 
     Attributes:

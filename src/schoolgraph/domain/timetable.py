@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
+
+from msgspec import Struct
 
 from schoolgraph.domain.refs import SourceRef
 
@@ -13,8 +14,7 @@ __all__ = ["AttendanceMark", "Lesson", "Session"]
 Session = Literal["AM", "PM"]
 
 
-@dataclass(frozen=True, slots=True)
-class Lesson:
+class Lesson(Struct, frozen=True, gc=False):
     """One timetabled lesson occurrence; ``start`` and ``end`` are aware UTC."""
 
     id: str
@@ -29,8 +29,7 @@ class Lesson:
     sources: tuple[SourceRef, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class AttendanceMark:
+class AttendanceMark(Struct, frozen=True, gc=False):
     """A student's attendance mark for one session of one day."""
 
     id: str

@@ -6,9 +6,10 @@ Staff ids (see ``people.Staff``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
+
+from msgspec import Struct
 
 from schoolgraph.domain.refs import SourceRef
 
@@ -28,8 +29,7 @@ ShiftStatus = Literal["PENDING", "APPROVED"]
 TimesheetStatus = Literal["pending", "approved", "exported"]
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(Struct, frozen=True, gc=False):
     """A workplace."""
 
     id: str
@@ -40,8 +40,7 @@ class Location:
     sources: tuple[SourceRef, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Team:
+class Team(Struct, frozen=True, gc=False):
     """A team (Tanda "department") at a location."""
 
     id: str
@@ -52,8 +51,7 @@ class Team:
     sources: tuple[SourceRef, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Roster:
+class Roster(Struct, frozen=True, gc=False):
     """A roster week, ``start`` to ``finish`` inclusive."""
 
     id: str
@@ -62,8 +60,7 @@ class Roster:
     sources: tuple[SourceRef, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduledShift:
+class ScheduledShift(Struct, frozen=True, gc=False):
     """A planned shift in a roster; ``staff_id`` ``None`` is a vacant shift.
 
     ``start``/``finish`` are ``None`` only for a schedule Tanda holds without times.
@@ -81,8 +78,7 @@ class ScheduledShift:
     sources: tuple[SourceRef, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Shift:
+class Shift(Struct, frozen=True, gc=False):
     """A worked shift on a timesheet; ``finish`` ``None`` means still clocked in."""
 
     id: str
@@ -99,8 +95,7 @@ class Shift:
     sources: tuple[SourceRef, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Timesheet:
+class Timesheet(Struct, frozen=True, gc=False):
     """A person's timesheet for one pay period."""
 
     id: str
@@ -111,8 +106,7 @@ class Timesheet:
     sources: tuple[SourceRef, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class LeaveRequest:
+class LeaveRequest(Struct, frozen=True, gc=False):
     """A leave request, ``start`` to ``finish`` inclusive."""
 
     id: str

@@ -13,8 +13,10 @@ and the email when the MIS has none.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from types import MappingProxyType
+
+from msgspec.structs import replace
 
 from schoolgraph.domain import SourceRef, Staff
 from schoolgraph.identity.matching import (
@@ -112,7 +114,7 @@ def merge_staff(
 def _joined(base: Staff, tanda: Staff, provenance: Provenance) -> Staff:
     """One person out of an MIS record and the Tanda user matched to it.
 
-    Built field by field rather than with `dataclasses.replace`, which reads the fields of
+    Built field by field rather than with `replace`, which reads the fields of
     the class on every call: a merge joins hundreds of people.
     """
     ref = tanda.sources[0]
