@@ -134,6 +134,11 @@ class UpstreamCache:
     def peek(self, key: CacheKey) -> CacheEntry[Any] | None:
         return self._entries.get(key)
 
+    def fresh(self, key: CacheKey) -> bool:
+        """Whether `fetch(key, ...)` would answer now from the cache, without a load."""
+        entry = self._entries.get(key)
+        return entry is not None and entry.fresh_until > self._clock()
+
     def holds(self, key: Hashable, value: object) -> bool:
         """Whether `key` still holds the very `value` it handed out, and it is fresh.
 

@@ -113,10 +113,15 @@ class TassSource:
     # -- students -------------------------------------------------------------------------
 
     async def _all_students(self, company: str) -> tuple[tuple[t.Student, ...], Mapping[str, str]]:
-        # One after the other: both are cached lists, and a warm gather costs more than the
-        # two lookups it would overlap.
-        campuses = await self.client.campuses(company)
-        rows = await self.client.students(company)
+        if self.client.fresh(company, "campuses"):
+            # Cached campuses answer at once: a gather would cost more than it overlaps.
+            campuses = await self.client.campuses(company)
+            rows = await self.client.students(company)
+        else:
+            # Cold: the campuses are asked for alongside the students' first requests.
+            campuses, rows = await asyncio.gather(
+                self.client.campuses(company), self.client.students(company)
+            )
         names = self._lists.get(
             ("campus_names", company), (campuses,), lambda: {c.code: c.name for c in campuses}
         )

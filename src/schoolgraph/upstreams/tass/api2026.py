@@ -4,6 +4,8 @@ Section numbers (§) are those of `shared/upstreams/tass.md`; paths are in `path
 
 * Lists are JSON arrays paged with `$top`/`$skip` ([3P]); a page shorter than `$top` is the
   last one. `$filter` narrows a list before paging (the client uses `update_on ge ...`).
+  `pages` asks for the next page as soon as one arrives, so a caller parses each page while
+  the next is on the wire.
 * 401 is the transport's: one re-authentication and retry (`auth.BearerAuth`).
 * 403 means the API user may not use this endpoint for this company (company not assigned,
   endpoint not granted or not Enabled, no Security Role, no Read permission, or a `$filter`
@@ -19,10 +21,12 @@ Section numbers (§) are those of `shared/upstreams/tass.md`; paths are in `path
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Coroutine, Mapping
+from contextlib import aclosing
 from typing import Any
 
 from ...errors import NotFoundError, UpstreamAuthError, UpstreamBadResponseError
@@ -31,7 +35,7 @@ from . import paths
 from .auth import BearerAuth
 from .models import UPSTREAM, problem_message
 
-__all__ = ["Api2026", "EndpointDeniedError", "RequestRejectedError"]
+__all__ = ["Api2026", "EndpointDeniedError", "RequestRejectedError", "stop_task"]
 
 _READ_STATUSES = frozenset({400, 403, 404})
 _WRITE_STATUSES = frozenset({400, 403, 404, 409, 415})
@@ -39,6 +43,16 @@ _MAX_PAGES = 10_000
 _TOP_LIMIT = re.compile(r"limit of '(\d+)' for Top query has been exceeded", re.IGNORECASE)
 
 logger = logging.getLogger(__name__)
+
+
+async def stop_task(task: asyncio.Future[Any]) -> None:
+    """Cancel a read started ahead (a page, a lookup) that nobody will take now, and wait
+    until it has stopped; its outcome, if it had one, is dropped."""
+    if not task.done():
+        task.cancel()
+        await asyncio.wait([task])
+    if not task.cancelled():
+        task.exception()  # retrieved, so a failure nobody awaited is not logged as lost
 
 
 class EndpointDeniedError(UpstreamAuthError):
@@ -102,7 +116,38 @@ class Api2026:
         max_rows: int | None = None,
         missing: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Every row of a list endpoint, following `$top`/`$skip` pages.
+        """Every row of a list endpoint, following `$top`/`$skip` pages (as `pages`)."""
+        out: list[dict[str, Any]] = []
+        pages = self.pages(
+            company,
+            template,
+            values=values,
+            params=params,
+            where=where,
+            max_rows=max_rows,
+            missing=missing,
+        )
+        async with aclosing(pages):
+            async for page in pages:
+                out.extend(page)
+        return out
+
+    async def pages(
+        self,
+        company: str,
+        template: str,
+        *,
+        values: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+        where: str | None = None,
+        max_rows: int | None = None,
+        missing: str | None = None,
+    ) -> AsyncGenerator[list[dict[str, Any]], None]:
+        """The pages of a list endpoint in order, one read ahead: the request for the next
+        page is sent as soon as a page arrives, before that page is handed on.
+
+        Close it with `contextlib.aclosing`: closing it early (the caller failed or was
+        cancelled) cancels the page being read ahead and waits for it.
 
         Args:
             company: the company code (`{cmpy_code}`).
@@ -116,34 +161,53 @@ class Api2026:
         """
         path = self.route(paths.expand(template, cmpy_code=company, **(values or {})))
         top = min(self._page_size, max_rows) if max_rows else self._page_size
-        out: list[dict[str, Any]] = []
-        seen_pages = 0
-        while True:
-            query = {**(params or {}), paths.QUERY_TOP: str(top), paths.QUERY_SKIP: str(len(out))}
+
+        def ask(skip: int) -> Coroutine[Any, Any, list[dict[str, Any]]]:
+            query = {**(params or {}), paths.QUERY_TOP: str(top), paths.QUERY_SKIP: str(skip)}
             if where:
                 query[paths.QUERY_FILTER] = where
-            try:
-                page = await self._page(company, template, path, query, missing)
-            except TopLimitError as refused:
-                if not 1 <= refused.limit < top:
-                    raise
-                logger.info(
-                    "TASS pages %s at most %d rows; asking for pages of %d from now on.",
-                    self.route(template),
-                    refused.limit,
-                    refused.limit,
-                )
-                top = self._page_size = refused.limit
-                continue
-            out.extend(page)
-            seen_pages += 1
-            if len(page) < top or (max_rows is not None and len(out) >= max_rows):
-                return out
-            if seen_pages >= _MAX_PAGES:
-                raise UpstreamBadResponseError(
-                    f"TASS kept paging {self.route(template)} past {_MAX_PAGES} pages.",
-                    upstream=UPSTREAM,
-                )
+            return self._page(company, template, path, query, missing)
+
+        received = seen_pages = 0
+        ahead: asyncio.Task[list[dict[str, Any]]] | None = None  # the next page, asked for
+        try:
+            while True:
+                try:
+                    if ahead is None:
+                        page = await ask(received)
+                    else:
+                        page = await ahead
+                        ahead = None
+                except TopLimitError as refused:
+                    ahead = None
+                    if not 1 <= refused.limit < top:
+                        raise
+                    if refused.limit < self._page_size:  # reads side by side learn it once
+                        logger.info(
+                            "TASS pages %s at most %d rows; asking for pages of %d from now on.",
+                            self.route(template),
+                            refused.limit,
+                            refused.limit,
+                        )
+                        self._page_size = refused.limit
+                    top = refused.limit
+                    continue
+                received += len(page)
+                seen_pages += 1
+                last = len(page) < top or (max_rows is not None and received >= max_rows)
+                if not last:
+                    if seen_pages >= _MAX_PAGES:
+                        raise UpstreamBadResponseError(
+                            f"TASS kept paging {self.route(template)} past {_MAX_PAGES} pages.",
+                            upstream=UPSTREAM,
+                        )
+                    ahead = asyncio.create_task(ask(received))
+                yield page
+                if last:
+                    return
+        finally:
+            if ahead is not None:
+                await stop_task(ahead)
 
     async def _page(
         self,

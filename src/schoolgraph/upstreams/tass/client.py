@@ -50,6 +50,10 @@ TASS sends no ETags, so there are no 304s; instead (`snapshot.py`):
   2026 asks `$filter=update_on ge <newest update_on seen>` (school-local, no offset); legacy
   asks `update_on_from=<that date>` (students and employees only; whole days, §B.0). Changed
   rows are merged by key; an empty answer keeps the cached snapshot as is;
+* a whole 2026 read parses and hashes each page on arrival while the next page is on the wire
+  (`Api2026.pages`), and assembles the snapshot after the last. Students are parsed with the
+  house names (legacy: campus codes), which a whole read asks for alongside its first page;
+  a snapshot parsed under other lookups (`Snapshot.context`) is refreshed by a whole read;
 * deletions cannot be seen by `update_on`, so a snapshot older than `full_refresh_every`
   (default 6 hours) is refreshed by a full read, which drops vanished rows. Classes, timetables,
   calendars and absences are always read whole (class membership and absence corrections may
@@ -77,9 +81,11 @@ import calendar as calendar_module
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Hashable, Iterable, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -88,7 +94,7 @@ from ...errors import BadRequestError, ConfigError, UpstreamAuthError, UpstreamE
 from ..http import RateLimiter, Transport, TransportPolicy
 from ..off_loop import off_loop
 from . import paths
-from .api2026 import Api2026, EndpointDeniedError, RequestRejectedError
+from .api2026 import Api2026, EndpointDeniedError, RequestRejectedError, stop_task
 from .auth import BearerAuth, TassApiKey, TassLegacyApp
 from .legacy import LEGACY_PATH, LegacyApi
 from .models import (
@@ -135,7 +141,7 @@ from .models import (
     year_group_2026,
     year_group_legacy,
 )
-from .snapshot import Snapshot, full, merge
+from .snapshot import HashedRows, Snapshot, assemble, hash_rows, merge
 
 __all__ = ["TassClient", "TassCompanyConfig", "TassConfig", "TassTtls"]
 
@@ -310,22 +316,63 @@ class _Tenant:
 
 
 @dataclass(frozen=True, slots=True)
+class _Parser:
+    """How the rows of a list are parsed, and a fingerprint of the lookups that takes
+    (`Snapshot.context`; empty when it takes none)."""
+
+    parse: Callable[[Raw], Any]
+    context: str = ""
+
+
+_Lookups = Mapping[str, Mapping[str, str]]
+"""`RowContext` lookups by field name, e.g. `{"house_names": {code: name}}`."""
+
+
+@dataclass(frozen=True, slots=True)
 class _ListRead:
-    """How to read, parse and refresh one cached list."""
+    """How to read, parse and refresh one cached list.
+
+    `parser` is the parser, or, for rows parsed with lookups read from other lists (students
+    with house names), how to get it: a whole read asks for those lookups alongside its first
+    page (`TassClient._read_whole`).
+    """
 
     resource: str
     route: str
     ttl: float
-    fetch: Callable[[], Awaitable[list[Raw]]]
-    parse: Callable[[Raw], Any]
+    pages: Callable[[], AsyncGenerator[list[Raw], None]]
+    parser: _Parser | Callable[[], Awaitable[_Parser]]
     key: Callable[[Any], Hashable]
     fetch_since: Callable[[datetime], Awaitable[list[Raw]]] | None = None
-    context: str = ""
 
 
 def _fingerprint(mapping: Mapping[str, str]) -> str:
     text = "\n".join(f"{k}={v}" for k, v in sorted(mapping.items()))
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+def _lookups_fingerprint(lookups: _Lookups) -> str:
+    return ",".join(f"{name}:{_fingerprint(found)}" for name, found in sorted(lookups.items()))
+
+
+async def _parser_of(read: _ListRead) -> _Parser:
+    return read.parser if isinstance(read.parser, _Parser) else await read.parser()
+
+
+def _parsing(read: _ListRead, parser: _Parser | None) -> asyncio.Future[_Parser]:
+    """The parser of a whole read: at hand, or its lookups asked for now (a task)."""
+    if parser is None:
+        if not isinstance(read.parser, _Parser):
+            return asyncio.ensure_future(read.parser())
+        parser = read.parser
+    ready: asyncio.Future[_Parser] = asyncio.get_running_loop().create_future()
+    ready.set_result(parser)
+    return ready
+
+
+async def _one_page(fetch: Callable[[], Awaitable[list[Raw]]]) -> AsyncGenerator[list[Raw], None]:
+    """A list read in one go (the legacy API does not page), as pages."""
+    yield await fetch()
 
 
 _ROW_BYTES = 500
@@ -588,9 +635,15 @@ class TassClient:
     async def students(self, company: str) -> tuple[Student, ...]:
         """Every student the upstream lists for the company: current, past and future (use
         `Student.status(today)`), with campus, year, house and tutor group."""
+        # Rows are parsed with house names (legacy: campus codes), read only when the list is
+        # (re)loaded: a whole read asks for them alongside its first page.
         tenant = self._tenant(company)
         if tenant.rest is not None:
-            house_names = {o.code: o.name for o in await self._optional(self.houses(company))}
+
+            async def houses() -> _Lookups:
+                found = await self._optional(self.houses(company))
+                return {"house_names": {o.code: o.name for o in found}}
+
             read = self._rest_list(
                 tenant,
                 "students",
@@ -599,11 +652,14 @@ class TassClient:
                 self.config.ttl.students,
                 key=_code,
                 incremental=True,
-                context=_fingerprint(house_names),
-                house_names=house_names,
+                lookups=houses,
             )
         else:
-            campus_codes = {o.name: o.code for o in await self._optional(self.campuses(company))}
+
+            async def campuses() -> _Lookups:
+                found = await self._optional(self.campuses(company))
+                return {"campus_codes": {o.name: o.code for o in found}}
+
             read = self._legacy_list(
                 tenant,
                 "students",
@@ -614,8 +670,7 @@ class TassClient:
                 self.config.ttl.students,
                 key=_code,
                 incremental=True,
-                context=_fingerprint(campus_codes),
-                campus_codes=campus_codes,
+                lookups=campuses,
             )
         return (await self._list(tenant, read)).rows
 
@@ -697,8 +752,8 @@ class TassClient:
                 "communication_rules",
                 ctx.route,
                 self.config.ttl.contacts,
-                fetch,
-                lambda raw: contact_address_legacy(raw, ctx),
+                partial(_one_page, fetch),
+                _Parser(lambda raw: contact_address_legacy(raw, ctx)),
                 _address_key,
             )
         return (await self._list(tenant, read)).rows
@@ -1239,6 +1294,12 @@ class TassClient:
         if entry is not None:
             entry.fresh_until = float("-inf")
 
+    def fresh(self, company: str, resource: str) -> bool:
+        """Whether a read of `resource` (e.g. `"campuses"`) would be answered from the cache
+        now, without a request: a caller can tell whether starting it early would overlap
+        anything."""
+        return self.cache.fresh(CacheKey(UPSTREAM, self._tenant(company).cache_tenant, resource))
+
     def snapshot(self, company: str, resource: str) -> Snapshot[Any] | None:
         """The cached snapshot of a list (for explain output and tests), if any."""
         entry = self.cache.peek(CacheKey(UPSTREAM, self._tenant(company).cache_tenant, resource))
@@ -1272,14 +1333,13 @@ class TassClient:
         incremental: bool = False,
         params: Mapping[str, str] | None = None,
         values: Mapping[str, str] | None = None,
-        context: str = "",
-        **lookups: Any,
+        lookups: Callable[[], Awaitable[_Lookups]] | None = None,
     ) -> _ListRead:
         rest = _rest_of(tenant)
-        ctx = self._ctx(tenant, rest.route(template), **lookups)
+        route = rest.route(template)
 
-        async def fetch() -> list[Raw]:
-            return await rest.rows(tenant.code, template, values=values, params=params)
+        def pages() -> AsyncGenerator[list[Raw], None]:
+            return rest.pages(tenant.code, template, values=values, params=params)
 
         async def fetch_since(since: datetime) -> list[Raw]:
             literal = local_wire_time(since, tenant.zone)
@@ -1293,13 +1353,12 @@ class TassClient:
 
         return _ListRead(
             resource,
-            ctx.route,
+            route,
             ttl,
-            fetch,
-            lambda raw: parse(raw, ctx),
+            pages,
+            self._parser(tenant, route, parse, lookups),
             key,
             fetch_since if incremental else None,
-            context,
         )
 
     def _legacy_list(
@@ -1314,11 +1373,10 @@ class TassClient:
         *,
         key: Callable[[Any], Hashable],
         incremental: bool = False,
-        context: str = "",
-        **lookups: Any,
+        lookups: Callable[[], Awaitable[_Lookups]] | None = None,
     ) -> _ListRead:
         legacy = _legacy_of(tenant)
-        ctx = self._ctx(tenant, legacy.route(method), **lookups)
+        route = legacy.route(method)
 
         async def fetch() -> list[Raw]:
             return await self._legacy_rows(tenant, method, calls, payload)
@@ -1331,14 +1389,32 @@ class TassClient:
 
         return _ListRead(
             resource,
-            ctx.route,
+            route,
             ttl,
-            fetch,
-            lambda raw: parse(raw, ctx),
+            partial(_one_page, fetch),
+            self._parser(tenant, route, parse, lookups),
             key,
             fetch_since if incremental else None,
-            context,
         )
+
+    def _parser(
+        self,
+        tenant: _Tenant,
+        route: str,
+        parse: Callable[[Raw, RowContext], Any],
+        lookups: Callable[[], Awaitable[_Lookups]] | None,
+    ) -> _Parser | Callable[[], Awaitable[_Parser]]:
+        def parser(found: _Lookups) -> _Parser:
+            ctx = self._ctx(tenant, route, **found)
+            return _Parser(lambda raw: parse(raw, ctx), _lookups_fingerprint(found))
+
+        if lookups is None:
+            return parser({})
+
+        async def read_lookups() -> _Parser:
+            return parser(await lookups())
+
+        return read_lookups
 
     async def _legacy_rows(
         self, tenant: _Tenant, method: str, calls: list[dict[str, str]], payload: str
@@ -1376,28 +1452,32 @@ class TassClient:
     ) -> Refresh[Snapshot[Any]]:
         now = self._clock()
         refused = False
+        parser: _Parser | None = None
         if (
             previous is not None
             and read.fetch_since is not None
             and previous.watermark is not None
-            and previous.context == read.context
             and now - previous.full_read_at < self.config.full_refresh_every
             and marker not in self._no_incremental
         ):
-            since = previous.watermark - timedelta(seconds=self.config.incremental_overlap)
-            try:
-                raws = await read.fetch_since(since)
-            except (RequestRejectedError, EndpointDeniedError):
-                refused = True  # the filter, or the whole endpoint: the full read tells
-            else:
-                merged = await off_loop(
-                    _wire_bytes(raws),
-                    lambda: merge(previous, raws, parse=read.parse, key=read.key),
-                )
-                if merged is None:
-                    return Refresh.unchanged()
-                return Refresh(value=merged, size=merged.size, outcome="revalidated")
-        raws = await read.fetch()
+            # The lookups first: rows parsed under other lookups are read whole again.
+            parser = await _parser_of(read)
+            if previous.context == parser.context:
+                since = previous.watermark - timedelta(seconds=self.config.incremental_overlap)
+                try:
+                    raws = await read.fetch_since(since)
+                except (RequestRejectedError, EndpointDeniedError):
+                    refused = True  # the filter, or the whole endpoint: the full read tells
+                else:
+                    parse = parser.parse
+                    merged = await off_loop(
+                        _wire_bytes(raws),
+                        lambda: merge(previous, raws, parse=parse, key=read.key),
+                    )
+                    if merged is None:
+                        return Refresh.unchanged()
+                    return Refresh(value=merged, size=merged.size, outcome="revalidated")
+        snapshot = await self._read_whole(read, previous, now, parser)
         if refused:
             logger.warning(
                 "TASS refused an update_on read of %s but not a full one; reading it whole from "
@@ -1405,21 +1485,37 @@ class TassClient:
                 read.route,
             )
             self._no_incremental.add(marker)
-        snapshot = await off_loop(
-            _wire_bytes(raws),
-            lambda: full(
-                raws,
-                parse=read.parse,
-                key=read.key,
-                previous=previous,
-                now=now,
-                context=read.context,
-            ),
-        )
         unchanged = previous is not None and snapshot.rows is previous.rows
         return Refresh(
             value=snapshot, size=snapshot.size, outcome="revalidated" if unchanged else "miss"
         )
+
+    async def _read_whole(
+        self,
+        read: _ListRead,
+        previous: Snapshot[Any] | None,
+        now: float,
+        parser: _Parser | None,
+    ) -> Snapshot[Any]:
+        """A full read: each page is parsed and hashed as it arrives, while the next one is on
+        the wire (`Api2026.pages`), and the snapshot assembled after the last. _Lookups the
+        parse needs, unless already read (`parser`), are asked for alongside the first page."""
+        parsing = _parsing(read, parser)
+        parts: list[HashedRows[Any]] = []
+        try:
+            pages = read.pages()
+            async with aclosing(pages):
+                async for page in pages:
+                    parse = (await parsing).parse
+                    parts.append(
+                        await off_loop(
+                            _wire_bytes(page), partial(hash_rows, page, parse=parse, key=read.key)
+                        )
+                    )
+            context = (await parsing).context
+        finally:
+            await stop_task(parsing)
+        return assemble(parts, previous=previous, now=now, context=context)
 
     async def _value(
         self,

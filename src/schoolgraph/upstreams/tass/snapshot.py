@@ -9,6 +9,8 @@ TASS sends no ETag, row hash or change token, so the client makes its own:
   rows updated at or after it (2026: `$filter=update_on ge <school-local time>`; legacy:
   `update_on_from=<date>`), replaces those rows by key and appends new ones; when nothing
   changed, the cached snapshot, its tuple and every model stay as they were.
+* A full read is hashed and parsed page by page as the pages arrive (`hash_rows`), and the
+  snapshot assembled from the pages once the last is in (`assemble`); `full` does both at once.
 * Deletions cannot be seen that way: a row that disappears is not "updated". So a snapshot
   older than `full_refresh_every` is refreshed by a full read, which drops vanished rows (and
   re-reads everything else, keeping identities by hash). Leavers are not deletions: TASS keeps
@@ -25,7 +27,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from ..canonical import canonical
 
-__all__ = ["Snapshot", "full", "merge", "row_hash"]
+__all__ = ["HashedRows", "Snapshot", "assemble", "full", "hash_rows", "merge", "row_hash"]
 
 M = TypeVar("M")
 ReadKind = Literal["full", "incremental"]
@@ -64,9 +66,19 @@ class Snapshot(Generic[M]):
     last_rows: int = 0
 
 
-def _hashed(
-    raws: Iterable[Any], parse: Callable[[Any], M], key: Callable[[M], Hashable]
-) -> tuple[list[tuple[Hashable, str, M]], int]:
+@dataclass(frozen=True, slots=True)
+class HashedRows(Generic[M]):
+    """Wire rows parsed and hashed, in their order: `(key, row hash, model)` each, and the
+    bytes of their canonical JSON (`size`)."""
+
+    rows: list[tuple[Hashable, str, M]]
+    size: int
+
+
+def hash_rows(
+    raws: Iterable[Any], *, parse: Callable[[Any], M], key: Callable[[M], Hashable]
+) -> HashedRows[M]:
+    """Parse and hash wire rows (e.g. one page of a list): pure, so it may run on a thread."""
     out: list[tuple[Hashable, str, M]] = []
     size = 0
     for raw in raws:
@@ -74,7 +86,7 @@ def _hashed(
         size += len(body)
         model = parse(raw)
         out.append((key(model), hashlib.sha1(body, usedforsecurity=False).hexdigest(), model))
-    return out, size
+    return HashedRows(out, size)
 
 
 def _newest(current: datetime | None, models: Iterable[Any]) -> datetime | None:
@@ -99,16 +111,36 @@ def full(
     If nothing at all changed (same keys, order and hashes), `previous` is returned with only
     its read time moved, so even the `rows` tuple keeps its identity.
     """
-    hashed, size = _hashed(raws, parse, key)
+    return assemble(
+        [hash_rows(raws, parse=parse, key=key)], previous=previous, now=now, context=context
+    )
+
+
+def assemble(
+    pages: Iterable[HashedRows[M]],
+    *,
+    previous: Snapshot[M] | None,
+    now: float,
+    context: str = "",
+) -> Snapshot[M]:
+    """The snapshot of a complete read from its pages, each parsed under `context` (as `full`).
+
+    Models are reused from `previous` only when it was parsed under the same context.
+    """
     reuse = previous is not None and previous.context == context
     index: dict[Hashable, M] = {}
     hashes: dict[Hashable, str] = {}
-    for row_key, digest, model in hashed:
-        if reuse and previous is not None and previous.hashes.get(row_key) == digest:
-            model = previous.index[row_key]
-        # A key read twice (rows shifted between pages) keeps its first place, latest value.
-        index[row_key] = model
-        hashes[row_key] = digest
+    size = received = 0
+    for page in pages:
+        size += page.size
+        received += len(page.rows)
+        for row_key, digest, model in page.rows:
+            if reuse and previous is not None and previous.hashes.get(row_key) == digest:
+                model = previous.index[row_key]
+            # A key read twice (rows shifted between pages) keeps its first place, latest
+            # value.
+            index[row_key] = model
+            hashes[row_key] = digest
     watermark = _newest(None, index.values())
     if reuse and previous is not None and list(hashes.items()) == list(previous.hashes.items()):
         return replace(
@@ -116,7 +148,7 @@ def full(
             full_read_at=now,
             watermark=watermark,
             last_read="full",
-            last_rows=len(hashed),
+            last_rows=received,
         )
     return Snapshot(
         rows=tuple(index.values()),
@@ -127,7 +159,7 @@ def full(
         context=context,
         size=size,
         last_read="full",
-        last_rows=len(hashed),
+        last_rows=received,
     )
 
 
@@ -144,10 +176,10 @@ def merge(
     hash is unchanged (e.g. the row holding the watermark, which `ge` returns again) keep their
     model object.
     """
-    hashed, size = _hashed(raws, parse, key)
+    hashed = hash_rows(raws, parse=parse, key=key)
     changed = [
         (row_key, digest, model)
-        for row_key, digest, model in hashed
+        for row_key, digest, model in hashed.rows
         if previous.hashes.get(row_key) != digest
     ]
     if not changed:
@@ -164,7 +196,7 @@ def merge(
         watermark=_newest(previous.watermark, (m for _, _, m in changed)),
         full_read_at=previous.full_read_at,
         context=previous.context,
-        size=previous.size + size,
+        size=previous.size + hashed.size,
         last_read="incremental",
-        last_rows=len(hashed),
+        last_rows=len(hashed.rows),
     )
