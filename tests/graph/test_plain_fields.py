@@ -11,6 +11,7 @@ nulls where allowed and where not, items of a subclass, a cast item, tuples and 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -133,17 +134,18 @@ class Root:
     def gappy_items(self) -> list[Item | None]:
         return _with_gaps()
 
-    @strawberry.field
-    def gap_in_strict_items(self) -> list[Item] | None:
-        return _with_gaps()  # type: ignore[return-value]  # a null where none is allowed
+    # Declared to GraphQL as lists of non-null items, answered otherwise.
+    @field("A null where none is allowed.", graphql_type=list[Item] | None)
+    def gap_in_strict_items(self) -> list[Item | None]:
+        return _with_gaps()
 
-    @strawberry.field
-    def item_tuple(self) -> list[Item]:
-        return tuple(_items())  # type: ignore[return-value]  # graphql-core takes any iterable
+    @field("A tuple: graphql-core takes any iterable.", graphql_type=list[Item])
+    def item_tuple(self) -> tuple[Item, ...]:
+        return tuple(_items())
 
-    @strawberry.field
-    def item_stream(self) -> list[Item]:
-        return (item for item in _items())  # type: ignore[return-value]
+    @field("A generator: iterated by graphql-core.", graphql_type=list[Item])
+    def item_stream(self) -> Iterator[Item]:
+        return (item for item in _items())
 
     @strawberry.field
     def cast_items(self) -> list[Item]:
