@@ -10,6 +10,7 @@ from schoolgraph.identity.matching import (
     MatchPolicy,
     StaffRecord,
     WorkerRecord,
+    index_staff,
     match_people,
 )
 from schoolgraph.simulators.dataset import World, generate_world
@@ -139,3 +140,28 @@ def test_the_worlds_messy_cases(world: World) -> None:
     # Workers who exist only in Tanda are people too.
     agency = [u for u in world.tanda_users.values() if u.mis_staff_id is None]
     assert all(result.by_worker[str(u.id)].staff is None for u in agency)
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [MatchPolicy(), MatchPolicy(keys=("payroll_number",)), MatchPolicy(use_email=False)],
+    ids=["default", "payroll-only", "no-email"],
+)
+def test_a_staff_index_built_ahead_matches_as_the_records_do(
+    world: World, policy: MatchPolicy
+) -> None:
+    records, workers = _records(world)
+
+    direct = match_people(records, workers, policy)
+    indexed = match_people(index_staff(records, policy), workers)
+
+    assert indexed == direct
+    assert [p.provenance for p in indexed.people] == [p.provenance for p in direct.people]
+
+
+def test_a_staff_index_refuses_another_policy() -> None:
+    index = index_staff([staff("1", code="ABR")], MatchPolicy(use_email=False))
+
+    with pytest.raises(ValueError, match="another match policy"):
+        match_people(index, [WorkerRecord("u1", "ABR", None)], MatchPolicy())
+    assert match_people(index, [], MatchPolicy(use_email=False)).people

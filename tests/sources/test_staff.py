@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from datetime import date
 
 from schoolgraph.domain import SourceRef, Staff, System
@@ -159,6 +161,43 @@ async def test_merged_staff_are_cached_until_an_input_changes(sims: Sims) -> Non
 
     assert first.value is second.value
     assert third.value is not first.value and third.value == first.value
+
+
+async def test_the_school_side_is_built_while_tandas_users_are_still_coming(sims: Sims) -> None:
+    """The school staff lists come in one request each and Tanda's users in a chain of pages,
+    so the school side of the merge is built before the last page: held here by a hang on
+    Tanda's users, released once the school side is there."""
+    directory = sims.directory()
+    await sims.faults("tanda", hang=True, paths=["/api/v2/users"])
+    read = asyncio.create_task(directory.staff())
+    try:
+        async with asyncio.timeout(10):
+            while directory._schools is None:  # noqa: SLF001 - what the test is about
+                assert not read.done()
+                await asyncio.sleep(0.01)
+        side = directory._schools.staff  # noqa: SLF001
+        assert len(side.by_key) == len(sims.world.staff)
+    finally:
+        await sims.faults("tanda", clear=True)
+    merged = await read
+
+    assert not read.cancelled() and not merged.errors
+    assert {p.id for p in side.by_key.values()} <= set(merged.value)
+
+
+async def test_the_school_side_is_kept_while_the_school_lists_are(sims: Sims) -> None:
+    directory = sims.directory()
+
+    await directory.staff()
+    side = directory._schools  # noqa: SLF001
+    sims.tanda.invalidate()  # Tanda's users read afresh: only the match is done again
+    again = await directory.staff()
+    assert directory._schools is side  # noqa: SLF001
+    sims.xporter.invalidate()  # a school list read afresh: the school side is built again
+    third = await directory.staff()
+
+    assert directory._schools is not side  # noqa: SLF001
+    assert third.value == again.value
 
 
 def _staff(id: str, **fields: object) -> Staff:

@@ -22,7 +22,7 @@ per upstream build those records.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Literal
@@ -107,25 +107,63 @@ class Matching:
     by_worker: dict[str, Person]
 
 
+@dataclass(frozen=True, slots=True)
+class StaffIndex:
+    """School staff made ready to match under one policy: each record under its key, in key
+    order, and each rule's value by key, in the order the rules apply.
+
+    The school lists arrive long before Tanda's last page of users (one request against a
+    chain of pages), so a gateway builds this while the users are still coming, and the match
+    itself is left with the Tanda side only.
+    """
+
+    keyed: tuple[tuple[tuple[str, str, str], StaffRecord], ...]
+    rules: tuple[tuple[Rule, Mapping[tuple[str, str, str], str]], ...]
+    policy: MatchPolicy
+
+
+def index_staff(staff: Iterable[StaffRecord], policy: MatchPolicy | None = None) -> StaffIndex:
+    """`StaffIndex` of ``staff`` under ``policy`` (the default one when None)."""
+    policy = policy or MatchPolicy()
+    # Each record's key once (a property builds a tuple per read), in key order.
+    keyed = tuple(sorted(((s.key, s) for s in staff), key=itemgetter(0)))
+    rules: list[tuple[Rule, Mapping[tuple[str, str, str], str]]] = [
+        (
+            "employee_id=staff_code" if name == "staff_code" else "employee_id=payroll_number",
+            {k: v for k, s in keyed if (v := _clean(s.value_of(name))) is not None},
+        )
+        for name in policy.keys
+    ]
+    if policy.use_email:
+        rules.append(
+            ("email", {k: e for k, s in keyed if (e := normalise_email(s.email)) is not None})
+        )
+    return StaffIndex(keyed, tuple(rules), policy)
+
+
 def match_people(
-    staff: Iterable[StaffRecord],
+    staff: Iterable[StaffRecord] | StaffIndex,
     workers: Iterable[WorkerRecord],
     policy: MatchPolicy | None = None,
 ) -> Matching:
     """Join school staff to Tanda users by the rule in the module docstring.
 
     Args:
-        staff: school staff from every school system.
+        staff: school staff from every school system, or their `StaffIndex`.
         workers: Tanda users.
         policy: which keys count; staff code then payroll number, then email, by default.
+            An index carries its own: a different one given with it is a `ValueError`.
 
     Returns:
         Every school record and every Tanda user exactly once, merged where the rule allows.
     """
-    policy = policy or MatchPolicy()
-    # Each record's key once (a property builds a tuple per read, and each rule reads them
-    # all), in key order.
-    staff_keyed = sorted(((s.key, s) for s in staff), key=itemgetter(0))
+    if isinstance(staff, StaffIndex):
+        if policy is not None and policy != staff.policy:
+            raise ValueError("The staff index was built under another match policy.")
+        index = staff
+    else:
+        index = index_staff(staff, policy)
+    staff_keyed = index.keyed
     worker_list = sorted(workers, key=lambda w: w.id)
     paired: dict[tuple[str, str, str], tuple[WorkerRecord, Provenance]] = {}
     paired_workers: set[str] = set()
@@ -134,7 +172,7 @@ def match_people(
 
     def settle(
         rule: Rule,
-        staff_value: dict[tuple[str, str, str], str],
+        staff_value: Mapping[tuple[str, str, str], str],
         worker_value: dict[str, str],
     ) -> None:
         """Pair records whose value is unique on both sides; note ambiguity otherwise."""
@@ -159,18 +197,17 @@ def match_people(
                 for record in matches:
                     staff_ambiguity[record.key].extend(candidates)
 
-    for name in policy.keys:
-        settle(
-            "employee_id=staff_code" if name == "staff_code" else "employee_id=payroll_number",
-            {k: v for k, s in staff_keyed if (v := _clean(s.value_of(name))) is not None},
-            {w.id: v for w in worker_list if (v := _clean(w.employee_id)) is not None},
-        )
-    if policy.use_email:
-        settle(
-            "email",
-            {k: e for k, s in staff_keyed if (e := normalise_email(s.email)) is not None},
-            {w.id: e for w in worker_list if (e := normalise_email(w.email)) is not None},
-        )
+    employee_ids: dict[str, str] | None = None
+    for rule, staff_value in index.rules:
+        if rule == "email":
+            emails = {w.id: e for w in worker_list if (e := normalise_email(w.email)) is not None}
+            settle(rule, staff_value, emails)
+            continue
+        if employee_ids is None:  # both key rules read the Tanda side's employee id
+            employee_ids = {
+                w.id: v for w in worker_list if (v := _clean(w.employee_id)) is not None
+            }
+        settle(rule, staff_value, employee_ids)
 
     people: list[Person] = []
     by_staff: dict[tuple[str, str, str], Person] = {}

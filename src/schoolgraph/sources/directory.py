@@ -45,7 +45,13 @@ from schoolgraph.domain import (
 )
 from schoolgraph.errors import BadRequestError, NotFoundError, SchoolgraphError
 from schoolgraph.identity.matching import MatchPolicy
-from schoolgraph.sources.identity import MergedStaff, merge_staff, with_tanda_side
+from schoolgraph.sources.identity import (
+    MergedStaff,
+    SchoolStaff,
+    merge_staff,
+    school_staff,
+    with_tanda_side,
+)
 from schoolgraph.sources.tanda import TandaSource, Worker
 from schoolgraph.sources.tass import TassSource
 from schoolgraph.sources.xporter import XporterSource
@@ -67,6 +73,16 @@ class _Merge:
     merged: MergedStaff
     errors: tuple[SchoolgraphError, ...]
     tanda_error: SchoolgraphError | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Schools:
+    """The school side of one generation of merged staff, and the lists it was built from."""
+
+    today: date
+    inputs: tuple[object, ...]
+    staff: SchoolStaff
+    errors: tuple[SchoolgraphError, ...]
 
 
 class Directory:
@@ -99,6 +115,7 @@ class Directory:
         self._today = today
         self._policy = identity or MatchPolicy()
         self._merge: _Merge | None = None
+        self._schools: _Schools | None = None
         self._people: tuple[str, tuple[User, ...]] | None = None
 
     # -- health ---------------------------------------------------------------------------
@@ -289,17 +306,16 @@ class Directory:
 
     async def _merged(self) -> _Merge:
         today = self._today()
-        xporter, tass = self._xporter, self._tass
-        x_tenants = xporter.tenants if xporter is not None else ()
-        t_tenants = tass.tenants if tass is not None else ()
-        x_rows, t_rows, people = await asyncio.gather(
-            asyncio.gather(*(_attempt(xporter.staff_rows(e)) for e in x_tenants if xporter)),
-            asyncio.gather(*(_attempt(tass.staff_rows(c)) for c in t_tenants if tass)),
-            _attempt(self._tanda_people()),
+        # The school side is built as soon as the school lists are in (one request each),
+        # while Tanda's users are still coming page by page: the match is all that is left
+        # once the last page arrives.
+        schools, people = await asyncio.gather(
+            self._school_staff(today), _attempt(self._tanda_people())
         )
         inputs: tuple[object, ...] = (
             today,
-            *(None if isinstance(r, SchoolgraphError) else r for r in (*x_rows, *t_rows, people)),
+            *schools.inputs,
+            None if isinstance(people, SchoolgraphError) else people,
         )
         merge = self._merge
         if (
@@ -309,6 +325,39 @@ class Directory:
             and all(a is b for a, b in zip(merge.inputs[1:], inputs[1:], strict=True))
         ):
             return merge
+        errors = list(schools.errors)
+        workers: Sequence[Worker] = ()
+        tanda_error: SchoolgraphError | None = None
+        if isinstance(people, SchoolgraphError):
+            errors.append(people)
+            tanda_error = people
+        elif people is not None and self._tanda is not None:
+            tanda_tenant, users = people
+            workers = self._tanda.workers(tanda_tenant, users)
+        merged = merge_staff(schools.staff, workers, self._policy)
+        merge = _Merge(inputs, merged, tuple(errors), tanda_error)
+        self._merge = merge
+        return merge
+
+    async def _school_staff(self, today: date) -> _Schools:
+        """Every school's staff list (leavers too), as the school side of the merge; the same
+        object while every list is the same object and the date the same."""
+        xporter, tass = self._xporter, self._tass
+        x_tenants = xporter.tenants if xporter is not None else ()
+        t_tenants = tass.tenants if tass is not None else ()
+        x_rows, t_rows = await asyncio.gather(
+            asyncio.gather(*(_attempt(xporter.staff_rows(e)) for e in x_tenants if xporter)),
+            asyncio.gather(*(_attempt(tass.staff_rows(c)) for c in t_tenants if tass)),
+        )
+        inputs = tuple(None if isinstance(r, SchoolgraphError) else r for r in (*x_rows, *t_rows))
+        held = self._schools
+        if (
+            held is not None
+            and held.today == today
+            and len(held.inputs) == len(inputs)
+            and all(a is b for a, b in zip(held.inputs, inputs, strict=True))
+        ):
+            return held
         errors: list[SchoolgraphError] = []
         mis: list[Staff] = []
         for estab, rows in zip(x_tenants, x_rows, strict=True):
@@ -321,18 +370,9 @@ class Directory:
                 errors.append(found)
             elif tass is not None:
                 mis.extend(tass.staff(company, found, today))
-        workers: Sequence[Worker] = ()
-        tanda_error: SchoolgraphError | None = None
-        if isinstance(people, SchoolgraphError):
-            errors.append(people)
-            tanda_error = people
-        elif people is not None and self._tanda is not None:
-            tanda_tenant, users = people
-            workers = self._tanda.workers(tanda_tenant, users)
-        merged = merge_staff(mis, workers, self._policy)
-        merge = _Merge(inputs, merged, tuple(errors), tanda_error)
-        self._merge = merge
-        return merge
+        held = _Schools(today, inputs, school_staff(mis, self._policy), tuple(errors))
+        self._schools = held
+        return held
 
     async def _tanda_people(self) -> tuple[str, tuple[User, ...]] | None:
         """Tanda's organisation and users; the same pair object while the users list is."""

@@ -12,7 +12,7 @@ and the email when the MIS has none.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -22,12 +22,14 @@ from schoolgraph.domain import SourceRef, Staff
 from schoolgraph.identity.matching import (
     MatchPolicy,
     Provenance,
+    StaffIndex,
     StaffRecord,
     WorkerRecord,
+    index_staff,
     match_people,
 )
 
-__all__ = ["MergedStaff", "merge_staff", "with_tanda_side"]
+__all__ = ["MergedStaff", "SchoolStaff", "merge_staff", "school_staff", "with_tanda_side"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,20 +47,22 @@ class MergedStaff:
     staff_of_user: Mapping[int, str]
 
 
-def merge_staff(
-    mis: Sequence[Staff],
-    workers: Sequence[tuple[WorkerRecord, Staff]],
-    policy: MatchPolicy,
-) -> MergedStaff:
-    """Join MIS staff and Tanda users into people.
+@dataclass(frozen=True, slots=True)
+class SchoolStaff:
+    """The school side of the merge: every school's MIS staff (unmerged) by matching key,
+    and their matching records indexed (`StaffIndex`).
 
-    Args:
-        mis: MIS staff of every school (unmerged: `tanda_user_id` is None); the first source
-            ref of each names its system, tenant and native id.
-        workers: each Tanda user's matching record (its `id` the native user id) and the
-            Tanda-only Staff built from it.
-        policy: which keys count, and whether email may match.
+    The school lists come in one request each, long before Tanda's last page of users, so
+    the directory builds this while the users are still on their way.
     """
+
+    by_key: Mapping[tuple[str, str, str], Staff]
+    index: StaffIndex
+
+
+def school_staff(mis: Iterable[Staff], policy: MatchPolicy) -> SchoolStaff:
+    """`SchoolStaff` of MIS staff of every school (unmerged: `tanda_user_id` is None); the
+    first source ref of each names its system, tenant and native id."""
     records: list[StaffRecord] = []
     by_key: dict[tuple[str, str, str], Staff] = {}
     for person in mis:
@@ -73,8 +77,27 @@ def merge_staff(
         )
         records.append(record)
         by_key[record.key] = person
+    return SchoolStaff(MappingProxyType(by_key), index_staff(records, policy))
+
+
+def merge_staff(
+    mis: Sequence[Staff] | SchoolStaff,
+    workers: Sequence[tuple[WorkerRecord, Staff]],
+    policy: MatchPolicy,
+) -> MergedStaff:
+    """Join MIS staff and Tanda users into people.
+
+    Args:
+        mis: MIS staff of every school (as `school_staff` takes them), or their
+            `SchoolStaff` built under ``policy``.
+        workers: each Tanda user's matching record (its `id` the native user id) and the
+            Tanda-only Staff built from it.
+        policy: which keys count, and whether email may match.
+    """
+    side = mis if isinstance(mis, SchoolStaff) else school_staff(mis, policy)
+    by_key = side.by_key
     worker_staff = {record.id: person for record, person in workers}
-    matching = match_people(records, (record for record, _ in workers), policy)
+    matching = match_people(side.index, (record for record, _ in workers), policy)
 
     staff: dict[str, Staff] = {}
     user_of_staff: dict[str, int] = {}
