@@ -22,6 +22,7 @@ from yarl import URL
 
 from schoolgraph._version import __version__
 from schoolgraph.accounts.cli import add_accounts, add_grants, add_keys, with_data_dir
+from schoolgraph.allocator import DEFAULT_ARENAS, limit_arenas
 from schoolgraph.app import RUNTIME, create_app
 from schoolgraph.audit.cli import add_audit
 from schoolgraph.collector import DEFAULT_THRESHOLD, collect_between_requests, tune_collector
@@ -75,6 +76,7 @@ def add_serve(commands: Subcommands) -> None:
 def serve(args: argparse.Namespace) -> int:
     settings = with_data_dir(load_settings(os.environ, host=args.host, port=args.port))
     configure_logging(settings.log_level, settings.log_format)
+    limit_arenas(settings.malloc_arenas)  # before any worker thread exists
     try:
         asyncio.run(_serve(settings))
     except OSError as exc:
@@ -415,6 +417,13 @@ def add_bench(commands: Subcommands) -> None:
         help="the garbage-collector tuning serve applies, as SCHOOLGRAPH_GC_THRESHOLD "
         f"({DEFAULT_THRESHOLD}; 0 leaves Python's)",
     )
+    parser.add_argument(
+        "--malloc-arenas",
+        type=_non_negative_int("--malloc-arenas"),
+        default=DEFAULT_ARENAS,
+        help="the malloc arena limit serve applies, as SCHOOLGRAPH_MALLOC_ARENAS "
+        f"({DEFAULT_ARENAS}; 0 leaves glibc's)",
+    )
     parser.add_argument("--no-answers", action="store_true", help="run this baseline")
     parser.add_argument("--no-batching", action="store_true", help="run this baseline")
     parser.add_argument("--no-cache", action="store_true", help="run this baseline")
@@ -457,6 +466,7 @@ def bench(args: argparse.Namespace) -> int:
         queries=tuple(args.query or ()),
         cold_runs=args.cold_runs,
         gc_threshold=args.gc_threshold,
+        malloc_arenas=args.malloc_arenas if limit_arenas(args.malloc_arenas) else 0,
     )
 
     def progress(message: str) -> None:

@@ -26,6 +26,7 @@ from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from schoolgraph.allocator import DEFAULT_ARENAS
 from schoolgraph.collector import DEFAULT_THRESHOLD
 from schoolgraph.errors import ConfigError
 
@@ -258,6 +259,9 @@ class Settings:
     """``schoolgraph serve`` freezes what start-up allocated and runs the young garbage
     collection every this many allocations (Python's default is 700); 0 leaves the collector
     alone (`schoolgraph.collector`)."""
+    malloc_arenas: int = DEFAULT_ARENAS
+    """``schoolgraph serve`` lets glibc's malloc use at most this many arenas; 0 leaves
+    glibc's default, eight per CPU (`schoolgraph.allocator`)."""
     demo_scale: DemoScale = "demo"
     demo_seed: int = 7
     data_dir: Path | None = None
@@ -912,6 +916,14 @@ VARIABLES: tuple[Variable, ...] = (
         "generation every this many allocations (Python's default is 700), between requests: "
         "while one is being answered the collection waits, unless the young generation has "
         "grown to 4 times this (see Benchmarks); `0` leaves the collector alone.",
+    ),
+    Variable(
+        "malloc_arenas",
+        functools.partial(_parse_count, unit="arenas"),
+        "`schoolgraph serve`: at most this many glibc malloc arenas, set at start-up (what "
+        "`MALLOC_ARENA_MAX` sets): worker threads parse large upstream answers, and an arena "
+        "each keeps memory the others could reuse (see Benchmarks); `0` leaves glibc's default, "
+        "eight per CPU. Other C libraries ignore it.",
     ),
     Variable(
         "demo_scale",

@@ -264,6 +264,10 @@ def render(result: dict[str, Any]) -> str:
             else "Python's defaults"
         )
         lines.append(f"Garbage collector of the gateway's process: {tuned}")
+    arenas = options.get("malloc_arenas")
+    if arenas is not None:
+        limit = f"at most {arenas}" if arenas else "glibc's default"
+        lines.append(f"Malloc arenas of the gateway's process: {limit}")
 
     clients = [str(n) for n in options["concurrency"]]
     lines += ["", "Warm: latency (ms) and throughput (requests/s) per number of clients"]

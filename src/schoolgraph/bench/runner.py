@@ -90,6 +90,9 @@ class Options:
             whose request counts do not move); the figures are the medians.
         gc_threshold: the collector tuning ``schoolgraph serve`` applies
             (`schoolgraph.collector`), applied to this process, which is the gateway's.
+        malloc_arenas: the malloc arena limit this process runs under, as ``schoolgraph
+            serve`` sets it (`schoolgraph.allocator`; the command sets it before the bench
+            starts any thread); 0: glibc's default. Reported, not applied here.
     """
 
     scale: Scale = "large"
@@ -101,6 +104,7 @@ class Options:
     queries: tuple[str, ...] = ()
     cold_runs: int = 3
     gc_threshold: int = DEFAULT_THRESHOLD
+    malloc_arenas: int = 0
 
 
 def percentile(values: Sequence[float], q: float) -> float:
