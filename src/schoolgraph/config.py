@@ -921,9 +921,10 @@ VARIABLES: tuple[Variable, ...] = (
         "malloc_arenas",
         functools.partial(_parse_count, unit="arenas"),
         "`schoolgraph serve`: at most this many glibc malloc arenas, set at start-up (what "
-        "`MALLOC_ARENA_MAX` sets): worker threads parse large upstream answers, and an arena "
-        "each keeps memory the others could reuse (see Benchmarks); `0` leaves glibc's default, "
-        "eight per CPU. Other C libraries ignore it.",
+        "`MALLOC_ARENA_MAX` sets). Large upstream answers are parsed on worker threads, and "
+        "glibc gives each thread an arena of its own (eight per CPU), whose freed memory the "
+        "others cannot reuse (see Benchmarks); `0` leaves glibc's default. Other C libraries "
+        "ignore it.",
     ),
     Variable(
         "demo_scale",
