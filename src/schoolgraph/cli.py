@@ -456,6 +456,7 @@ def bench(args: argparse.Namespace) -> int:
         if wanted
     )
     baselines = () if args.no_baselines else named or ("no-answers", "no-batching", "no-cache")
+    limited = limit_arenas(args.malloc_arenas)  # as serve does, before the bench's threads
     options = Options(
         scale=args.scale,
         seed=args.seed,
@@ -466,7 +467,7 @@ def bench(args: argparse.Namespace) -> int:
         queries=tuple(args.query or ()),
         cold_runs=args.cold_runs,
         gc_threshold=args.gc_threshold,
-        malloc_arenas=args.malloc_arenas if limit_arenas(args.malloc_arenas) else 0,
+        malloc_arenas=args.malloc_arenas if limited else 0,
     )
 
     def progress(message: str) -> None:

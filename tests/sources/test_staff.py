@@ -171,10 +171,10 @@ async def test_the_school_side_is_built_while_tandas_users_are_still_coming(sims
     read = asyncio.create_task(directory.staff())
     try:
         async with asyncio.timeout(10):
-            while directory._schools is None:  # the school side, what the test is about
+            while directory._merges.held("schools") is None:  # what the test is about
                 assert not read.done()
                 await asyncio.sleep(0.01)
-        side = directory._schools.staff
+        side = directory._merges.held("schools").staff
         assert len(side.by_key) == len(sims.world.staff)
     finally:
         await sims.faults("tanda", clear=True)
@@ -188,14 +188,14 @@ async def test_the_school_side_is_kept_while_the_school_lists_are(sims: Sims) ->
     directory = sims.directory()
 
     await directory.staff()
-    side = directory._schools
+    side = directory._merges.held("schools")
     sims.tanda.invalidate()  # Tanda's users read afresh: only the match is done again
     again = await directory.staff()
-    assert directory._schools is side
+    assert directory._merges.held("schools") is side
     sims.xporter.invalidate()  # a school list read afresh: the school side is built again
     third = await directory.staff()
 
-    assert directory._schools is not side
+    assert directory._merges.held("schools") is not side
     assert third.value == again.value
 
 

@@ -52,6 +52,7 @@ from schoolgraph.sources.identity import (
     school_staff,
     with_tanda_side,
 )
+from schoolgraph.sources.memo import ListMemo
 from schoolgraph.sources.tanda import TandaSource, Worker
 from schoolgraph.sources.tass import TassSource
 from schoolgraph.sources.xporter import XporterSource
@@ -67,9 +68,8 @@ V = TypeVar("V")
 
 @dataclass(frozen=True, slots=True)
 class _Merge:
-    """One generation of merged staff, and the inputs it was built from."""
+    """One generation of merged staff."""
 
-    inputs: tuple[object, ...]
     merged: MergedStaff
     errors: tuple[SchoolgraphError, ...]
     tanda_error: SchoolgraphError | None
@@ -77,10 +77,8 @@ class _Merge:
 
 @dataclass(frozen=True, slots=True)
 class _Schools:
-    """The school side of one generation of merged staff, and the lists it was built from."""
+    """The school side of one generation of merged staff."""
 
-    today: date
-    inputs: tuple[object, ...]
     staff: SchoolStaff
     errors: tuple[SchoolgraphError, ...]
 
@@ -114,8 +112,7 @@ class Directory:
         self._tass = TassSource(tass) if tass is not None else None
         self._today = today
         self._policy = identity or MatchPolicy()
-        self._merge: _Merge | None = None
-        self._schools: _Schools | None = None
+        self._merges = ListMemo()  # "merge" and its "schools" side, per generation of lists
         self._people: tuple[str, tuple[User, ...]] | None = None
 
     # -- health ---------------------------------------------------------------------------
@@ -312,19 +309,14 @@ class Directory:
         schools, people = await asyncio.gather(
             self._school_staff(today), _attempt(self._tanda_people())
         )
-        inputs: tuple[object, ...] = (
-            today,
-            *schools.inputs,
-            None if isinstance(people, SchoolgraphError) else people,
+        inputs = (schools, None if isinstance(people, SchoolgraphError) else people)
+        return self._merges.get(
+            "merge", inputs, lambda: self._merge(schools, people), values=(today,)
         )
-        merge = self._merge
-        if (
-            merge is not None
-            and merge.inputs[0] == today
-            and len(merge.inputs) == len(inputs)
-            and all(a is b for a, b in zip(merge.inputs[1:], inputs[1:], strict=True))
-        ):
-            return merge
+
+    def _merge(
+        self, schools: _Schools, people: tuple[str, tuple[User, ...]] | SchoolgraphError | None
+    ) -> _Merge:
         errors = list(schools.errors)
         workers: Sequence[Worker] = ()
         tanda_error: SchoolgraphError | None = None
@@ -335,9 +327,7 @@ class Directory:
             tanda_tenant, users = people
             workers = self._tanda.workers(tanda_tenant, users)
         merged = merge_staff(schools.staff, workers, self._policy)
-        merge = _Merge(inputs, merged, tuple(errors), tanda_error)
-        self._merge = merge
-        return merge
+        return _Merge(merged, tuple(errors), tanda_error)
 
     async def _school_staff(self, today: date) -> _Schools:
         """Every school's staff list (leavers too), as the school side of the merge; the same
@@ -349,30 +339,24 @@ class Directory:
             asyncio.gather(*(_attempt(xporter.staff_rows(e)) for e in x_tenants if xporter)),
             asyncio.gather(*(_attempt(tass.staff_rows(c)) for c in t_tenants if tass)),
         )
+
+        def build() -> _Schools:
+            errors: list[SchoolgraphError] = []
+            mis: list[Staff] = []
+            for estab, rows in zip(x_tenants, x_rows, strict=True):
+                if isinstance(rows, SchoolgraphError):
+                    errors.append(rows)
+                elif xporter is not None:
+                    mis.extend(xporter.staff(estab, rows, today))
+            for company, found in zip(t_tenants, t_rows, strict=True):
+                if isinstance(found, SchoolgraphError):
+                    errors.append(found)
+                elif tass is not None:
+                    mis.extend(tass.staff(company, found, today))
+            return _Schools(school_staff(mis, self._policy), tuple(errors))
+
         inputs = tuple(None if isinstance(r, SchoolgraphError) else r for r in (*x_rows, *t_rows))
-        held = self._schools
-        if (
-            held is not None
-            and held.today == today
-            and len(held.inputs) == len(inputs)
-            and all(a is b for a, b in zip(held.inputs, inputs, strict=True))
-        ):
-            return held
-        errors: list[SchoolgraphError] = []
-        mis: list[Staff] = []
-        for estab, rows in zip(x_tenants, x_rows, strict=True):
-            if isinstance(rows, SchoolgraphError):
-                errors.append(rows)
-            elif xporter is not None:
-                mis.extend(xporter.staff(estab, rows, today))
-        for company, found in zip(t_tenants, t_rows, strict=True):
-            if isinstance(found, SchoolgraphError):
-                errors.append(found)
-            elif tass is not None:
-                mis.extend(tass.staff(company, found, today))
-        held = _Schools(today, inputs, school_staff(mis, self._policy), tuple(errors))
-        self._schools = held
-        return held
+        return self._merges.get("schools", inputs, build, values=(today,))
 
     async def _tanda_people(self) -> tuple[str, tuple[User, ...]] | None:
         """Tanda's organisation and users; the same pair object while the users list is."""

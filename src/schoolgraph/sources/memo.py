@@ -53,6 +53,11 @@ class ListMemo:
         self._last[key] = (inputs, values, value)
         return value
 
+    def held(self, key: Hashable) -> Any:
+        """The value last built for ``key`` (None if none was), whatever its inputs."""
+        hit = self._last.get(key)
+        return None if hit is None else hit[2]
+
     def clear(self) -> None:
         self._last.clear()
 
