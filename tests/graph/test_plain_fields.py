@@ -11,7 +11,7 @@ nulls where allowed and where not, items of a subclass, a cast item, tuples and 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from datetime import date
 from typing import Any
 
@@ -105,6 +105,39 @@ def _item(n: int, **changes: Any) -> Item:
     return Item(**values)
 
 
+async def _awaited(item: Item) -> Item:
+    return item
+
+
+@strawberry.type
+class Pair:
+    """Two items behind resolvers declared ``inline`` (graph/fields.py)."""
+
+    count: int
+
+    # Item 2's raises, item 3's is null, item 4's is an awaitable, item 5's a subclass.
+    @field("An item at once, mostly.", graphql_type=Item | None, inline=True)
+    def left(self, info: strawberry.Info) -> Item | Awaitable[Item] | None:
+        LEFT_CALLS.append(self.count)
+        if self.count == 2:
+            raise ValueError("no left item")
+        if self.count == 3:
+            return None
+        if self.count == 4:
+            return _awaited(_item(14))
+        if self.count == 5:
+            return ExplodingItem(**vars(_item(15)))
+        return _item(self.count + 10)
+
+    # Declared non-null to GraphQL, null for pair 1.
+    @field("An item at once, or a null where none is allowed.", graphql_type=Item, inline=True)
+    def right(self, info: strawberry.Info) -> Item | None:
+        return None if self.count == 1 else _item(self.count + 20)
+
+
+LEFT_CALLS: list[int] = []
+
+
 def _items() -> list[Item]:
     return [_item(n) for n in range(6)]
 
@@ -163,6 +196,14 @@ class Root:
     def strict_items(self) -> list[Item] | None:
         return _irregular()
 
+    @strawberry.field
+    def pairs(self) -> list[Pair]:
+        return [Pair(count=n) for n in range(6)]
+
+    @strawberry.field
+    def regular_pairs(self) -> list[Pair]:
+        return [Pair(count=n) for n in (0, 6, 7)]
+
 
 QUERIES = [
     "{ items { name nick count born kind flag code __typename } }",
@@ -183,6 +224,12 @@ QUERIES = [
     "{ castItems { name count __typename } }",
     "{ firstItem { name born } items { partner { name nick } name } }",
     "{ items { ... on Item { name } __typename b: born } }",
+    "{ regularPairs { count left { name nick } right { code } } }",
+    "{ pairs { count left { name born } } }",
+    "{ pairs { left { nick } } }",
+    "{ pairs { right { name } } }",
+    "{ pairs { left { name shout } right { name } } }",
+    "{ regularPairs { left { __typename name partner { name } } } }",
 ]
 
 
@@ -262,3 +309,51 @@ def test_resolvers_without_arguments_are_called_directly_and_the_rest_are_not() 
         name for name, field in fields.items() if "direct_resolvers" in field.resolve.__module__
     }
     assert direct == {"shout", "later", "echo", "laterWith", "partner", "checked", "required"}
+
+
+async def test_inline_references_are_completed_in_the_loop_of_their_list(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    completed: list[str] = []
+    stock = PlainFieldsExecutor.complete_object_value
+
+    def counted(self: PlainFieldsExecutor, return_type: GraphQLObjectType, *args: Any) -> Any:
+        completed.append(return_type.name)
+        return stock(self, return_type, *args)
+
+    monkeypatch.setattr(PlainFieldsExecutor, "complete_object_value", counted)
+
+    # Regular pairs: each resolver called once, no object completed by graphql-core.
+    LEFT_CALLS.clear()
+    body = await gateway.post("{ regularPairs { count left { name } right { code } } }")
+    assert "errors" not in body
+    assert [pair["left"]["name"] for pair in body["data"]["regularPairs"]] == [
+        "Pat 10",
+        "Pat 16",
+        "Pat 17",
+    ]
+    assert LEFT_CALLS == [0, 6, 7]
+    assert completed == []
+
+    # Pair 2's left item raises, 4's is an awaitable, 5's of a subclass: the list's loop
+    # stops at pair 2 and the list goes to graphql-core item by item. Each pair is tried the
+    # short way again (pair 2 as a non-null value, as its inner value and as fields) and the
+    # irregular ones executed the normal way, their resolver called once more. After pair
+    # 4's awaitable (closed, not leaked), the field is graphql-core's: pair 5's resolver is
+    # called by it alone.
+    LEFT_CALLS.clear()
+    body = await gateway.post("{ pairs { count left { name } } }")
+    assert [pair["left"] for pair in body["data"]["pairs"]] == [
+        {"name": "Pat 10"},
+        {"name": "Pat 11"},
+        None,
+        None,
+        {"name": "Pat 14"},
+        {"name": "Pat 15"},
+    ]
+    assert [(error["path"], error["extensions"]["code"]) for error in body["errors"]] == [
+        (["pairs", 2, "left"], "INTERNAL")
+    ]
+    assert "no left item" not in str(body)
+    assert LEFT_CALLS == [0, 1, 2, 0, 1, 2, 2, 2, 2, 3, 4, 4, 5]
+    assert completed.count("Pair") == 3  # pairs 2, 4 and 5, the long way

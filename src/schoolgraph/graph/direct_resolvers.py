@@ -23,6 +23,7 @@ middleware are unchanged.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Final
 
 from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo
@@ -30,7 +31,7 @@ from strawberry.schema.schema import Schema
 from strawberry.types.field import StrawberryField
 from strawberry.types.info import Info
 
-__all__ = ["install_direct_resolvers"]
+__all__ = ["DirectResolver", "direct_resolver", "install_direct_resolvers"]
 
 _STRAWBERRY_FIELD: Final = "strawberry-definition"
 
@@ -53,12 +54,46 @@ def install_direct_resolvers(schema: Schema) -> int:
         for graphql_field in graphql_type.fields.values():
             direct = _direct(graphql_field, info_class)
             if direct is not None:
-                graphql_field.resolve = direct
+                graphql_field.resolve = direct.resolve
                 changed += 1
     return changed
 
 
-def _direct(graphql_field: GraphQLField, info_class: type[Info[Any, Any]]) -> Resolve | None:
+def direct_resolver(graphql_field: GraphQLField) -> DirectResolver | None:
+    """The direct call installed on ``graphql_field``, if it has one."""
+    owner = getattr(graphql_field.resolve, "__self__", None)
+    return owner if isinstance(owner, DirectResolver) else None
+
+
+@dataclass(frozen=True, slots=True)
+class DirectResolver:
+    """One field's resolver called directly: ``function(source)``, or with strawberry's
+    ``Info`` passed as ``keyword`` (None when the resolver takes none)."""
+
+    function: Resolve
+    keyword: str | None
+    info_class: type[Info[Any, Any]]
+    definition: StrawberryField
+
+    def resolve(self, source: Any, info: GraphQLResolveInfo[Any]) -> Any:
+        """The call graphql-core makes, once per object."""
+        if self.keyword is None:
+            return self.function(source)
+        wrapped = self.info_class(_raw_info=info, _field=self.definition)
+        return self.function(source, **{self.keyword: wrapped})
+
+    def bind(self, info: GraphQLResolveInfo[Any]) -> Callable[[Any], Any]:
+        """``source -> value`` under one resolve info, whichever object ``source`` is: for a
+        resolver that reads nothing of its info but the context (``graph.fields.field``'s
+        ``inline``), the same call as ``resolve`` with one info built for all."""
+        if self.keyword is None:
+            return self.function
+        function = self.function
+        arguments = {self.keyword: self.info_class(_raw_info=info, _field=self.definition)}
+        return lambda source: function(source, **arguments)
+
+
+def _direct(graphql_field: GraphQLField, info_class: type[Info[Any, Any]]) -> DirectResolver | None:
     """The direct call for ``graphql_field``, or None when it must keep strawberry's."""
     if graphql_field.args:
         return None
@@ -75,17 +110,8 @@ def _direct(graphql_field: GraphQLField, info_class: type[Info[Any, Any]]) -> Re
     if not callable(function):
         return None
     if len(names) == 1:
-
-        def resolve_self(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
-            return function(source)
-
-        return resolve_self
+        return DirectResolver(function, None, info_class, definition)
     info_parameter = resolver.info_parameter
     if len(names) != 2 or info_parameter is None or names[1] != info_parameter.name:
         return None
-    keyword = info_parameter.name
-
-    def resolve_with_info(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
-        return function(source, **{keyword: info_class(_raw_info=info, _field=definition)})
-
-    return resolve_with_info
+    return DirectResolver(function, info_parameter.name, info_class, definition)

@@ -8,21 +8,32 @@ method; these wrappers declare what it does (keep the method's signature) and no
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, Final, TypeVar, cast
 
 import strawberry
 
-__all__ = ["field", "mutation", "subscription"]
+__all__ = ["INLINE", "field", "mutation", "subscription"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+INLINE: Final = "schoolgraph.inline"
+"""The metadata key of a field declared ``inline`` (see :func:`field`)."""
 
-def field(description: str, *, graphql_type: Any = None) -> Callable[[F], F]:
+
+def field(description: str, *, graphql_type: Any = None, inline: bool = False) -> Callable[[F], F]:
     """``@strawberry.field(description=description)``; ``graphql_type`` gives the field's
     type when the resolver's annotation does not (a resolver that answers a value or an
-    awaitable of it)."""
+    awaitable of it).
+
+    ``inline`` declares that the resolver (``self`` and ``info``, no arguments) reads nothing
+    of ``info`` but its context, and answers at once what the request has read already (an
+    awaitable otherwise): the executor may then call it with one resolve info for every
+    object of a list and complete its answer in the same loop (``graph.plain_fields``).
+    """
+    metadata = {INLINE: True} if inline else None
     return cast(
-        Callable[[F], F], strawberry.field(description=description, graphql_type=graphql_type)
+        Callable[[F], F],
+        strawberry.field(description=description, graphql_type=graphql_type, metadata=metadata),
     )
 
 

@@ -21,11 +21,20 @@ the loop above, with none of the steps graphql-core takes per object (``is_type_
 collected subfields, the path, ``execute_fields``). A list of such objects is completed in
 one loop over its items. Here too, anything irregular (an item of another class, a null
 where none is allowed, an irregular field) hands the value to graphql-core from the start.
+
+A field declared ``inline`` (``graph.fields.field``: its resolver reads only the request's
+context and answers at once what the request has read) whose value has a plain selection
+counts as plain too: a roster shift's ``staff { id displayName }`` and ``team { id name }``.
+Its resolver is called with one resolve info made for all the objects, and its value
+completed as above, so a list of 4,392 shifts with their staff and teams is one loop. When
+the resolver raises or answers an awaitable (the request has not read the people), the object
+is executed the normal way from the start: graphql-core calls the resolver again, and reports
+its error with its path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -48,6 +57,9 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.base import StrawberryObjectDefinition
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
+
+from schoolgraph.graph.direct_resolvers import direct_resolver
+from schoolgraph.graph.fields import INLINE
 
 __all__ = ["PLAIN_OBJECTS", "PLAIN_PLANS", "PlainFieldsExecutor", "PlainLeaf", "plain_leaf"]
 
@@ -114,12 +126,52 @@ class _TypeName:
         return self.name
 
 
+@dataclass(slots=True)
+class _Reference:
+    """A field declared ``inline`` (``graph.fields.field``) whose value is an object with a
+    plain selection: its resolver called with one resolve info for every source, its answer
+    completed as a :class:`_PlainObject`. Once it answers an awaitable (the request has not
+    read what it refers to), it is left to graphql-core for the rest of the execution."""
+
+    call: Callable[[Any], Any]
+    value: _PlainObject
+    nullable: bool
+    live: bool = True
+
+    def read(self, source: Any) -> Any:
+        """The field's answer; :class:`_IrregularError` when graphql-core must decide (the
+        resolver raised, answered an awaitable, a null where none is allowed, or a value
+        the plain object does not complete)."""
+        if not self.live:
+            raise _IrregularError
+        try:
+            found = self.call(source)
+        except Exception as error:
+            raise _IrregularError from error
+        if found is None:
+            if self.nullable:
+                return None
+            raise _IrregularError
+        try:
+            return self.value.complete(found)
+        except _IrregularError:
+            if isinstance(found, Awaitable):
+                self.live = False
+                if isinstance(found, Coroutine):
+                    found.close()  # graphql-core calls the resolver again, and awaits that
+            raise
+
+
+Step = PlainLeaf | _TypeName | _Reference
+"""How one field of a plan is answered without graphql-core."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """One selection on one type: its plain fields, the rest (executed by graphql-core),
     and the answer's key order."""
 
-    plain: tuple[tuple[str, PlainLeaf | _TypeName], ...]
+    plain: tuple[tuple[str, Step], ...]
     rest: GroupedFieldSet
     order: tuple[str, ...]
 
@@ -186,31 +238,6 @@ def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
         return None
     as_is = _AS_IS.get(output) if isinstance(output, GraphQLScalarType) else None
     return PlainLeaf(definition.python_name, output.coerce_output_value, as_is, nullable)
-
-
-def _plan(parent_type: GraphQLObjectType, selection: GroupedFieldSet) -> _Plan:
-    plain: list[tuple[str, PlainLeaf | _TypeName]] = []
-    rest: GroupedFieldSet = {}
-    for key, details in selection.items():
-        step = _step(parent_type, details)
-        if step is None:
-            rest[key] = details
-        else:
-            plain.append((key, step))
-    return _Plan(tuple(plain), rest, tuple(selection))
-
-
-def _step(
-    parent_type: GraphQLObjectType, details: FieldDetailsList
-) -> PlainLeaf | _TypeName | None:
-    node = details[0].node
-    if node.arguments:
-        return None
-    name = node.name.value
-    if name == "__typename":
-        return _TypeName(parent_type.name)
-    field = parent_type.fields.get(name)
-    return plain_leaf(field) if field is not None else None
 
 
 class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -320,11 +347,62 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         plan: _Plan | None = None
         if manager is None or not manager.middlewares:
-            plan = _plan(parent_type, selection)
+            plan = self._plan(parent_type, selection)
             if not plan.plain:
                 plan = None
         self._plain_plans[key] = (selection, plan)
         return plan
+
+    def _plan(self, parent_type: GraphQLObjectType, selection: GroupedFieldSet) -> _Plan:
+        plain: list[tuple[str, Step]] = []
+        rest: GroupedFieldSet = {}
+        for key, details in selection.items():
+            step = self._step(parent_type, key, details)
+            if step is None:
+                rest[key] = details
+            else:
+                plain.append((key, step))
+        return _Plan(tuple(plain), rest, tuple(selection))
+
+    def _step(
+        self, parent_type: GraphQLObjectType, key: str, details: FieldDetailsList
+    ) -> Step | None:
+        node = details[0].node
+        if node.arguments:
+            return None
+        name = node.name.value
+        if name == "__typename":
+            return _TypeName(parent_type.name)
+        field = parent_type.fields.get(name)
+        if field is None:
+            return None
+        return plain_leaf(field) or self._reference(parent_type, key, field, details)
+
+    def _reference(
+        self,
+        parent_type: GraphQLObjectType,
+        key: str,
+        field: GraphQLField,
+        details: FieldDetailsList,
+    ) -> _Reference | None:
+        """How to answer an ``inline`` field in line, or None when graphql-core must."""
+        direct = direct_resolver(field)
+        if direct is None or not direct.definition.metadata.get(INLINE):
+            return None
+        output = field.type
+        nullable = not isinstance(output, GraphQLNonNull)
+        inner = output.of_type if isinstance(output, GraphQLNonNull) else output
+        if type(inner) is not GraphQLObjectType:
+            return None
+        value = self._plain_object(inner, details)
+        if value is None:
+            return None
+        # The resolver reads only the context, so one info serves every source; its path
+        # names the first source's parent (errors are graphql-core's, with their own paths).
+        info = self.build_resolve_info(
+            field, [detail.node for detail in details], parent_type, Path(None, key, None)
+        )
+        return _Reference(direct.bind(info), value, nullable)
 
     def _plain_object(
         self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList

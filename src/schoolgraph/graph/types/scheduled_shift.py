@@ -83,13 +83,13 @@ class ScheduledShift(Node):
 
     # Not coroutines: a list of shifts whose parent read the people and teams answers each
     # shift's `staff` and `team` at once (see graph.loading.with_references).
-    @field(description="Who is rostered; null for a vacant shift.", graphql_type=STAFF)
+    @field(description="Who is rostered; null for a vacant shift.", graphql_type=STAFF, inline=True)
     def staff(self, info: Info) -> Staff | Awaitable[Staff | None] | None:
         from schoolgraph.graph.types.staff import staff_now
 
         return None if self.row.staff_id is None else staff_now(info, self.row.staff_id)
 
-    @field(description="The team it is planned for.", graphql_type=TEAM)
+    @field(description="The team it is planned for.", graphql_type=TEAM, inline=True)
     def team(self, info: Info) -> Team | Awaitable[Team | None] | None:
         from schoolgraph.graph.types.team import team_now
 

@@ -112,13 +112,13 @@ class Shift(Node):
         return await workforce_local(info, self.row.finish, self.row.staff_id, self.row.team_id)
 
     # Not coroutines: see ScheduledShift.staff.
-    @field(description="Who worked it.", graphql_type=STAFF)
+    @field(description="Who worked it.", graphql_type=STAFF, inline=True)
     def staff(self, info: Info) -> Staff | Awaitable[Staff | None] | None:
         from schoolgraph.graph.types.staff import staff_now
 
         return staff_now(info, self.row.staff_id)
 
-    @field(description="The team it was worked for.", graphql_type=TEAM)
+    @field(description="The team it was worked for.", graphql_type=TEAM, inline=True)
     def team(self, info: Info) -> Team | Awaitable[Team | None] | None:
         from schoolgraph.graph.types.team import team_now
 
