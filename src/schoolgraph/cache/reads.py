@@ -20,6 +20,8 @@ from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from schoolgraph.request_var import RequestVar
+
 __all__ = [
     "Read",
     "ReadSet",
@@ -75,9 +77,8 @@ class ReadSet:
         return len(self.reads)
 
 
-current_reads: contextvars.ContextVar[ReadSet | None] = contextvars.ContextVar(
-    "schoolgraph_current_reads", default=None
-)
+current_reads: RequestVar[ReadSet] = RequestVar("schoolgraph_current_reads")
+"""The request's `ReadSet` (let go of by every copy of the context once reset)."""
 _accounted: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "schoolgraph_upstream_calls_accounted", default=False
 )

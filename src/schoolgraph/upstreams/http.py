@@ -47,6 +47,7 @@ from ..errors import (
     UpstreamUnavailableError,
 )
 from ..observability.tracing import trace_cached_read, upstream_span
+from ..request_var import RequestVar
 from .off_loop import DECODE_OFF_LOOP_BYTES, off_loop
 
 T = TypeVar("T")
@@ -110,9 +111,8 @@ class CallLog:
         }
 
 
-current_call_log: contextvars.ContextVar[CallLog | None] = contextvars.ContextVar(
-    "schoolgraph_call_log", default=None
-)
+current_call_log: RequestVar[CallLog] = RequestVar("schoolgraph_call_log")
+"""The request's `CallLog` (let go of by every copy of the context once reset)."""
 _current_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "schoolgraph_deadline", default=None
 )
