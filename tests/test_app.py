@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,13 +17,13 @@ from strawberry.extensions import SchemaExtension
 from yarl import URL
 
 from schoolgraph import __version__
-from schoolgraph.app import create_app
+from schoolgraph.app import RUNTIME, create_app
 from schoolgraph.config import Mode, Settings
 from schoolgraph.context import Context
 from schoolgraph.errors import InternalError, UpstreamUnavailableError
 from schoolgraph.graph.extensions.error_codes import ErrorCodes
 from schoolgraph.graph.schema import GatewaySchema, build_schema
-from tests.conftest import Serve
+from tests.conftest import Serve, start_serving
 
 SERVICE_QUERY = "{ service { name version mode upstreams { name kind baseUrl configured } } }"
 
@@ -430,3 +432,22 @@ async def test_an_unexpected_error_in_a_plain_handler_is_a_masked_500(
     [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert record.__dict__["request_id"] == "req-500"
     assert record.exc_info is not None
+
+
+async def test_a_stopped_gateway_is_garbage(http: aiohttp.ClientSession) -> None:
+    """After a gateway has answered and stopped, nothing in the process keeps its app (and so
+    its runtime and cache) alive: aiohttp's module-level cache of built middleware chains,
+    which holds every app that served a request, is emptied when an app stops."""
+    app = create_app(Settings(mode=Mode.UPSTREAM, anonymous=True, rate_limit=0))
+    runtime = weakref.ref(app[RUNTIME])
+    url, stop, task = await start_serving(app)
+    status, body = await post_json(http, url, {"query": "{ __typename }"})
+    assert (status, body) == (200, {"data": {"__typename": "Query"}})
+    stop.set()
+    await task
+    stopped = weakref.ref(app)
+    del app
+    gc.collect()
+
+    assert stopped() is None
+    assert runtime() is None

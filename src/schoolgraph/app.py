@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
-from aiohttp import web
+from aiohttp import web, web_app
 from strawberry.schema.base import BaseSchema
 
 from schoolgraph.accounts.service import AccountService
@@ -74,6 +74,22 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         # cleanup_ctx unwinds after the server has drained in-flight requests.
         await runtime.close()
         logger.info("Gateway stopped; in-flight requests have finished.")
+
+
+async def _forget_middleware_chains(app: web.Application) -> None:
+    """Empty aiohttp's cache of built middleware chains once the app has stopped.
+
+    aiohttp (since 3.11) builds each route's chain of middlewares once and keeps it in a
+    module-level ``lru_cache`` of 1,024 entries keyed by the handler and the app, which holds
+    the app, and so its runtime and every cached upstream row, after it stopped: a process
+    that starts gateway after gateway (the bench's cold runs, the tests) kept every one
+    alive. The cache is aiohttp's private name; without it there is nothing to empty. Other
+    apps of the process rebuild their chains on their next request.
+    """
+    cached = getattr(web_app, "_cached_build_middleware", None)
+    cache_clear = getattr(cached, "cache_clear", None)
+    if callable(cache_clear):
+        cache_clear()
 
 
 async def _accounts_lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -148,6 +164,7 @@ def create_app(
         check = functools.partial(runtime.check, kind)
         checks.add(kind.value, check, required=required is None or kind in required)
     app.cleanup_ctx.append(_lifecycle)
+    app.on_cleanup.append(_forget_middleware_chains)
 
     limits = QueryLimits(
         max_depth=settings.max_query_depth,
