@@ -49,7 +49,6 @@ def test_resets_nest_like_a_context_variable() -> None:
     assert var.get() == "outer"
     var.reset(outer)
     assert var.get() is None
-    assert var.name == "test_nested"
 
 
 async def test_a_cancelled_timer_does_not_keep_a_requests_reads() -> None:

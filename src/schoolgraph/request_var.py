@@ -46,10 +46,6 @@ class RequestVar(Generic[T]):
             name, default=None
         )
 
-    @property
-    def name(self) -> str:
-        return self._var.name
-
     def get(self) -> T | None:
         """The value set in this context, None when none is (or it was reset)."""
         box = self._var.get()

@@ -10,10 +10,12 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from graphql import GraphQLObjectType
 from yarl import URL
 
 from schoolgraph.app import RUNTIME, create_app
 from schoolgraph.config import Settings
+from schoolgraph.graph.plain_fields import PlainFieldsExecutor
 from schoolgraph.simulators.dataset import World
 from schoolgraph.simulators.stack import SimulatorStack
 from tests.conftest import Serve
@@ -87,6 +89,21 @@ def global_id(type_name: str, domain_id: str) -> str:
     """The global id the graph gives ``domain_id``, computed independently of its code."""
     raw = f"{type_name}:{domain_id}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.fixture
+def completed_objects(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The object types graphql-core completes (``complete_object_value``), in order: what
+    the plain-fields executor (graph/plain_fields.py) did not complete itself."""
+    completed: list[str] = []
+    stock = PlainFieldsExecutor.complete_object_value
+
+    def counted(self: PlainFieldsExecutor, return_type: GraphQLObjectType, *args: Any) -> Any:
+        completed.append(return_type.name)
+        return stock(self, return_type, *args)
+
+    monkeypatch.setattr(PlainFieldsExecutor, "complete_object_value", counted)
+    return completed
 
 
 @pytest.fixture

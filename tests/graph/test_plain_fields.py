@@ -23,7 +23,6 @@ from graphql import GraphQLObjectType
 from schoolgraph.app import create_app
 from schoolgraph.config import Mode, Settings
 from schoolgraph.graph.fields import field
-from schoolgraph.graph.plain_fields import PlainFieldsExecutor
 from schoolgraph.graph.schema import build_schema
 from tests.conftest import Serve
 from tests.graph.conftest import Gateway
@@ -276,16 +275,9 @@ async def test_irregular_fields_are_coded_and_the_rest_of_the_list_is_kept(
 
 
 async def test_plain_objects_skip_graphql_cores_steps_and_the_rest_do_not(
-    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+    gateway: Gateway, completed_objects: list[str]
 ) -> None:
-    completed: list[str] = []
-    stock = PlainFieldsExecutor.complete_object_value
-
-    def counted(self: PlainFieldsExecutor, return_type: GraphQLObjectType, *args: Any) -> Any:
-        completed.append(return_type.name)
-        return stock(self, return_type, *args)
-
-    monkeypatch.setattr(PlainFieldsExecutor, "complete_object_value", counted)
+    completed = completed_objects
 
     # Whole selections plain: completed directly, no graphql-core object completion.
     body = await gateway.post("{ items { name count } gappyItems { kind } firstItem { code } }")
@@ -312,16 +304,9 @@ def test_resolvers_without_arguments_are_called_directly_and_the_rest_are_not() 
 
 
 async def test_inline_references_are_completed_in_the_loop_of_their_list(
-    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+    gateway: Gateway, completed_objects: list[str]
 ) -> None:
-    completed: list[str] = []
-    stock = PlainFieldsExecutor.complete_object_value
-
-    def counted(self: PlainFieldsExecutor, return_type: GraphQLObjectType, *args: Any) -> Any:
-        completed.append(return_type.name)
-        return stock(self, return_type, *args)
-
-    monkeypatch.setattr(PlainFieldsExecutor, "complete_object_value", counted)
+    completed = completed_objects
 
     # Regular pairs: each resolver called once, no object completed by graphql-core.
     LEFT_CALLS.clear()

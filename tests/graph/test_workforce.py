@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
-from graphql import GraphQLObjectType
 from yarl import URL
 
 from schoolgraph.bench.queries import ROSTER_WEEK
-from schoolgraph.graph.plain_fields import PlainFieldsExecutor
 from schoolgraph.simulators.dataset import World
 from tests.graph.conftest import Gateway, global_id
 
@@ -115,19 +111,11 @@ async def test_rosters_and_their_scheduled_shifts(gateway: Gateway) -> None:
 
 
 async def test_a_roster_weeks_shifts_come_with_their_staff_and_teams_in_one_loop(
-    gateway: Gateway, monkeypatch: pytest.MonkeyPatch
+    gateway: Gateway, completed_objects: list[str]
 ) -> None:
     """The bench's roster week: each shift's ``staff`` and ``team`` (declared ``inline``) are
     answered in the loop over the shifts, no shift, person or team completed by graphql-core
     (graph/plain_fields.py); the answers are the world's."""
-    completed: list[str] = []
-    stock = PlainFieldsExecutor.complete_object_value
-
-    def counted(self: PlainFieldsExecutor, return_type: GraphQLObjectType, *args: Any) -> Any:
-        completed.append(return_type.name)
-        return stock(self, return_type, *args)
-
-    monkeypatch.setattr(PlainFieldsExecutor, "complete_object_value", counted)
     world = gateway.world
     roster = world.roster_containing(world.today)
     assert roster is not None
@@ -147,7 +135,7 @@ async def test_a_roster_weeks_shifts_come_with_their_staff_and_teams_in_one_loop
         assert (shift["staff"] is None) is (schedule.user_id is None)
         assert schedule.department_id is not None
         assert shift["team"]["name"] == world.teams[schedule.department_id].name
-    assert {"ScheduledShift", "Staff", "Team"}.isdisjoint(completed)
+    assert {"ScheduledShift", "Staff", "Team"}.isdisjoint(completed_objects)
 
 
 ROSTERS = "query ($from: Date!, $to: Date!) { rosters(from: $from, to: $to) { domainId } }"

@@ -230,10 +230,7 @@ def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
         return None
     if definition.default_resolver is not getattr:
         return None
-    output = field.type
-    nullable = not isinstance(output, GraphQLNonNull)
-    if isinstance(output, GraphQLNonNull):
-        output = output.of_type
+    output, nullable = _nullable(field.type)
     if not isinstance(output, (GraphQLScalarType, GraphQLEnumType)):
         return None
     as_is = _AS_IS.get(output) if isinstance(output, GraphQLScalarType) else None
@@ -286,9 +283,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> AwaitableOrValue[list[Any]]:
-        item_type = return_type.of_type
-        nullable = not isinstance(item_type, GraphQLNonNull)
-        inner = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+        inner, nullable = _nullable(return_type.of_type)
         if (
             type(inner) is GraphQLObjectType
             and position_context is None
@@ -389,16 +384,14 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         direct = direct_resolver(field)
         if direct is None or not direct.definition.metadata.get(INLINE):
             return None
-        output = field.type
-        nullable = not isinstance(output, GraphQLNonNull)
-        inner = output.of_type if isinstance(output, GraphQLNonNull) else output
+        inner, nullable = _nullable(field.type)
         if type(inner) is not GraphQLObjectType:
             return None
         value = self._plain_object(inner, details)
         if value is None:
             return None
-        # The resolver reads only the context, so one info serves every source; its path
-        # names the first source's parent (errors are graphql-core's, with their own paths).
+        # The resolver reads only the context, so one info serves every source; its path is
+        # the field's key alone (errors are graphql-core's, reported with their own paths).
         info = self.build_resolve_info(
             field, [detail.node for detail in details], parent_type, Path(None, key, None)
         )
@@ -432,6 +425,13 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
                 )
         self._plain_objects[key] = (field_details_list, plain)
         return plain
+
+
+def _nullable(output: GraphQLOutputType) -> tuple[GraphQLOutputType, bool]:
+    """The type inside a non-null wrapper, and whether a null is allowed."""
+    if isinstance(output, GraphQLNonNull):
+        return output.of_type, False
+    return output, True
 
 
 _SEQUENCES: Final = (list, tuple)
