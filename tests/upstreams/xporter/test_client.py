@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 
 from schoolgraph.errors import ConfigError, NotFoundError, UpstreamAuthError
@@ -19,7 +21,16 @@ from schoolgraph.upstreams.xporter import (
     XporterConfig,
     XporterSchool,
 )
-from schoolgraph.upstreams.xporter.models import RowContext
+from schoolgraph.upstreams.xporter.models import (
+    NARROW_CONTACTS,
+    NARROW_GROUPS,
+    STUDENT_YEARS,
+    STUDENTS,
+    RowContext,
+    StudentYear,
+    TableSpec,
+)
+from schoolgraph.upstreams.xporter.typed_rows import decode_tables
 
 from .conftest import NARROW_RP, NARROW_SECRET, MakeClient, Sim
 
@@ -349,8 +360,8 @@ async def test_a_school_can_name_its_own_time_zone(sim: Sim, make_client: MakeCl
     assert client.time_zone(sim.estab()).key == "Europe/Dublin"
 
 
-async def _every_column_rows(sim: Sim, estab: str) -> list[dict[str, object]]:
-    """The school's students as Xporter sends them without `select`, over plain HTTP."""
+async def _answer(sim: Sim, estab: str, endpoint: str, params: dict[str, str]) -> bytes:
+    """The school's answer to a read, as Xporter sends it, over plain HTTP."""
     creds = sim.world.credentials
     secret = next(s.school_secret for s in creds.xporter_schools if s.estab == estab)
     sts = await sim.post(
@@ -363,13 +374,50 @@ async def _every_column_rows(sim: Sim, estab: str) -> list[dict[str, object]]:
         },
     )
     async with sim.http.get(
-        f"{sim.base}/api/v1/School/{estab}/Students",
+        f"{sim.base}/api/v1/School/{estab}/{endpoint}",
         headers={"Authorization": f"Idaas {sts['token']}"},
-        params={"options": "includeComms"},
+        params=params,
     ) as response:
         assert response.status == 200
-        rows: list[dict[str, object]] = (await response.json())["Students"]
-        return rows
+        return await response.read()
+
+
+async def _every_column_rows(sim: Sim, estab: str) -> list[dict[str, object]]:
+    """The school's students as Xporter sends them without `select`."""
+    body = await _answer(sim, estab, "Students", {"options": "includeComms"})
+    rows: list[dict[str, object]] = json.loads(body)["Students"]
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("spec", "endpoint", "params"),
+    [
+        (STUDENTS, "Students", {"options": "includeComms", "select": Student.SELECT}),
+        (STUDENT_YEARS, "Students", {"select": StudentYear.SELECT}),
+        (NARROW_CONTACTS, "Contacts", {"select": NarrowContact.SELECT}),
+        (
+            NARROW_GROUPS,
+            "Groups",
+            {"options": "includeMembersIds,includeSubjects", "select": NarrowGroup.SELECT},
+        ),
+    ],
+    ids=lambda v: getattr(v, "__name__", None) or (v if isinstance(v, str) else None),
+)
+async def test_the_narrowed_reads_answers_decode_straight_into_structs(
+    sim: Sim, spec: TableSpec[Any], endpoint: str, params: dict[str, str]
+) -> None:
+    """What the client asks for narrowed comes back in the exact shape, so the client's
+    fast path is the one it takes (`typed_rows.decode_tables`), not only one it could."""
+    assert spec.typed is not None
+    body = await _answer(sim, sim.estab(), endpoint, params)
+
+    decoded = decode_tables(body, {spec.name.lower(): spec.typed})
+
+    assert decoded is not None
+    rows = decoded[spec.name]
+    assert len(rows) > 10
+    assert all(isinstance(row, msgspec.Struct) for row in rows)
+    assert all(struct is not None for struct in spec.typed.convert(rows) or [None])
 
 
 async def test_students_are_read_narrowed_to_the_columns_their_model_holds(

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,11 +19,13 @@ from schoolgraph.upstreams.xporter.changesets import Applied, Wire, apply
 from schoolgraph.upstreams.xporter.models import (
     NARROW_CONTACTS,
     NARROW_GROUPS,
+    STUDENT_YEARS,
     STUDENTS,
     RowContext,
+    StudentYear,
     TableSpec,
 )
-from schoolgraph.upstreams.xporter.typed_rows import TypedRows
+from schoolgraph.upstreams.xporter.typed_rows import TypedRows, as_row, decode_tables
 
 LONDON = ZoneInfo("Europe/London")
 CTX = RowContext("3281102", LONDON, "/api/v1/School/{estab}/Students", "Students")
@@ -116,6 +120,7 @@ NARROWED: list[tuple[TableSpec[Any], tuple[str, ...]]] = [
     (STUDENTS, Student.COLUMNS),
     (NARROW_GROUPS, NarrowGroup.COLUMNS),
     (NARROW_CONTACTS, NarrowContact.COLUMNS),
+    (STUDENT_YEARS, StudentYear.COLUMNS),
 ]
 
 
@@ -223,3 +228,84 @@ def test_an_unchanged_row_keeps_its_model_on_the_typed_path(value: str | None) -
     again = apply([STUDENTS], wire, first.snapshot, CTX, delta=False)
     assert not again.changed
     assert again.snapshot.table(STUDENTS)["1"] is first.snapshot.table(STUDENTS)["1"]
+
+
+# -- bodies decoded straight into structs ---------------------------------------------------
+
+
+def _body(spec: TableSpec[Any], rows: Sequence[Mapping[str, Any]], name: str = "") -> bytes:
+    """An answer as Xporter sends it: the table, `meta` and `__pagination__`."""
+    return orjson.dumps(
+        {
+            name or spec.name: list(rows),
+            "meta": [{"DateTime": "2026-11-23T07:00:00"}],
+            "__pagination__": [{"PageCount": 1, "PageSize": 500}],
+        }
+    )
+
+
+def _decoded(spec: TableSpec[Any], body: bytes) -> list[Any]:
+    assert spec.typed is not None
+    decoded = decode_tables(body, {spec.name.lower(): spec.typed})
+    assert decoded is not None
+    assert decoded["meta"] == [{"DateTime": "2026-11-23T07:00:00"}]
+    rows: list[Any] = decoded[spec.name]
+    return rows
+
+
+@pytest.mark.parametrize(("spec", "columns"), NARROWED, ids=lambda v: getattr(v, "name", ""))
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_rows_decoded_straight_from_the_body_give_the_same_models(
+    spec: TableSpec[Any], columns: tuple[str, ...], data: st.DataObject
+) -> None:
+    """Two pages, each its own body: each decodes straight into structs when every row is in
+    the exact shape, else the general way; either way the models are the general reading's."""
+    shapes = data.draw(st.sampled_from([("exact",), SHAPES]))
+    first = data.draw(st.lists(rows(columns, shapes), min_size=1, max_size=4))
+    second = data.draw(st.lists(rows(columns, shapes), min_size=0, max_size=4))
+    bodies = [_body(spec, first), _body(spec, second)]
+    decoded = [row for body in bodies for row in _decoded(spec, body)]
+    if shapes == ("exact",):
+        assert all(isinstance(row, msgspec.Struct) for row in decoded)
+    sent = [row for body in bodies for row in orjson.loads(body)[spec.name]]
+    straight, general = (
+        _apply(spec, decoded),
+        _apply(dataclasses.replace(spec, typed=None), sent),
+    )
+    if isinstance(general, Exception):
+        assert isinstance(straight, UpstreamBadResponseError) and str(straight) == str(general)
+        return
+    assert isinstance(straight, Applied)
+    assert _table(straight, spec) == _table(general, spec)
+
+
+def test_a_table_decodes_straight_only_when_every_row_is_in_the_narrowed_shape() -> None:
+    clean = [_clean_row(str(n)) for n in range(3)]
+    straight = _decoded(STUDENTS, _body(STUDENTS, clean))
+    assert all(type(row).__name__ == "StudentColumns" for row in straight)
+    assert [as_row(row) for row in straight] == clean
+    # The table's name matched as the client matches it, whatever its case.
+    lower = decode_tables(_body(STUDENTS, clean, "students"), {"students": TYPED})
+    assert lower is not None and all(isinstance(r, msgspec.Struct) for r in lower["students"])
+
+    number = _clean_row("9")
+    number["UPN"] = 42
+    general = _decoded(STUDENTS, _body(STUDENTS, [*clean, number]))
+    assert general == [*clean, number]  # dicts, as orjson reads them
+    # A blank cell decodes straight, and `convert` sends that row the general way.
+    blank = _clean_row("8")
+    blank["Surname"] = " "
+    with_blank = _decoded(STUDENTS, _body(STUDENTS, [*clean, blank]))
+    assert all(isinstance(row, msgspec.Struct) for row in with_blank)
+    assert [s is None for s in TYPED.convert(with_blank) or ()] == [False] * 3 + [True]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[]", b'"text"', b'{"Students": [{"Id": NaN}]}', b"\xef\xbb\xbf{}", b'{"a": 1', b""],
+)
+def test_a_body_that_is_not_a_strict_json_object_is_left_to_the_general_reader(
+    body: bytes,
+) -> None:
+    assert decode_tables(body, {"students": TYPED}) is None

@@ -9,8 +9,9 @@ for the next change set with (`CacheEntry.token`).
   or re-create what did not change.
 * A change set (`changedRows=<token>`) upserts the rows it carries and removes the keys in
   `<Table>_deleted`; every other row is the previous snapshot's object, unchanged.
-* A table read narrowed by `select` converts its rows to structs in C first
-  (`typed_rows`); rows in any other shape are read column by column as before.
+* A table read narrowed by `select` converts its rows to structs in C first, or arrives
+  decoded straight into them (`typed_rows`); rows in any other shape are read column by
+  column as before.
 * Tables without a `RowHash` column (lessons, attendance marks and codes, §2.3) get a local
   hash of the row's canonical JSON (§6.4 "compute a local hash per row").
 
@@ -28,6 +29,7 @@ from typing import Any, TypeVar, cast
 
 from ..canonical import canonical
 from .models import Fields, Row, RowContext, TableSpec, columns_of
+from .typed_rows import WireRow, as_row
 
 M = TypeVar("M")
 
@@ -92,7 +94,7 @@ class Snapshot:
 class Wire:
     """Everything one (possibly paged) read returned, tables still raw."""
 
-    rows: dict[str, list[Row]] = field(default_factory=dict)
+    rows: dict[str, list[WireRow]] = field(default_factory=dict)
     deleted: dict[str, list[str]] = field(default_factory=dict)
     token: str | None = None
     as_of: datetime | None = None
@@ -153,14 +155,16 @@ def apply(
         for index, raw in enumerate(raws):
             struct = None if structs is None else structs[index]
             if typed is None or struct is None:
-                key, digest = Fields(raw, table_ctx).id(spec.key), row_hash(raw)
+                row = as_row(raw)
+                key, digest = Fields(row, table_ctx).id(spec.key), row_hash(row)
             else:
-                key, digest = typed.row_key(struct), typed.row_hash(struct) or row_hash(raw)
+                key = typed.row_key(struct)
+                digest = typed.row_hash(struct) or row_hash(as_row(struct))
             if old.hash_of(key) == digest:
                 model = old[key]  # unchanged: keep the very same object
             else:
                 model = (
-                    spec.parse(raw, table_ctx)
+                    spec.parse(row, table_ctx)
                     if typed is None or struct is None
                     else typed.build(struct, table_ctx)
                 )

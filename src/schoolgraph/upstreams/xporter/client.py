@@ -59,6 +59,8 @@ from typing import Any, Literal, TypeVar
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from msgspec import Struct
+
 from ...cache.store import CacheEntry, CacheKey, Refresh, UpstreamCache
 from ...errors import (
     ConfigError,
@@ -67,8 +69,8 @@ from ...errors import (
     UpstreamBadResponseError,
     UpstreamError,
 )
-from ..http import RateLimiter, Transport, TransportPolicy
-from ..off_loop import off_loop
+from ..http import RateLimiter, Transport, TransportPolicy, UpstreamResponse
+from ..off_loop import DECODE_OFF_LOOP_BYTES, off_loop
 from .auth import (
     STS_PATH,
     THIRD_PARTY_ID,
@@ -115,6 +117,7 @@ from .models import (
     Timetable,
     parse_local,
 )
+from .typed_rows import TypedRows, decode_tables
 
 logger = logging.getLogger(__name__)
 
@@ -294,6 +297,17 @@ class _Read:
         if self.options:
             query["options"] = ",".join(self.options)
         return query
+
+    @property
+    def typed_tables(self) -> dict[str, TypedRows[Any]]:
+        """The tables read narrowed, by lower-cased name and alias: their rows are decoded
+        straight into structs (`typed_rows.decode_tables`)."""
+        return {
+            name.lower(): spec.typed
+            for spec in self.specs
+            if spec.typed is not None
+            for name in (spec.name, *spec.aliases)
+        }
 
     @property
     def resource(self) -> str:
@@ -989,7 +1003,7 @@ class XporterClient:
                 )
                 auth.withdraw(refused)
                 raise refused from None
-            body = await response.parsed()
+            body = await _decode(response, read)
             exception_type: str | None = None
             message: str | None = None
             if isinstance(body, dict):
@@ -1069,8 +1083,23 @@ def _copy_auth_error(error: SchoolAuthError) -> SchoolAuthError:
     return SchoolAuthError(error.message, estab=error.estab, reason=error.reason)
 
 
-def _rows(value: Any, table: str, read: _Read, estab: str) -> list[Mapping[str, Any]]:
-    if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
+async def _decode(response: UpstreamResponse, read: _Read) -> Any:
+    """The answer's body, its narrowed tables decoded straight into structs where their rows
+    allow (`typed_rows.decode_tables`); any other body as `UpstreamResponse.parsed` reads it."""
+    tables = read.typed_tables
+    if not tables or not response.body:
+        return await response.parsed()
+
+    def decode() -> Any:
+        body = decode_tables(response.body, tables)
+        return response.json() if body is None else body
+
+    return await off_loop(len(response.body), decode, threshold=DECODE_OFF_LOOP_BYTES)
+
+
+def _rows(value: Any, table: str, read: _Read, estab: str) -> list[Any]:
+    """The table's rows: dicts, or structs when it was decoded straight into them."""
+    if not isinstance(value, list) or not all(isinstance(row, dict | Struct) for row in value):
         raise UpstreamBadResponseError(
             f"Xporter answered {read.route} for school {estab} with a '{table}' table that is "
             "not a list of rows.",

@@ -575,7 +575,13 @@ class StudentYear:
     year_code: str | None  # StandardYearGroupCode
     row_hash: str | None
 
-    SELECT = "Id,StandardYearGroupCode,RowHash"
+    COLUMNS = ("Id", "StandardYearGroupCode", "RowHash")
+    SELECT = ",".join(COLUMNS)
+
+    @classmethod
+    def from_columns(cls, c: Any, ctx: RowContext) -> StudentYear:
+        """`from_row` of a row in the exact shape `SELECT` asks for (`typed_rows`)."""
+        return cls(estab=ctx.estab, id=c.Id, year_code=c.StandardYearGroupCode, row_hash=c.RowHash)
 
     @classmethod
     def from_row(cls, row: Row, ctx: RowContext) -> StudentYear:
@@ -1135,7 +1141,11 @@ STUDENTS = TableSpec(
     Student.from_row,
     typed=TypedRows("StudentColumns", Student.COLUMNS, Student.from_columns),
 )
-STUDENT_YEARS = TableSpec("Students", StudentYear.from_row)
+STUDENT_YEARS = TableSpec(
+    "Students",
+    StudentYear.from_row,
+    typed=TypedRows("StudentYearColumns", StudentYear.COLUMNS, StudentYear.from_columns),
+)
 STAFF = TableSpec("Staff", Staff.from_row)
 # The doc's field header says "Groups dataset"; the sample and EXT say `Group` (§4.6).
 GROUPS = TableSpec("Group", Group.from_row, aliases=("Groups",))

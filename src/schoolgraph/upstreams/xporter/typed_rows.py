@@ -12,21 +12,33 @@ spelled as named, each value a string or null, no string blank. Any other row (a
 otherwise, a number where a string was expected, a blank cell, the every-column rows of an
 unnarrowed read) converts to None and is read the general way, so both paths give the same
 model; the tests compare them row by row.
+
+:func:`decode_tables` goes one step further for such a read's answer: its typed tables are
+decoded from the body's bytes straight into structs, and never become dicts at all. On a
+large school's 3 MB of students that is 9 ms, against 15 ms for orjson's dicts and 3 ms more
+to convert them. A table with any row in another shape is decoded the general way instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from types import GenericAlias
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 import msgspec
-from msgspec.structs import astuple
+import orjson
+from msgspec.structs import asdict, astuple
 
 if TYPE_CHECKING:
     from .models import RowContext
 
 M = TypeVar("M")
+
+WireRow: TypeAlias = "Mapping[str, Any] | msgspec.Struct"
+"""A row as a read returned it: decoded to a dict, or straight into its table's struct."""
+
+_OBJECT = msgspec.json.Decoder(dict[str, msgspec.Raw])
+"""A JSON object split into its members, each member's value left as undecoded JSON."""
 
 
 class TypedRows(Generic[M]):
@@ -38,7 +50,7 @@ class TypedRows(Generic[M]):
         build: struct -> model, reading the struct's attributes (named as the columns).
     """
 
-    __slots__ = ("_build", "_many", "_names", "_struct", "key")
+    __slots__ = ("_build", "_decoder", "_many", "_names", "_struct", "key")
 
     def __init__(
         self,
@@ -55,17 +67,34 @@ class TypedRows(Generic[M]):
             forbid_unknown_fields=True,
         )
         self._many = GenericAlias(list, (self._struct,))  # list[struct], built at run time
+        self._decoder = msgspec.json.Decoder(self._many)
         self._build = build
 
-    def convert(self, rows: Sequence[Mapping[str, Any]]) -> list[Any | None] | None:
+    def decode(self, table: msgspec.Raw) -> list[Any] | None:
+        """The table's rows (a JSON array) decoded straight into structs; None unless every
+        row is in the exact shape, with its values still unchecked for blanks (`convert`)."""
+        try:
+            structs: list[Any] = self._decoder.decode(table)
+        except msgspec.DecodeError:  # a row in another shape, or not an array of rows
+            return None
+        return structs
+
+    def convert(self, rows: Sequence[WireRow]) -> list[Any | None] | None:
         """Each row's struct, or None for a row to read the general way; None for the whole
-        list when its first row has other columns (an unnarrowed read)."""
-        if not rows or rows[0].keys() != self._names:
+        list when its first row has other columns (an unnarrowed read). Rows decoded
+        straight into structs (`decode`) are only checked for blanks."""
+        if not rows:
+            return None
+        shape = self._struct
+        if all(type(row) is shape for row in rows):
+            return [row if _filled(row) else None for row in rows]
+        dicts = [as_row(row) for row in rows]  # structs only when pages were decoded both ways
+        if dicts[0].keys() != self._names:
             return None
         try:
-            structs: list[Any] = msgspec.convert(rows, self._many)
+            structs: list[Any] = msgspec.convert(dicts, self._many)
         except msgspec.ValidationError:
-            return [self._one(row) for row in rows]
+            return [self._one(row) for row in dicts]
         return [struct if _filled(struct) else None for struct in structs]
 
     def _one(self, row: Mapping[str, Any]) -> Any | None:
@@ -96,4 +125,34 @@ def _filled(struct: Any) -> bool:
     return "" not in values and all(map(str.strip, filter(None, values)))
 
 
-__all__ = ["TypedRows"]
+def as_row(row: WireRow) -> Mapping[str, Any]:
+    """The row as a dict, for the general way: a struct decoded straight from the body is
+    turned back into the dict the body held (the struct has exactly its members)."""
+    if isinstance(row, msgspec.Struct):
+        return asdict(row)
+    return row
+
+
+def decode_tables(body: bytes, tables: Mapping[str, TypedRows[Any]]) -> Any | None:
+    """A JSON object whose members named in ``tables`` (by lower-cased name) are decoded
+    straight into structs where every row is in the exact shape, every other member as
+    orjson reads it. None when the body is not a JSON object or holds JSON only a lenient
+    reader takes (the caller then reads it the general way, `UpstreamResponse.json`)."""
+    try:
+        members = _OBJECT.decode(body)
+    except msgspec.DecodeError:
+        return None
+    out: dict[str, Any] = {}
+    for name, value in members.items():
+        typed = tables.get(name.lower())
+        rows = typed.decode(value) if typed is not None else None
+        if rows is None:
+            try:
+                rows = orjson.loads(memoryview(value))
+            except orjson.JSONDecodeError:
+                return None
+        out[name] = rows
+    return out
+
+
+__all__ = ["TypedRows", "WireRow", "as_row", "decode_tables"]
