@@ -28,6 +28,8 @@ from datetime import UTC, date, datetime, time
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from ...errors import UpstreamBadResponseError
 from ..http import EXACT_WHOLE_FLOAT
 
@@ -114,9 +116,12 @@ class YearGroup:
     label: str
 
 
-@dataclass(frozen=True, slots=True)
-class Student:
+class Student(msgspec.Struct, frozen=True):
     """A student of one company (§B.1.1 legacy, §D.4 2026).
+
+    A struct rather than a frozen dataclass: a large company's thousands of students are
+    built on every cold read, and a struct is built in C (a frozen dataclass sets each of
+    its 23 fields through ``object.__setattr__``).
 
     `house_code` is the 2026 house code ("KNGR"); the legacy API knows houses by description
     only, so there it is the description ("Kangaroo"), the same value as `houses()` codes.
