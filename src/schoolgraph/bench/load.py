@@ -96,6 +96,10 @@ class LoadClient:
 
     def __init__(self) -> None:
         self._process: asyncio.subprocess.Process | None = None
+        self.answered_cpu = 0.0
+        """This process's CPU time (``time.process_time``) when the last job's sample had
+        arrived, before it was decoded: a kept body can be megabytes of JSON, whose decoding
+        here is not the gateway's work."""
 
     async def start(self) -> None:
         self._process = await asyncio.create_subprocess_exec(
@@ -114,6 +118,7 @@ class LoadClient:
         process.stdin.write(json.dumps(asdict(job), separators=(",", ":")).encode() + b"\n")
         await process.stdin.drain()
         line = await process.stdout.readline()
+        self.answered_cpu = time.process_time()
         if not line:
             raise RuntimeError(f"The load process ended (exit code {await process.wait()}).")
         return Sample(**json.loads(line))
