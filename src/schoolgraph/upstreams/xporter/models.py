@@ -566,9 +566,9 @@ class Student(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class StudentYear:
-    """A `Students` row narrowed by `select` to its id and year (§2.1, §4.1)."""
+class StudentYear(msgspec.Struct, frozen=True, kw_only=True):
+    """A `Students` row narrowed by `select` to its id and year (§2.1, §4.1). A struct, as
+    `Student` is: built in C, thousands on every cold read of a school."""
 
     estab: str
     id: str
@@ -826,10 +826,10 @@ class Contact:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class NarrowContact:
+class NarrowContact(msgspec.Struct, frozen=True, kw_only=True):
     """A `Contacts` row narrowed by `select` (§2.1, §4.4) to the columns a domain contact is
-    made of: name, emails and phones."""
+    made of: name, emails and phones. A struct, as `Student` is: a large school's 6,840
+    contacts are built on every cold read of its contacts."""
 
     estab: str
     id: str
