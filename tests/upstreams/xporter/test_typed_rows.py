@@ -136,6 +136,19 @@ def _table(applied: Applied, spec: TableSpec[Any] = STUDENTS) -> tuple[list[Any]
     return list(table.values()), {key: table.hash_of(key) for key in table}
 
 
+def _assert_read_as_generally(
+    spec: TableSpec[Any], rows: Sequence[Any], sent: Sequence[Mapping[str, Any]]
+) -> None:
+    """`rows` applied with `spec` give what the general reading of the rows `sent` gives:
+    the same models and hashes, or the same error."""
+    typed, general = _apply(spec, rows), _apply(dataclasses.replace(spec, typed=None), sent)
+    if isinstance(general, Exception):
+        assert isinstance(typed, UpstreamBadResponseError) and str(typed) == str(general)
+        return
+    assert isinstance(typed, Applied)
+    assert _table(typed, spec) == _table(general, spec)
+
+
 @pytest.mark.parametrize(("spec", "columns"), NARROWED, ids=lambda v: getattr(v, "name", ""))
 @settings(max_examples=200, deadline=None)
 @given(data=st.data())
@@ -143,15 +156,7 @@ def test_typed_and_general_reading_give_the_same_models(
     spec: TableSpec[Any], columns: tuple[str, ...], data: st.DataObject
 ) -> None:
     wire_rows = data.draw(st.lists(rows(columns), min_size=1, max_size=6))
-    typed, general = (
-        _apply(spec, wire_rows),
-        _apply(dataclasses.replace(spec, typed=None), wire_rows),
-    )
-    if isinstance(general, Exception):
-        assert isinstance(typed, UpstreamBadResponseError) and str(typed) == str(general)
-        return
-    assert isinstance(typed, Applied)
-    assert _table(typed, spec) == _table(general, spec)
+    _assert_read_as_generally(spec, wire_rows, wire_rows)
 
 
 @pytest.mark.parametrize(("spec", "columns"), NARROWED, ids=lambda v: getattr(v, "name", ""))
@@ -269,15 +274,7 @@ def test_rows_decoded_straight_from_the_body_give_the_same_models(
     if shapes == ("exact",):
         assert all(isinstance(row, msgspec.Struct) for row in decoded)
     sent = [row for body in bodies for row in orjson.loads(body)[spec.name]]
-    straight, general = (
-        _apply(spec, decoded),
-        _apply(dataclasses.replace(spec, typed=None), sent),
-    )
-    if isinstance(general, Exception):
-        assert isinstance(straight, UpstreamBadResponseError) and str(straight) == str(general)
-        return
-    assert isinstance(straight, Applied)
-    assert _table(straight, spec) == _table(general, spec)
+    _assert_read_as_generally(spec, decoded, sent)
 
 
 def test_a_table_decodes_straight_only_when_every_row_is_in_the_narrowed_shape() -> None:
