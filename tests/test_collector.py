@@ -72,6 +72,14 @@ async def answer(request):
     return web.Response(text="ok")
 
 
+BIG = 32 * 2**20  # more than loopback's socket buffers hold: sent as the client reads
+
+
+async def big(request):
+    cycles(int(request.query["cycles"]))
+    return web.Response(body=b"x" * BIG)
+
+
 async def socket(request):
     ws = web.WebSocketResponse()
     await ws.prepare(request)
@@ -86,6 +94,7 @@ async def main():
     app = web.Application(middlewares=[requests_in_flight])
     app.router.add_get("/", answer)
     app.router.add_get("/ws", socket)
+    app.router.add_get("/big", big)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -104,6 +113,17 @@ async def main():
             cycles(2 * THRESHOLD)
             await asyncio.sleep(0.3)
             seen["socket_open"] = len(ran) - before_socket
+        # A handled request whose answer is still being sent (the client reads slowly).
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(f"GET /big?cycles={within} HTTP/1.1\\r\\nHost: t\\r\\n\\r\\n".encode())
+        await reader.readuntil(b"\\r\\n\\r\\n")
+        before_sending = len(ran)
+        await asyncio.sleep(0.3)
+        seen["sending"] = len(ran) - before_sending
+        await reader.readexactly(BIG)  # the collector may run as soon as the last bytes left
+        await asyncio.sleep(0.3)
+        seen["sent"] = len(ran) - before_sending
+        writer.close()
         piles = str(2 * BACKLOG * THRESHOLD)
         async with http.get(url, params={"name": "piled", "cycles": piles}) as r:
             await r.read()
@@ -130,6 +150,8 @@ def test_collections_run_between_requests_unless_garbage_piles_up() -> None:
     seen = json.loads(out.stdout)
     assert seen["within"] == 0, "no collection while a request is answered"
     assert seen["idle"] >= 1, "the garbage it left is collected once no request runs"
+    assert seen["sending"] == 0, "nor while an answer is still being sent"
+    assert seen["sent"] >= 1, "once it is sent, the collector runs"
     assert seen["piled"] >= 1, "past the backlog, a collection runs even mid-request"
     assert seen["socket_open"] >= 1, "an open WebSocket does not keep the server from idling"
     assert seen["enabled_while_running"] is False and seen["enabled_after"] is True

@@ -18,8 +18,9 @@ keeps tens of thousands of rows in the cache, and the collector walks each new o
 with ``gc.callbacks``, each young collection at 50,000 took 20 to 35 ms of a cold dashboard
 (two per request), and a middle-generation one, which one cold request in five met, ~300 ms.
 Their cost follows the rows kept, not the threshold, so the collector is switched off and run
-from a task instead: when the young generation is due and no request is being answered, or,
-if requests never stop, once it has grown to :data:`BACKLOG` times its threshold.
+from a task instead: when the young generation is due and no request is being answered nor
+its answer sent, or, if requests never stop, once it has grown to :data:`BACKLOG` times its
+threshold.
 """
 
 from __future__ import annotations
@@ -65,10 +66,31 @@ def tune_collector(threshold: int) -> bool:
 
 
 class RequestsInFlight:
-    """How many HTTP requests this process is answering, over every app it serves."""
+    """How many HTTP requests this process is answering, over every app it serves, and the
+    connections still sending an answer.
+
+    A handler returns before its answer is sent: aiohttp writes the body afterwards, and one
+    larger than the socket's buffer leaves over several turns of the loop, as the client
+    reads it. A collection started then (20 to 60 ms at the `large` scale) would hold back
+    its tail, so until the connection's buffer is empty the server does not count as idle."""
 
     def __init__(self) -> None:
         self.count = 0
+        self._sending: set[asyncio.WriteTransport] = set()
+
+    def answered(self, transport: asyncio.BaseTransport | None) -> None:
+        """A request on ``transport`` has been handled; its answer is being written."""
+        if isinstance(transport, asyncio.WriteTransport):
+            self._sending.add(transport)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a request is being answered, or an answer's bytes are still waiting in
+        its connection's buffer."""
+        for transport in list(self._sending):
+            if transport.is_closing() or not transport.get_write_buffer_size():
+                self._sending.discard(transport)
+        return bool(self.count or self._sending)
 
 
 REQUESTS = RequestsInFlight()
@@ -85,6 +107,7 @@ async def requests_in_flight(request: web.Request, handler: Handler) -> web.Stre
         return await handler(request)
     finally:
         REQUESTS.count -= 1
+        REQUESTS.answered(request.transport)
 
 
 def _due_generation() -> int:
@@ -104,7 +127,7 @@ async def collect_between_requests(threshold: int, *, poll: float = 0.02) -> Non
         while True:
             await asyncio.sleep(poll)
             young = gc.get_count()[0]
-            if young < threshold or (REQUESTS.count and young < BACKLOG * threshold):
+            if young < threshold or (REQUESTS.busy and young < BACKLOG * threshold):
                 continue
             gc.collect(_due_generation())
     finally:
