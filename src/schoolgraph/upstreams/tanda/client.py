@@ -72,6 +72,7 @@ from .models import (
     parse_timesheet,
     parse_user,
 )
+from .typed_rows import typed_reading
 from .webhooks import TOPIC_RESOURCES
 
 T = TypeVar("T")
@@ -509,9 +510,11 @@ class TandaClient:
     ) -> tuple[list[_Page[R]], int]:
         """Every page (conditionally where an old page's ETag is known); how many were 304."""
         size = self.config.page_size
+        typed = typed_reading(parse)
 
         async def fetch(number: int | None, old: _Page[R] | None) -> tuple[UpstreamResponse, Any]:
-            """A page's answer, decoded (None for a 304 where the old page stands)."""
+            """A page's answer, decoded (None for a 304 where the old page stands): its
+            models (a tuple) where it reads typed (`typed_rows`), else its JSON."""
             query = dict(params)
             if number is not None:
                 query.update(page=str(number), page_size=str(size))
@@ -525,6 +528,11 @@ class TandaClient:
             )
             if response.status == 304 and old is not None:
                 return response, None
+            if typed is not None:
+                body = response.body
+                rows = await off_loop(len(body), lambda: typed.decode(body))
+                if rows is not None:
+                    return response, rows
             return response, await response.parsed()
 
         async def build(
@@ -533,7 +541,10 @@ class TandaClient:
             response, body = fetched
             if response.status == 304 and old is not None:
                 return old, True
-            rows = await off_loop(len(response.body), lambda: parse_list(body, route, parse))
+            if isinstance(body, tuple):  # read typed: the rows are built
+                rows: tuple[R, ...] = body
+            else:
+                rows = await off_loop(len(response.body), lambda: parse_list(body, route, parse))
             return _Page(response.headers.get("ETag"), rows, len(response.body)), False
 
         async def one(number: int | None, old: _Page[R] | None) -> tuple[_Page[R], bool]:
@@ -561,7 +572,7 @@ class TandaClient:
             body = fetched[1]
             ahead = (
                 asyncio.ensure_future(fetch(len(pages) + 2, None))
-                if isinstance(body, list) and len(body) >= size
+                if isinstance(body, list | tuple) and len(body) >= size
                 else None
             )
             try:

@@ -30,6 +30,8 @@ from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import msgspec
+
 from ...errors import UpstreamBadResponseError
 from ..http import EXACT_WHOLE_FLOAT
 
@@ -422,8 +424,9 @@ class Location:
         return zone_named(self.time_zone)
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduleBreak:
+class ScheduleBreak(msgspec.Struct, frozen=True):
+    """A schedule's break. A struct, as `Schedule` is: built in C."""
+
     start: datetime | None
     finish: datetime | None
     length: int | None  # minutes
@@ -431,9 +434,12 @@ class ScheduleBreak:
     paid_meal_break: bool
 
 
-@dataclass(frozen=True, slots=True, weakref_slot=True)  # see sources.memo.RowMemo
-class Schedule:
-    """A scheduled (planned) shift in a roster, §4.4. `user_id` None is a vacant shift."""
+class Schedule(msgspec.Struct, frozen=True, weakref=True):  # weakref: sources.memo.RowMemo
+    """A scheduled (planned) shift in a roster, §4.4. `user_id` None is a vacant shift.
+
+    A struct rather than a frozen dataclass, which sets each of its 13 fields through
+    ``object.__setattr__``: a large organisation's week is 4,400 schedules, all built on a
+    cold read."""
 
     id: int
     roster_id: int
@@ -478,8 +484,9 @@ class Roster:
         return tuple(s for day in self.days for s in day.schedules)
 
 
-@dataclass(frozen=True, slots=True)
-class ShiftBreak:
+class ShiftBreak(msgspec.Struct, frozen=True):
+    """A worked shift's break. A struct, as `Shift` is: built in C."""
+
     id: int | None
     shift_id: int | None
     start: datetime | None
@@ -488,9 +495,9 @@ class ShiftBreak:
     paid: bool
 
 
-@dataclass(frozen=True, slots=True, weakref_slot=True)  # see sources.memo.RowMemo
-class Shift:
-    """A worked shift, §4.6. `status` is upper case (`PENDING`, `APPROVED`)."""
+class Shift(msgspec.Struct, frozen=True, weakref=True):  # weakref: sources.memo.RowMemo
+    """A worked shift, §4.6. `status` is upper case (`PENDING`, `APPROVED`). A struct, as
+    `Schedule` is."""
 
     id: int
     timesheet_id: int
