@@ -14,7 +14,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from schoolgraph.errors import UpstreamBadResponseError
 from schoolgraph.upstreams.http import UpstreamResponse
-from schoolgraph.upstreams.tanda.models import parse_list, parse_schedule, parse_shift
+from schoolgraph.upstreams.tanda.models import parse_list, parse_schedule, parse_shift, parse_user
 from schoolgraph.upstreams.tanda.typed_rows import TypedList, typed_reading
 
 from .conftest import ALL_SCOPES, Sim
@@ -22,6 +22,7 @@ from .conftest import ALL_SCOPES, Sim
 Parse = Callable[[object, str], Any]
 SCHEDULES_ROUTE = "/api/v2/schedules"
 SHIFTS_ROUTE = "/api/v2/shifts"
+USERS_ROUTE = "/api/v2/users"
 
 
 def _typed(parse: Parse) -> TypedList[Any, Any]:
@@ -44,6 +45,8 @@ TEXT = st.one_of(st.sampled_from(["not_accepted", "APPROVED", ""]), st.none())
 DAY = st.sampled_from(["2026-11-23", "2026-1-5"])
 ODD_DAY = st.sampled_from(["23/11/2026", "2026-02-30", "", 20261123, None])
 ODD_TEXT = st.sampled_from([3, 2.5, True, {"a": 1}])
+IDS = st.one_of(st.lists(st.integers(1, 10**6), max_size=3), st.none())
+ODD_IDS = st.sampled_from([["12"], [" 3"], [1.0], [True], 7, [2**64], ["x"]])
 
 
 Spec = dict[str, tuple[st.SearchStrategy[Any], st.SearchStrategy[Any]]]
@@ -155,9 +158,40 @@ def _body(rows: list[dict[str, Any]]) -> bytes:
     return json.dumps(rows).encode()  # the stdlib writes whole numbers of any size
 
 
+def _users(*, odd: bool) -> st.SearchStrategy[dict[str, Any]]:
+    return _rows(
+        {
+            "id": (st.integers(1, 10**9), ODD_WHOLE),
+            "name": (st.sampled_from(["Ada Lovelace", ""]), ODD_TEXT),
+        },
+        {
+            "legal_first_name": (TEXT, ODD_TEXT),
+            "legal_last_name": (TEXT, ODD_TEXT),
+            "email": (TEXT, ODD_TEXT),
+            "employee_id": (TEXT, ODD_TEXT),
+            "phone": (TEXT, ODD_TEXT),
+            "normalised_phone": (TEXT, ODD_TEXT),
+            "date_of_birth": (st.one_of(DAY, st.none()), ODD_DAY),
+            "employment_start_date": (st.one_of(DAY, st.none()), ODD_DAY),
+            "employment_end_date": (st.one_of(DAY, st.none()), ODD_DAY),
+            "active": (FLAG, ODD_FLAG),
+            "department_ids": (IDS, ODD_IDS),
+            "report_department_id": (WHOLE, ODD_WHOLE),
+            "managed_department_ids": (IDS, ODD_IDS),
+            "time_zone": (st.sampled_from(["Australia/Brisbane", "Nowhere/Else", None]), ODD_TEXT),
+            "utc_offset": (WHOLE, ODD_WHOLE),
+            "created_at": (INSTANT, ODD_INSTANT),
+            "updated_at": (INSTANT, ODD_INSTANT),
+        },
+        {"passcode": "1234", "qualifications": [], "award": None},
+        odd=odd,
+    )
+
+
 READINGS = [
     pytest.param(parse_schedule, _schedules(odd=True), id="schedules"),
     pytest.param(parse_shift, _shifts(odd=True), id="shifts"),
+    pytest.param(parse_user, _users(odd=True), id="users"),
 ]
 
 
@@ -176,6 +210,7 @@ def test_a_typed_read_gives_the_general_reading_or_leaves_the_list_to_it(
 DOCUMENTED = [
     pytest.param(parse_schedule, _schedules(odd=False), id="schedules"),
     pytest.param(parse_shift, _shifts(odd=False), id="shifts"),
+    pytest.param(parse_user, _users(odd=False), id="users"),
 ]
 
 
@@ -191,7 +226,7 @@ def test_rows_in_the_documented_shape_are_read_typed(
     assert typed == _general(body, parse)
 
 
-@pytest.mark.parametrize("parse", [parse_schedule, parse_shift])
+@pytest.mark.parametrize("parse", [parse_schedule, parse_shift, parse_user])
 @pytest.mark.parametrize(
     "body", [b"{}", b"[1, 2]", b'{"id": 1}', b"[{NaN}]", b'[{"id": 1}]', b"\xef\xbb\xbf[]"]
 )
@@ -220,14 +255,15 @@ async def _admin_get(sim: Sim, route: str, params: dict[str, str]) -> bytes:
         return await response.read()
 
 
-async def test_the_simulators_schedules_and_shifts_are_read_typed(sim: Sim) -> None:
-    """The simulator sends both in the documented shape, so the client's fast path is the
+async def test_the_simulators_schedules_shifts_and_users_are_read_typed(sim: Sim) -> None:
+    """The simulator sends each in the documented shape, so the client's fast path is the
     one it takes, not only one it could."""
     start = min(s.start for s in sim.world.schedules.values() if s.start is not None).date()
     week = {"from": start.isoformat(), "to": (start + timedelta(days=6)).isoformat()}
     for route, parse, params in [
         (SCHEDULES_ROUTE, parse_schedule, week),
         (SHIFTS_ROUTE, parse_shift, {**week, "page_size": "100"}),
+        (USERS_ROUTE, parse_user, {"page": "1", "page_size": "100"}),
     ]:
         body = await _admin_get(sim, route, params)
 
@@ -236,4 +272,4 @@ async def test_the_simulators_schedules_and_shifts_are_read_typed(sim: Sim) -> N
         assert typed is not None, route
         assert len(typed) > 10
         assert typed == _general(body, parse)
-        assert any(row.breaks for row in typed)
+        assert any(row.breaks if parse is not parse_user else row.department_ids for row in typed)

@@ -361,9 +361,10 @@ class CurrentUser:
         return zone_named(self.time_zone)
 
 
-@dataclass(frozen=True, slots=True)
-class User:
-    """A Tanda user (staff member), §4.2.2. `passcode` (a clock-in PIN) is not kept."""
+class User(msgspec.Struct, frozen=True):
+    """A Tanda user (staff member), §4.2.2. `passcode` (a clock-in PIN) is not kept. A
+    struct, as `Schedule` is: a large organisation's users are all read for the identity
+    merge."""
 
     id: int
     name: str
