@@ -3,15 +3,19 @@ keeping identities, periodic full reads for deletions, stale-if-error, tenant sc
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import unquote_plus
 
 import pytest
 
 from schoolgraph.cache.store import UpstreamCache
 from schoolgraph.errors import UpstreamAuthError
+from schoolgraph.upstreams.canonical import canonical
 from schoolgraph.upstreams.http import CallLog, current_call_log
 from schoolgraph.upstreams.tass import Student, TassClient
-from schoolgraph.upstreams.tass.snapshot import row_hash
+from schoolgraph.upstreams.tass.snapshot import hash_rows
 
 from .conftest import MakeClient, ManualClock, Sim
 
@@ -24,10 +28,32 @@ def _codes(sim: Sim, ids: list[int]) -> set[str]:
     return {sim.world.students[i].code for i in ids}
 
 
-def test_row_hash_is_sha1_of_the_canonical_row() -> None:
-    assert row_hash({"b": 1, "a": "é"}) == row_hash({"a": "é", "b": 1})
-    assert row_hash({"a": 1}) != row_hash({"a": 2})
-    assert len(row_hash({})) == 40
+def _digests(rows: list[dict[str, Any]], parse: Callable[[dict[str, Any]], Any]) -> list[str]:
+    return [digest for _, digest, _ in hash_rows(rows, parse=parse, key=id).rows]
+
+
+def test_rows_are_hashed_by_what_the_gateway_keeps_of_them() -> None:
+    def student(raw: dict[str, Any]) -> Student:
+        return Student(company="01", code=raw["stud_code"], surname=raw.get("surname"))
+
+    ada = {"stud_code": "7", "surname": "Lovelace", "religion": "none"}
+    same, kept_change = [
+        {"religion": "other", "surname": "Lovelace", "stud_code": "7"},  # an unkept field
+        {"stud_code": "7", "surname": "Byron", "religion": "none"},
+    ]
+    digests = _digests([ada, same, kept_change], student)
+    assert digests[0] == digests[1] != digests[2]
+    assert len(digests[0]) == 40
+
+
+def test_a_model_msgspec_cannot_write_is_hashed_by_its_canonical_wire_row() -> None:
+    class Opaque:  # neither a struct, a dataclass nor JSON
+        pass
+
+    rows = [{"b": 1, "a": "é"}, {"a": "é", "b": 1}, {"a": "é", "b": 2}]
+    digests = _digests(rows, lambda raw: Opaque())
+    assert digests[0] == digests[1] != digests[2]
+    assert digests[0] == hashlib.sha1(canonical(rows[0]), usedforsecurity=False).hexdigest()
 
 
 async def test_a_fresh_read_is_served_from_the_cache_without_a_request(

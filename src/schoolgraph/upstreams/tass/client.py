@@ -44,8 +44,8 @@ Every read is an `UpstreamCache` entry keyed by (tass, `<company>:<credential>`,
 neither two companies nor two credentials with different field permissions share an entry.
 TASS sends no ETags, so there are no 304s; instead (`snapshot.py`):
 
-* rows are hashed locally (SHA-1 of the canonical row) and a row whose hash did not change
-  keeps its model object, across every kind of refresh;
+* rows are hashed locally (SHA-1 of the parsed model, `snapshot.model_bytes`) and a row
+  whose hash did not change keeps its model object, across every kind of refresh;
 * students, employees, teachers and communication rules refresh incrementally after their TTL:
   2026 asks `$filter=update_on ge <newest update_on seen>` (school-local, no offset); legacy
   asks `update_on_from=<that date>` (students and employees only; whole days, §B.0). Changed

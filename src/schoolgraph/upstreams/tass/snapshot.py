@@ -2,9 +2,13 @@
 
 TASS sends no ETag, row hash or change token, so the client makes its own:
 
-* Every wire row is hashed (SHA-1 of its canonical JSON, `upstreams.canonical`). A row
-  whose hash is unchanged since the last read keeps its parsed model object, so unchanged rows
-  keep their identity (`is`) across refreshes, full or incremental.
+* Every row is hashed once parsed: SHA-1 of its model as msgspec writes it (`model_bytes`).
+  A row whose hash is unchanged since the last read keeps its parsed model object, so
+  unchanged rows keep their identity (`is`) across refreshes, full or incremental. The model,
+  not the wire row: a change to a field the gateway does not keep (a 2026 student has 43,
+  its model 23) changes nothing it serves, so it neither rebuilds the row nor counts as a
+  change for live updates; and msgspec writes a model in C, where the wire row had to be
+  written with its keys sorted (parsing and hashing a page of 1,000 students: 8.6 to 7.7 ms).
 * Rows carrying `update_on` give a watermark: the newest update seen. A refresh asks only for
   rows updated at or after it (2026: `$filter=update_on ge <school-local time>`; legacy:
   `update_on_from=<date>`), replaces those rows by key and appends new ones; when nothing
@@ -25,17 +29,35 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
+import msgspec
+
 from ..canonical import canonical
 
-__all__ = ["HashedRows", "Snapshot", "assemble", "full", "hash_rows", "merge", "row_hash"]
+__all__ = [
+    "HashedRows",
+    "Snapshot",
+    "assemble",
+    "full",
+    "hash_rows",
+    "merge",
+    "model_bytes",
+]
 
 M = TypeVar("M")
 ReadKind = Literal["full", "incremental"]
 
 
-def row_hash(raw: Any) -> str:
-    """SHA-1 of the canonical row: a change detector, not a security measure."""
-    return hashlib.sha1(canonical(raw), usedforsecurity=False).hexdigest()
+_MODELS = msgspec.json.Encoder()
+
+
+def model_bytes(model: Any, raw: Any) -> bytes:
+    """What a row's hash is taken of: its model as msgspec writes it (structs, dataclasses,
+    dates and times, fields in their declared order: stable within the process, which is
+    where hashes are compared), or the canonical wire row for a model msgspec cannot write."""
+    try:
+        return _MODELS.encode(model)
+    except (TypeError, ValueError):
+        return canonical(raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +67,13 @@ class Snapshot(Generic[M]):
     Attributes:
         rows: the models, in the upstream's order (new rows of incremental reads appended).
         index: key -> model.
-        hashes: key -> row hash.
+        hashes: key -> row hash (`model_bytes`).
         watermark: the newest `updated_at` seen; None when the rows carry none (e.g. a field
             permission hides `update_on`), which means every refresh is a full read.
         full_read_at: the client clock's time of the last full read.
         context: a fingerprint of the lookups rows were parsed with (campus, house names); a
             refresh under another context is a full read.
-        size: bytes of the wire rows (for the cache's byte budget).
+        size: bytes the rows' hashes were taken of (for the cache's byte budget).
         last_read: what the last refresh was, and `last_rows` how many rows it received.
     """
 
@@ -69,7 +91,7 @@ class Snapshot(Generic[M]):
 @dataclass(frozen=True, slots=True)
 class HashedRows(Generic[M]):
     """Wire rows parsed and hashed, in their order: `(key, row hash, model)` each, and the
-    bytes of their canonical JSON (`size`)."""
+    bytes their hashes were taken of (`size`, for the cache's byte budget)."""
 
     rows: list[tuple[Hashable, str, M]]
     size: int
@@ -78,13 +100,14 @@ class HashedRows(Generic[M]):
 def hash_rows(
     raws: Iterable[Any], *, parse: Callable[[Any], M], key: Callable[[M], Hashable]
 ) -> HashedRows[M]:
-    """Parse and hash wire rows (e.g. one page of a list): pure, so it may run on a thread."""
+    """Parse and hash wire rows (e.g. one page of a list): pure, so it may run on a thread.
+    The hash is SHA-1 of `model_bytes`: a change detector, not a security measure."""
     out: list[tuple[Hashable, str, M]] = []
     size = 0
     for raw in raws:
-        body = canonical(raw)
-        size += len(body)
         model = parse(raw)
+        body = model_bytes(model, raw)
+        size += len(body)
         out.append((key(model), hashlib.sha1(body, usedforsecurity=False).hexdigest(), model))
     return HashedRows(out, size)
 
