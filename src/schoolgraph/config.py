@@ -914,8 +914,9 @@ VARIABLES: tuple[Variable, ...] = (
         functools.partial(_parse_count, unit="allocations"),
         "`schoolgraph serve`: after start-up, freeze what it allocated and collect the young "
         "generation every this many allocations (Python's default is 700), between requests: "
-        "while one is being answered the collection waits, unless the young generation has "
-        "grown to 4 times this (see Benchmarks); `0` leaves the collector alone.",
+        "while one is being answered, or its answer is still being sent, the collection "
+        "waits, unless the young generation has grown to 4 times this (see Benchmarks); `0` "
+        "leaves the collector alone.",
     ),
     Variable(
         "malloc_arenas",
