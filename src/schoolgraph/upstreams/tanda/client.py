@@ -72,7 +72,7 @@ from .models import (
     parse_timesheet,
     parse_user,
 )
-from .typed_rows import typed_reading
+from .typed_rows import TYPED_OFF_LOOP_BYTES, typed_reading
 from .webhooks import TOPIC_RESOURCES
 
 T = TypeVar("T")
@@ -530,7 +530,9 @@ class TandaClient:
                 return response, None
             if typed is not None:
                 body = response.body
-                rows = await off_loop(len(body), lambda: typed.decode(body))
+                rows = await off_loop(
+                    len(body), lambda: typed.decode(body), threshold=TYPED_OFF_LOOP_BYTES
+                )
                 if rows is not None:
                     return response, rows
             return response, await response.parsed()
