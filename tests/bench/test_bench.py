@@ -19,6 +19,7 @@ from schoolgraph.bench.queries import QUERIES
 from schoolgraph.bench.report import render, targets
 from schoolgraph.bench.runner import Options, run_bench
 from schoolgraph.cli import main
+from schoolgraph.collector import DEFAULT_THRESHOLD
 
 # gc_threshold=0: the collector tuning is process-wide, and this process runs the suite.
 QUICK = Options(
@@ -163,3 +164,16 @@ def test_the_bench_command_refuses_bad_run_counts(
 
     assert exit_info.value.code == 2
     assert says in capsys.readouterr().err
+
+
+def test_each_simulator_process_tunes_its_collector_as_the_gateway_does(
+    result: dict[str, Any],
+) -> None:
+    """A simulator holds its whole world; Python's collector walking it would pause requests
+    before their handlers start, outside the served time the critical path is priced at."""
+    collectors = result["simulator_collectors"]
+    assert set(collectors) == {"tanda", "xporter", "tass"}
+    for found in collectors.values():
+        assert found["threshold"] == DEFAULT_THRESHOLD
+        assert found["frozen"] > 1000  # the world generated at start-up
+    assert "Garbage collector of each simulator's process: tanda threshold 50,000" in render(result)

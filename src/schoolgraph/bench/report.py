@@ -264,6 +264,15 @@ def render(result: dict[str, Any]) -> str:
             else "Python's defaults"
         )
         lines.append(f"Garbage collector of the gateway's process: {tuned}")
+    simulators = result.get("simulator_collectors") or {}
+    if simulators:
+        lines.append(
+            "Garbage collector of each simulator's process: "
+            + ", ".join(
+                f"{name} threshold {found['threshold']:,}, {found['frozen']:,} world objects frozen"
+                for name, found in simulators.items()
+            )
+        )
     arenas = options.get("malloc_arenas")
     if arenas is not None:
         limit = f"at most {arenas}" if arenas else "glibc's default"

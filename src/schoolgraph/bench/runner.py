@@ -438,6 +438,7 @@ async def run_bench(
             "staff_representations": len(bench.fixture.staff_ids) if bench.fixture else 0,
         },
         "titles": {query.name: query.title for query in bench.queries()},
+        "simulator_collectors": upstreams.described.get("collector", {}),
         "configs": results,
         "reference": reference,
         "seconds": round(time.perf_counter() - started, 1),
