@@ -188,14 +188,19 @@ def _users(*, odd: bool) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-READINGS = [
-    pytest.param(parse_schedule, _schedules(odd=True), id="schedules"),
-    pytest.param(parse_shift, _shifts(odd=True), id="shifts"),
-    pytest.param(parse_user, _users(odd=True), id="users"),
-]
+LISTS = {
+    "schedules": (parse_schedule, _schedules),
+    "shifts": (parse_shift, _shifts),
+    "users": (parse_user, _users),
+}
 
 
-@pytest.mark.parametrize(("parse", "rows"), READINGS)
+def _readings(*, odd: bool) -> list[Any]:
+    """Each list's parser with rows for it: documented ones, or (``odd``) mixed with others."""
+    return [pytest.param(parse, rows(odd=odd), id=name) for name, (parse, rows) in LISTS.items()]
+
+
+@pytest.mark.parametrize(("parse", "rows"), _readings(odd=True))
 @settings(max_examples=400, deadline=None)
 @given(data=st.data())
 def test_a_typed_read_gives_the_general_reading_or_leaves_the_list_to_it(
@@ -207,14 +212,7 @@ def test_a_typed_read_gives_the_general_reading_or_leaves_the_list_to_it(
         assert typed == _general(body, parse)
 
 
-DOCUMENTED = [
-    pytest.param(parse_schedule, _schedules(odd=False), id="schedules"),
-    pytest.param(parse_shift, _shifts(odd=False), id="shifts"),
-    pytest.param(parse_user, _users(odd=False), id="users"),
-]
-
-
-@pytest.mark.parametrize(("parse", "rows"), DOCUMENTED)
+@pytest.mark.parametrize(("parse", "rows"), _readings(odd=False))
 @settings(max_examples=300, deadline=None)
 @given(data=st.data())
 def test_rows_in_the_documented_shape_are_read_typed(
@@ -226,7 +224,7 @@ def test_rows_in_the_documented_shape_are_read_typed(
     assert typed == _general(body, parse)
 
 
-@pytest.mark.parametrize("parse", [parse_schedule, parse_shift, parse_user])
+@pytest.mark.parametrize("parse", [parse for parse, _ in LISTS.values()])
 @pytest.mark.parametrize(
     "body", [b"{}", b"[1, 2]", b'{"id": 1}', b"[{NaN}]", b'[{"id": 1}]', b"\xef\xbb\xbf[]"]
 )
