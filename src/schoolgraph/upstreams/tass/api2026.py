@@ -5,7 +5,9 @@ Section numbers (§) are those of `shared/upstreams/tass.md`; paths are in `path
 * Lists are JSON arrays paged with `$top`/`$skip` ([3P]); a page shorter than `$top` is the
   last one. `$filter` narrows a list before paging (the client uses `update_on ge ...`).
   `pages` asks for the next page as soon as one arrives, so a caller parses each page while
-  the next is on the wire.
+  the next is on the wire. A caller may pass a typed reading of the rows (`decode`, see
+  `typed_rows`): a page in its shape is decoded straight into its structs; any other page is
+  read the general way, as dicts.
 * 401 is the transport's: one re-authentication and retry (`auth.BearerAuth`).
 * 403 means the API user may not use this endpoint for this company (company not assigned,
   endpoint not granted or not Enabled, no Security Role, no Read permission, or a `$filter`
@@ -25,17 +27,21 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncGenerator, Coroutine, Mapping
+from collections.abc import AsyncGenerator, Callable, Coroutine, Mapping
 from contextlib import aclosing
 from typing import Any
 
 from ...errors import NotFoundError, UpstreamAuthError, UpstreamBadResponseError
 from ..http import Transport
+from ..off_loop import DECODE_OFF_LOOP_BYTES, off_loop
 from . import paths
 from .auth import BearerAuth
 from .models import UPSTREAM, problem_message
 
-__all__ = ["Api2026", "EndpointDeniedError", "RequestRejectedError", "stop_task"]
+__all__ = ["Api2026", "Decode", "EndpointDeniedError", "RequestRejectedError", "stop_task"]
+
+Decode = Callable[[bytes], "list[Any] | None"]
+"""A typed reading of a page's body: its rows as structs, or None for the general reading."""
 
 _READ_STATUSES = frozenset({400, 403, 404})
 _WRITE_STATUSES = frozenset({400, 403, 404, 409, 415})
@@ -115,9 +121,10 @@ class Api2026:
         where: str | None = None,
         max_rows: int | None = None,
         missing: str | None = None,
-    ) -> list[dict[str, Any]]:
+        decode: Decode | None = None,
+    ) -> list[Any]:
         """Every row of a list endpoint, following `$top`/`$skip` pages (as `pages`)."""
-        out: list[dict[str, Any]] = []
+        out: list[Any] = []
         pages = self.pages(
             company,
             template,
@@ -126,6 +133,7 @@ class Api2026:
             where=where,
             max_rows=max_rows,
             missing=missing,
+            decode=decode,
         )
         async with aclosing(pages):
             async for page in pages:
@@ -142,7 +150,8 @@ class Api2026:
         where: str | None = None,
         max_rows: int | None = None,
         missing: str | None = None,
-    ) -> AsyncGenerator[list[dict[str, Any]], None]:
+        decode: Decode | None = None,
+    ) -> AsyncGenerator[list[Any], None]:
         """The pages of a list endpoint in order, one read ahead: the request for the next
         page is sent as soon as a page arrives, before that page is handed on.
 
@@ -158,18 +167,20 @@ class Api2026:
             max_rows: stop after this many rows (one page of that size).
             missing: what a 404 means, e.g. "student '0009130'", for a NotFoundError; None
                 makes a 404 an UPSTREAM_BAD_RESPONSE.
+            decode: a typed reading of the rows; a page it reads is a list of its structs,
+                any other page a list of dicts.
         """
         path = self.route(paths.expand(template, cmpy_code=company, **(values or {})))
         top = min(self._page_size, max_rows) if max_rows else self._page_size
 
-        def ask(skip: int) -> Coroutine[Any, Any, list[dict[str, Any]]]:
+        def ask(skip: int) -> Coroutine[Any, Any, list[Any]]:
             query = {**(params or {}), paths.QUERY_TOP: str(top), paths.QUERY_SKIP: str(skip)}
             if where:
                 query[paths.QUERY_FILTER] = where
-            return self._page(company, template, path, query, missing)
+            return self._page(company, template, path, query, missing, decode)
 
         received = seen_pages = 0
-        ahead: asyncio.Task[list[dict[str, Any]]] | None = None  # the next page, asked for
+        ahead: asyncio.Task[list[Any]] | None = None  # the next page, asked for
         try:
             while True:
                 try:
@@ -216,7 +227,8 @@ class Api2026:
         path: str,
         query: dict[str, str],
         missing: str | None,
-    ) -> list[dict[str, Any]]:
+        decode: Decode | None = None,
+    ) -> list[Any]:
         route = self.route(template)
         response = await self._transport.request(
             "GET",
@@ -227,6 +239,14 @@ class Api2026:
             requester=self.auth.name,
             ok_statuses=_READ_STATUSES,
         )
+        if decode is not None and response.status == 200:
+            # On the loop below a megabyte, as the general decode: a page of a chain is read
+            # before the next is asked for, and a worker thread would queue it behind the rows
+            # other answers are building there (`off_loop.DECODE_OFF_LOOP_BYTES`).
+            raw = response.body
+            typed = await off_loop(len(raw), lambda: decode(raw), threshold=DECODE_OFF_LOOP_BYTES)
+            if typed is not None:
+                return typed
         body = await response.parsed()
         self._raise_for(response.status, body, company, template, missing)
         if not isinstance(body, list) or not all(isinstance(r, dict) for r in body):

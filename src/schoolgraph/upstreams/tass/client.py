@@ -142,6 +142,7 @@ from .models import (
     year_group_legacy,
 )
 from .snapshot import HashedRows, Snapshot, assemble, hash_rows, merge
+from .typed_rows import typed_page
 
 __all__ = ["TassClient", "TassCompanyConfig", "TassConfig", "TassTtls"]
 
@@ -151,6 +152,8 @@ M = TypeVar("M")
 T = TypeVar("T")
 Api = Literal["2026", "legacy"]
 Raw = dict[str, Any]
+"""A row as read: orjson's dict, or (a page the typed reading took) a `typed_rows` struct,
+which only the parser of its list (`_parser`) is handed."""
 
 DEFAULT_TIME_ZONE = "Australia/Brisbane"
 _ALL_SINCE = "01/01/1900"  # getEmployeesDetails `date`: omit nobody (§B.2.2)
@@ -1338,8 +1341,11 @@ class TassClient:
         rest = _rest_of(tenant)
         route = rest.route(template)
 
+        typed = typed_page(parse)
+        decode = typed.decode if typed is not None else None
+
         def pages() -> AsyncGenerator[list[Raw], None]:
-            return rest.pages(tenant.code, template, values=values, params=params)
+            return rest.pages(tenant.code, template, values=values, params=params, decode=decode)
 
         async def fetch_since(since: datetime) -> list[Raw]:
             literal = local_wire_time(since, tenant.zone)
@@ -1349,6 +1355,7 @@ class TassClient:
                 values=values,
                 params=params,
                 where=f"{paths.UPDATE_ON} ge {literal}",
+                decode=decode,
             )
 
         return _ListRead(
@@ -1404,9 +1411,18 @@ class TassClient:
         parse: Callable[[Raw, RowContext], Any],
         lookups: Callable[[], Awaitable[_Lookups]] | None,
     ) -> _Parser | Callable[[], Awaitable[_Parser]]:
+        typed = typed_page(parse)
+
         def parser(found: _Lookups) -> _Parser:
             ctx = self._ctx(tenant, route, **found)
-            return _Parser(lambda raw: parse(raw, ctx), _lookups_fingerprint(found))
+            fingerprint = _lookups_fingerprint(found)
+            if typed is None:
+                return _Parser(lambda raw: parse(raw, ctx), fingerprint)
+            # A page the typed reading decoded holds its structs; any other page, dicts.
+            wire, build = typed.wire, typed.build
+            return _Parser(
+                lambda raw: build(raw, ctx) if type(raw) is wire else parse(raw, ctx), fingerprint
+            )
 
         if lookups is None:
             return parser({})

@@ -64,6 +64,7 @@ __all__ = [
     "contact_address_legacy",
     "employee_2026",
     "employee_legacy",
+    "key_text",
     "local_wire_time",
     "option_2026",
     "option_legacy",
@@ -157,9 +158,11 @@ class Student(msgspec.Struct, frozen=True):
         return _status(today, self.entry_date, self.leaving_date)
 
 
-@dataclass(frozen=True, slots=True)
-class Employee:
-    """An employee (`getEmployeesDetails.general`, §B.2.2; 2026 `/employees`, §D.4)."""
+class Employee(msgspec.Struct, frozen=True):
+    """An employee (`getEmployeesDetails.general`, §B.2.2; 2026 `/employees`, §D.4).
+
+    A struct, as `Student` is: built in C (a frozen dataclass sets each of its 21 fields
+    through ``object.__setattr__``), on every cold read of a company's staff."""
 
     company: str
     code: str
@@ -187,10 +190,9 @@ class Employee:
         return _status(today, self.start_date, self.leaving_date)
 
 
-@dataclass(frozen=True, slots=True)
-class Teacher:
+class Teacher(msgspec.Struct, frozen=True):
     """A teacher (`getTeachers`, §B.2.1; 2026 `/teachers`). Only teachers have a teacher
-    code; `employee_code` links to the `Employee`."""
+    code; `employee_code` links to the `Employee`. A struct, as `Employee` is."""
 
     company: str
     code: str
@@ -664,10 +666,16 @@ def _first(*values: str | None) -> str | None:
 
 
 def _key(row: Row, name: str, ctx: RowContext) -> str:
-    value = _text(row.get(name))
-    if value is None:
+    return key_text(row.get(name), name, ctx)
+
+
+def key_text(value: Any, name: str, ctx: RowContext) -> str:
+    """The key field ``name`` of a row (`_text` of its ``value``): missing or blank, the
+    answer is an UPSTREAM_BAD_RESPONSE naming the field, never the value."""
+    text = _text(value)
+    if text is None:
         raise ctx.bad(f"a row without its key field '{name}'.")
-    return value
+    return text
 
 
 def _key_int(row: Row, name: str, ctx: RowContext) -> int:
