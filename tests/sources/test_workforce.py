@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -71,6 +72,38 @@ async def test_everyones_scheduled_shifts_include_vacant_ones(sims: Sims) -> Non
         if WEEK[0] <= local_date(s.start, schedule_zone(world, s)) <= WEEK[1]
     }
     assert {native(s.id) for s in shifts} == expected
+
+
+async def test_everyones_scheduled_shifts_are_built_while_tandas_users_are_still_coming(
+    sims: Sims,
+) -> None:
+    """A week of everyone's schedules is read alongside the identity merge, whose last page
+    of users comes long after: the shifts are built from the schedules as they arrive (held
+    here by a hang on Tanda's users), and only their staff are set after the merge."""
+    world, directory = sims.world, sims.directory()
+    tanda = directory._tanda
+    assert tanda is not None
+    await tanda.tenant()  # the organisation, read from `/users/me`, which the hang would hold
+    await sims.faults("tanda", hang=True, paths=["/api/v2/users"])
+    read = asyncio.create_task(directory.scheduled_shifts(None, *WEEK))
+    try:
+        async with asyncio.timeout(10):
+            while not len(tanda._unassigned_schedules):  # what the test is about
+                assert not read.done()
+                await asyncio.sleep(0.01)
+    finally:
+        await sims.faults("tanda", clear=True)
+    shifts = await read
+
+    staff = (await directory.staff()).value.values()
+    users = {native(p.tanda_user_id): p.id for p in staff if p.tanda_user_id}
+    expected = {
+        s.id: users.get(s.user_id, f"tanda:1:{s.user_id}") if s.user_id is not None else None
+        for s in world.schedules.values()
+        if WEEK[0] <= local_date(s.start, schedule_zone(world, s)) <= WEEK[1]
+    }
+    assert {native(s.id): s.staff_id for s in shifts} == expected
+    assert sum(1 for s in shifts if s.staff_id in users.values()) > len(shifts) / 2
 
 
 async def test_shifts_timesheets_and_leave_of_some_staff(sims: Sims) -> None:
