@@ -22,6 +22,8 @@ from schoolgraph.upstreams.xporter import XporterClient, XporterConfig, XporterS
 TODAY = date(2026, 11, 23)
 NARROW_RP = "narrow.example"
 NARROW_SECRET = "narrow-school-secret-7f3a"
+STAFF_LITE_RP = "staff-lite.example"
+STAFF_LITE_SECRET = "staff-lite-school-secret-91c4"
 Body = dict[str, Any]
 
 
@@ -136,7 +138,13 @@ async def sim(world: World) -> AsyncIterator[Sim]:
         NARROW_SECRET,
         frozenset({"StudentLite"}),
     )
-    app = create_xporter_app(holder, extra_authorisations=[narrow])
+    staff_lite = Authorisation(  # names and work contacts of staff, nothing more
+        STAFF_LITE_RP,
+        world.credentials.xporter_schools[0].estab,
+        STAFF_LITE_SECRET,
+        frozenset({"StaffLite"}),
+    )
+    app = create_xporter_app(holder, extra_authorisations=[narrow, staff_lite])
     async with serve(app) as base, aiohttp.ClientSession() as http:
         yield Sim(base, holder, http, app)
 

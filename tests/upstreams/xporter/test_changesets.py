@@ -137,7 +137,7 @@ async def test_a_broken_token_falls_back_to_a_full_read(
     if how == "expired-upstream":
         sim.forget_change_sets()
     else:
-        entry = client.cache.peek(CacheKey("xporter", estab, "Staff?"))
+        entry = client.cache.peek(CacheKey("xporter", estab, client.sync_log[-1].resource))
         assert entry is not None and entry.token
         entry.token = "0" * 32
     clock.advance(TTL_PASSED)

@@ -16,6 +16,7 @@ from schoolgraph.simulators.dataset import School
 from schoolgraph.upstreams.xporter import (
     NarrowContact,
     NarrowGroup,
+    Staff,
     Student,
     XporterClient,
     XporterConfig,
@@ -24,6 +25,7 @@ from schoolgraph.upstreams.xporter import (
 from schoolgraph.upstreams.xporter.models import (
     NARROW_CONTACTS,
     NARROW_GROUPS,
+    STAFF,
     STUDENT_YEARS,
     STUDENTS,
     RowContext,
@@ -32,7 +34,14 @@ from schoolgraph.upstreams.xporter.models import (
 )
 from schoolgraph.upstreams.xporter.typed_rows import decode_tables
 
-from .conftest import NARROW_RP, NARROW_SECRET, MakeClient, Sim
+from .conftest import (
+    NARROW_RP,
+    NARROW_SECRET,
+    STAFF_LITE_RP,
+    STAFF_LITE_SECRET,
+    MakeClient,
+    Sim,
+)
 
 LONDON = ZoneInfo("Europe/London")
 MONDAY = date(2026, 11, 16)  # the week before the world's today (Monday 23 November 2026)
@@ -382,10 +391,12 @@ async def _answer(sim: Sim, estab: str, endpoint: str, params: dict[str, str]) -
         return await response.read()
 
 
-async def _every_column_rows(sim: Sim, estab: str) -> list[dict[str, object]]:
-    """The school's students as Xporter sends them without `select`."""
-    body = await _answer(sim, estab, "Students", {"options": "includeComms"})
-    rows: list[dict[str, object]] = json.loads(body)["Students"]
+async def _every_column_rows(
+    sim: Sim, estab: str, endpoint: str = "Students", options: str = "includeComms"
+) -> list[dict[str, object]]:
+    """The school's students (or another list) as Xporter sends them without `select`."""
+    body = await _answer(sim, estab, endpoint, {"options": options})
+    rows: list[dict[str, object]] = json.loads(body)[endpoint]
     return rows
 
 
@@ -394,6 +405,7 @@ async def _every_column_rows(sim: Sim, estab: str) -> list[dict[str, object]]:
     [
         (STUDENTS, "Students", {"options": "includeComms", "select": Student.SELECT}),
         (STUDENT_YEARS, "Students", {"select": StudentYear.SELECT}),
+        (STAFF, "Staff", {"options": "includePrevious", "select": Staff.SELECT}),
         (NARROW_CONTACTS, "Contacts", {"select": NarrowContact.SELECT}),
         (
             NARROW_GROUPS,
@@ -460,3 +472,54 @@ async def test_a_school_whose_consent_hides_a_narrowed_column_is_read_with_every
     assert await sim.calls("/Students") == 2 and await sim.calls("/Students/{id}") == 1
     assert all("select=" not in r.resource for r in client.sync_log if r.endpoint == "Students")
     assert client.cached_row_hashes(estab, "Students") == {s.id: s.row_hash for s in students}
+
+
+async def test_staff_are_read_narrowed_to_the_columns_their_model_holds(
+    sim: Sim, client: XporterClient
+) -> None:
+    estab = sim.estab()
+    staff = await client.staff(estab, include_previous=True)
+
+    rows = await _every_column_rows(sim, estab, "Staff", "includePrevious")
+    ctx = RowContext(estab, LONDON, "/api/v1/School/{estab}/Staff", "Staff")
+    assert len(rows) == len(staff) > 10
+    assert len(rows[0]) > len(Staff.COLUMNS)  # the narrowing leaves columns behind
+    # Every value the model holds is the one the every-column row gives.
+    by_id = {s.id: s for s in staff}
+    assert all(Staff.from_row(row, ctx) == by_id[str(row["Id"])] for row in rows)
+    assert {s.status for s in staff} >= {"Current", "Previous"}
+    assert {s.is_teacher for s in staff} == {True, False} and all(s.roles for s in staff)
+    assert any(
+        s.date_of_birth and s.employment_end and s.last_updated and s.row_hash for s in staff
+    )
+    read = client.sync_log[-1]
+    assert read.endpoint == "Staff" and "select=" in read.resource
+    assert "includePrevious" in read.resource
+    assert read.bytes < len(json.dumps({"Staff": rows}))
+    # One member read by id is narrowed the same way, and is the list's.
+    member = await client.staff_member(estab, staff[-1].id, include_previous=True)
+    assert member == staff[-1]
+    assert "Staff/" in client.sync_log[-1].resource and "select=" in client.sync_log[-1].resource
+
+
+async def test_a_school_granting_staff_lite_only_is_read_with_every_staff_column(
+    sim: Sim, make_client: MakeClient
+) -> None:
+    # STAFF_LITE_RP is granted StaffLite only: DateOfBirth (StaffExtended) and Roles
+    # (StaffEmployment) are not visible to it, so Xporter refuses a `select` that names them.
+    client = await make_client(
+        relying_party=STAFF_LITE_RP, schools=(XporterSchool(sim.estab(), STAFF_LITE_SECRET),)
+    )
+    estab = sim.estab()
+    await sim.stats(reset=True)
+
+    staff = await client.staff(estab)
+    again = await client.staff_member(estab, staff[0].id)
+
+    assert len(staff) > 10 and all(s.date_of_birth is None and not s.roles for s in staff)
+    assert all(s.forename and s.is_teacher is not None and s.row_hash for s in staff)
+    assert again == staff[0]
+    # One refused read, then every-column reads only: the refusal is remembered.
+    assert await sim.calls("/Staff") == 2 and await sim.calls("/Staff/{id}") == 1
+    assert all("select=" not in r.resource for r in client.sync_log if r.endpoint == "Staff")
+    assert client.cached_row_hashes(estab, "Staff") == {s.id: s.row_hash for s in staff}

@@ -14,11 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from schoolgraph.errors import UpstreamBadResponseError
-from schoolgraph.upstreams.xporter import NarrowContact, NarrowGroup, Student
+from schoolgraph.upstreams.xporter import NarrowContact, NarrowGroup, Staff, Student
 from schoolgraph.upstreams.xporter.changesets import Applied, Wire, apply
 from schoolgraph.upstreams.xporter.models import (
     NARROW_CONTACTS,
     NARROW_GROUPS,
+    STAFF,
     STUDENT_YEARS,
     STUDENTS,
     RowContext,
@@ -75,10 +76,19 @@ ODD = st.one_of(
     st.floats(allow_nan=False),
     st.booleans(),
 )
+# What takes a flag off the typed path, where its exact shape is the JSON integer 0 or 1:
+# the string forms, bools, floats and other integers that `parse_flag` reads all the same.
+ODD_FLAGS = st.one_of(
+    st.sampled_from(["1", "0", " 1", "true", "N", "", " ", "x"]),
+    st.booleans(),
+    st.sampled_from([0.0, 1.0, 0.5, -0.0, 2, -1, 2**63 - 1]),
+)
 
 
 def _value(column: str) -> st.SearchStrategy[Any]:
-    if column in ("DateOfBirth", "EntryDate", "LeavingDate"):
+    if column in Staff.FLAGS:
+        return st.sampled_from([0, 1, None])
+    if column in ("DateOfBirth", "EntryDate", "LeavingDate", "EmploymentStart", "EmploymentEnd"):
         return st.one_of(DATES, st.none())
     if column == "LastUpdated":
         return st.one_of(INSTANTS, st.none())
@@ -86,7 +96,7 @@ def _value(column: str) -> st.SearchStrategy[Any]:
         return st.sampled_from(["34d0e5aa", "34D0E5AA", None])
     if column == "Type":
         return st.sampled_from(["TeachingGrp", "reggrp", "YearGrp", "Club", None])
-    if column in ("StudentIds", "StaffIds"):
+    if column in ("StudentIds", "StaffIds", "Roles", "RoleCodes"):
         return st.sampled_from(["1,2,3", " 4 , 5,,6 ", ",", "7", None])
     return st.one_of(TEXTS, st.none())
 
@@ -105,7 +115,7 @@ def rows(
     shape = draw(st.sampled_from(shapes))
     column = draw(st.sampled_from(columns))
     if shape == "odd":
-        row[column] = draw(ODD)
+        row[column] = draw(ODD_FLAGS if column in Staff.FLAGS else ODD)
     elif shape == "lower":
         row[column.lower()] = row.pop(column)
     elif shape == "missing":
@@ -121,6 +131,7 @@ NARROWED: list[tuple[TableSpec[Any], tuple[str, ...]]] = [
     (NARROW_GROUPS, NarrowGroup.COLUMNS),
     (NARROW_CONTACTS, NarrowContact.COLUMNS),
     (STUDENT_YEARS, StudentYear.COLUMNS),
+    (STAFF, Staff.COLUMNS),
 ]
 
 
@@ -233,6 +244,112 @@ def test_an_unchanged_row_keeps_its_model_on_the_typed_path(value: str | None) -
     again = apply([STUDENTS], wire, first.snapshot, CTX, delta=False)
     assert not again.changed
     assert again.snapshot.table(STUDENTS)["1"] is first.snapshot.table(STUDENTS)["1"]
+
+
+# -- staff: flag columns typed as the integers 0 and 1 ---------------------------------------
+
+STAFF_CTX = RowContext("3281102", LONDON, "/api/v1/School/{estab}/Staff", "Staff")
+
+
+def _staff_typed() -> TypedRows[Staff]:
+    assert STAFF.typed is not None
+    return STAFF.typed
+
+
+STAFF_TYPED = _staff_typed()
+
+
+def _staff_row(native: str, **changes: Any) -> dict[str, Any]:
+    """A narrowed Staff row as the simulator sends one, every value distinct."""
+    row: dict[str, Any] = {column: f"{column.lower()}-{native}" for column in Staff.COLUMNS}
+    row.update(
+        Id=native,
+        IsTeacher=1,
+        IsSupport=0,
+        IsSupply=None,
+        DateOfBirth="1980-02-29",
+        EmploymentStart="2019-09-01",
+        EmploymentEnd=None,
+        Roles="Teacher, Head of Year,,",
+        RoleCodes="TCHR,HOY",
+        LastUpdated="2026-10-25T01:30:00",
+        RowHash="9f2c41aa",
+    )
+    row.update(changes)
+    return row
+
+
+def _apply_staff(spec: TableSpec[Staff], rows: Sequence[Mapping[str, Any]]) -> Applied:
+    return apply([spec], Wire(rows={"Staff": list(rows)}), None, STAFF_CTX, delta=False)
+
+
+def test_a_staff_row_in_the_narrowed_shape_is_read_typed_as_from_row_reads_it() -> None:
+    row = _staff_row("110003")
+    structs = STAFF_TYPED.convert([row])
+    assert structs is not None and structs[0] is not None
+    assert Staff.from_columns(structs[0], STAFF_CTX) == Staff.from_row(row, STAFF_CTX)
+
+    (member,) = _apply_staff(STAFF, [row]).snapshot.table(STAFF).values()
+    assert (member.is_teacher, member.is_support, member.is_supply) == (True, False, None)
+    assert (member.forename, member.surname) == ("forename-110003", "surname-110003")
+    assert (member.title, member.display_name) == ("title-110003", "displayname-110003")
+    assert member.roles == ("Teacher", "Head of Year") and member.role_codes == ("TCHR", "HOY")
+    assert str(member.date_of_birth) == "1980-02-29" and member.employment_end is None
+    assert member.last_updated is not None and member.last_updated.isoformat() == (
+        "2026-10-25T00:30:00+00:00"  # the first 01:30 of the night the clocks go back
+    )
+    assert member.row_hash == "9f2c41aa"
+
+
+@pytest.mark.parametrize(
+    "flag",
+    ["1", "0", " 1", "yes", True, False, 1.0, 0.0, 2, -1, ""],
+    ids=repr,
+)
+def test_a_flag_in_any_form_but_the_integers_0_and_1_is_read_the_general_way(
+    flag: object,
+) -> None:
+    exact = [_staff_row(str(n), IsSupply=n % 2) for n in range(3)]
+    odd = _staff_row("3", IsSupport=flag)
+    structs = STAFF_TYPED.convert([*exact, odd])
+    assert structs is not None
+    assert [s is None for s in structs] == [False, False, False, True]
+    # Decoded from a body, the table is not decoded straight into structs: dicts, as orjson
+    # reads them, for the general reading.
+    assert STAFF_TYPED.decode(msgspec.Raw(orjson.dumps([*exact, odd]))) is None
+    decoded = decode_tables(orjson.dumps({"Staff": [*exact, odd]}), {"staff": STAFF_TYPED})
+    assert decoded is not None and decoded["Staff"] == [*exact, odd]
+
+    typed = _apply_staff(STAFF, [*exact, odd])
+    general = _apply_staff(dataclasses.replace(STAFF, typed=None), [*exact, odd])
+    assert _table(typed, STAFF) == _table(general, STAFF)
+
+
+def test_a_blank_string_beside_a_set_flag_takes_the_row_the_general_way() -> None:
+    """The blank check passes the flags by (a 1 is no string) and still sees the strings."""
+    rows = [_staff_row("1"), _staff_row("2", Surname=" "), _staff_row("3", Roles="")]
+    structs = STAFF_TYPED.convert(rows)
+    assert structs is not None and [s is None for s in structs] == [False, True, True]
+    general = _apply_staff(dataclasses.replace(STAFF, typed=None), rows)
+    assert _table(_apply_staff(STAFF, rows), STAFF) == _table(general, STAFF)
+
+
+def test_every_column_staff_rows_are_not_read_typed() -> None:
+    unnarrowed = [_staff_row(str(n), NINumber=None, HomeEmail=None) for n in range(3)]
+    assert STAFF_TYPED.convert(unnarrowed) is None
+    missing = _staff_row("4")
+    del missing["IsSupply"]
+    cased = _staff_row("5")
+    cased["isTeacher"] = cased.pop("IsTeacher")
+    structs = STAFF_TYPED.convert([_staff_row("3"), missing, cased])
+    assert structs is not None and [s is None for s in structs] == [False, True, True]
+
+
+def test_flags_must_be_columns_of_the_table_and_not_its_key() -> None:
+    with pytest.raises(ValueError, match=r"\['Id'\]"):
+        TypedRows("Bad", ("Id", "IsTeacher"), Staff.from_columns, flags=("Id",))
+    with pytest.raises(ValueError, match="IsGovernor"):
+        TypedRows("Bad", ("Id", "IsTeacher"), Staff.from_columns, flags=("IsGovernor",))
 
 
 # -- bodies decoded straight into structs ---------------------------------------------------

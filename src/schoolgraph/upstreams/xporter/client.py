@@ -544,7 +544,10 @@ class XporterClient:
             )
             if wanted
         )
-        return _Read("Staff", (STAFF,), self.config.ttl.staff, options=options, record_id=record_id)
+        whole = _Read(
+            "Staff", (STAFF,), self.config.ttl.staff, options=options, record_id=record_id
+        )
+        return replace(whole, params=(("select", Staff.SELECT),), unnarrowed=whole)
 
     async def groups(
         self, estab: str, *, types: Collection[GroupType] | None = None
