@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from schoolgraph.bench.critical_path import critical_path
+from schoolgraph.bench.runner import median_of_runs
 from schoolgraph.bench.upstreams import Call
 
 L = 0.02
@@ -88,3 +91,32 @@ def test_the_longest_chain_is_the_slowest_not_the_one_with_most_calls() -> None:
 
 def test_no_calls_no_path() -> None:
     assert critical_path([], L, {}).calls == 0
+
+
+def test_the_cold_figures_of_several_runs_describe_one_critical_path() -> None:
+    """Runs can take different chains; the chain, its calls and its injected latency are the
+    run's whose critical path is the median one, the other figures medians."""
+
+    def run(ms: float, path_ms: float, calls: int, chain: str) -> dict[str, Any]:
+        return {
+            "ms": ms,
+            "critical_path_ms": path_ms,
+            "critical_path_injected_ms": calls * 20.0,
+            "critical_path_calls": calls,
+            "critical_path": chain,
+            "gateway_cpu_ms": ms / 2,
+            "ratio": round(ms / path_ms, 2),
+            "requests": 16,
+        }
+
+    pages = "tass /api/users -> tass /api/{cmpy_code}/students x4"
+    students = "xporter /idaas/sts/STS/GetToken -> xporter /api/v1/School/{estab}/Students"
+    cold = median_of_runs(
+        [run(426, 173, 5, pages), run(393, 197, 2, students), run(387, 152, 5, pages)]
+    )
+
+    assert cold["ms"] == 393 and cold["critical_path_ms"] == 173 and cold["gateway_cpu_ms"] == 196.5
+    assert cold["critical_path"] == pages
+    assert cold["critical_path_calls"] == 5 and cold["critical_path_injected_ms"] == 100
+    assert cold["ratio"] == 2.46
+    assert [r["ms"] for r in cold["runs"]] == [426, 393, 387]
