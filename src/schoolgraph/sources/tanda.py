@@ -354,10 +354,13 @@ class TandaSource:
         self, tenant: str, index: MergedStaff, rows: Sequence[td.Schedule]
     ) -> list[ScheduledShift]:
         self._rows_for(index)
-        # `rows` keeps every row alive for this call, so their ids are theirs throughout.
-        unassigned = dict(zip(map(id, rows), self._unassigned(tenant, rows), strict=True))
+        # Read only when a row was not assigned before (a warm read assigns none). `rows`
+        # keeps every row alive for this call, so their ids are theirs throughout.
+        unassigned: dict[int, ScheduledShift] = {}
 
         def convert(row: td.Schedule) -> ScheduledShift:
+            if not unassigned:
+                unassigned.update(zip(map(id, rows), self._unassigned(tenant, rows), strict=True))
             shift = unassigned[id(row)]
             if row.user_id is None:
                 return shift  # vacant
@@ -374,7 +377,8 @@ class TandaSource:
         end: date,
     ) -> Sequence[ScheduledShift]:
         rows = await self.client.schedules_for_users(user_ids, start, end)
-        self._unassigned(tenant, rows)  # now, while the merge may still be coming
+        if inspect.isawaitable(index):
+            self._unassigned(tenant, rows)  # now, while the merge is still coming
         return self._scheduled(tenant, await _settled(index), rows)
 
     async def scheduled_shifts_by_ids(
