@@ -39,6 +39,22 @@ def test_a_token_then_pages_of_a_list_chain_one_after_another() -> None:
     assert path.describe() == "tanda /api/oauth/token -> tanda /api/v2/users x3"
 
 
+def test_pages_asked_for_together_wait_for_the_page_before_them_not_each_other() -> None:
+    """Read ahead two: pages 2 and 3 after page 1, 4 and 5 after page 3 (2 came back too)."""
+    calls = [
+        call("tanda", "/api/v2/users", 0.0, page=1),
+        call("tanda", "/api/v2/users", 0.021, page=2),
+        call("tanda", "/api/v2/users", 0.021, page=3),
+        call("tanda", "/api/v2/users", 0.042, page=4),
+        call("tanda", "/api/v2/users", 0.042, page=5),
+    ]
+
+    path = critical_path(calls, L, {})
+
+    assert path.calls == 3
+    assert path.seconds == pytest.approx(3 * L)
+
+
 def test_pages_after_the_first_need_only_the_first_where_it_tells_the_page_count() -> None:
     route = "/api/v1/School/{estab}/Students"
     calls = [

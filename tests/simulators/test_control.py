@@ -54,6 +54,7 @@ async def test_stats_count_by_route_template(holder: WorldHolder, serve_app: Ser
             "not_modified": 0,
             "rate_limited": 0,
             "errors": 1,
+            "peak_in_flight": 1,
         }
     ]
 
@@ -97,6 +98,43 @@ async def test_mutate_delete_leaves_a_tombstone_and_unlinks_groups(
     assert sid not in world.students
     assert [t.id for t in world.tombstones if t.table == "students"] == [sid]
     assert all(sid not in g.student_ids for g in world.groups.values())
+
+
+async def test_stats_report_the_most_requests_of_a_route_open_at_once(
+    holder: WorldHolder, serve_app: ServeApp
+) -> None:
+    app, _ = _app(holder)
+    url = f"/api/students/{sorted(holder.world.students)[0]}"
+    async with serve_app(app) as base, aiohttp.ClientSession() as http:
+
+        async def routes() -> list[dict[str, object]]:
+            async with http.get(f"{base}/__sim/stats") as r:
+                return list((await r.json())["routes"])
+
+        async with http.post(f"{base}/__sim/faults", json={"hang": True}) as r:
+            assert r.status == 200
+        held = [asyncio.ensure_future(http.get(base + url)) for _ in range(3)]
+        for _ in range(200):  # until the three have arrived
+            if await routes() and (await routes())[0]["peak_in_flight"] == 3:
+                break
+            await asyncio.sleep(0.01)
+        [route] = await routes()
+        assert (route["count"], route["peak_in_flight"]) == (0, 3)  # open, not yet answered
+        async with http.post(f"{base}/__sim/faults", json={"hang": False}) as r:
+            assert r.status == 200
+        for response in await asyncio.gather(*held):
+            assert response.status == 200
+            response.release()
+        async with http.get(base + url) as r:  # alone: the peak stands
+            assert r.status == 200
+        [route] = await routes()
+        assert (route["count"], route["peak_in_flight"]) == (4, 3)
+        async with http.get(f"{base}/__sim/stats?reset=true") as r:
+            assert r.status == 200
+        async with http.get(base + url) as r:
+            assert r.status == 200
+        [route] = await routes()
+        assert (route["count"], route["peak_in_flight"]) == (1, 1)
 
 
 @pytest.mark.parametrize(

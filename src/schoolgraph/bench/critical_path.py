@@ -11,9 +11,11 @@ A call depends on another only for a reason that holds for any gateway, not for 
 this one happened to issue them in:
 
 * **auth**: a call waits for its upstream's token (the token call that ended last before it);
-* **paging**: page *n* of a list waits for page *n - 1* where the upstream gives no totals
-  (Tanda, TASS: the next page is asked for only when the last one came back full); where the
-  first page tells the page count (Xporter), every later page waits for the first only;
+* **paging**: where the upstream gives no totals (Tanda, TASS), page *n* of a list waits for
+  the last earlier page that came back before it was asked for: more pages are asked for only
+  once one came back full, one at a time or several at once (Tanda's users are read two
+  ahead); where the first page tells the page count (Xporter), every later page waits for the
+  first only;
 * **data**: a call whose parameters come from another call's answer (the staff of a group
   need the group; a person's shifts need their Tanda user id, which needs the identity
   merge), declared per query as :class:`Needs`.

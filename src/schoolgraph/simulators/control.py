@@ -2,8 +2,9 @@
 
 Routes, on each simulator:
 
-* `GET /__sim/stats`: requests counted by method and route template, with 304 and 429 counts
-  and a total; `?reset=true` zeroes the counters after reading.
+* `GET /__sim/stats`: requests counted by method and route template, with 304 and 429 counts,
+  the most requests of a route open at once (`peak_in_flight`, from arrival to answer, faults
+  included) and a total; `?reset=true` zeroes the counters after reading.
 * `POST /__sim/reset`: restores the world generated at start, clears stats and faults, and
   runs each simulator's own reset callbacks (tokens, rate-limit buckets, subscriptions).
 * `POST /__sim/faults`: sets faults (JSON object of `Faults` fields; omitted fields keep their
@@ -104,6 +105,7 @@ class RouteStats:
     not_modified: int = 0
     rate_limited: int = 0
     errors: int = 0  # status >= 400 (429 included)
+    peak_in_flight: int = 0  # the most requests of the route open at once
 
 
 def route_template(request: web.Request) -> str:
@@ -120,6 +122,7 @@ class SimControl:
         self.holder = holder
         self.faults = Faults()
         self.stats: dict[tuple[str, str], RouteStats] = {}
+        self._in_flight: Counter[tuple[str, str]] = Counter()
         self.status_counts: Counter[int] = Counter()
         self._error_response = error_response
         self._offset = timedelta(0)
@@ -185,6 +188,18 @@ class SimControl:
         if request.path.startswith(("/__sim/", "/sim/")):  # control and simulator admin
             return await self._alone_if_writing(request, handler)
         route = route_template(request)
+        key = (request.method, route)
+        self._in_flight[key] += 1
+        stats = self.stats.setdefault(key, RouteStats())
+        stats.peak_in_flight = max(stats.peak_in_flight, self._in_flight[key])
+        try:
+            return await self._answer(request, handler, route)
+        finally:
+            self._in_flight[key] -= 1
+
+    async def _answer(
+        self, request: web.Request, handler: Handler, route: str
+    ) -> web.StreamResponse:
         faults = self.faults
         response: web.StreamResponse
         if faults.applies_to(route):

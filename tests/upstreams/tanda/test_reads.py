@@ -47,13 +47,47 @@ async def test_users_match_the_world_with_zones_and_aware_times(sim: Sim, client
     assert await client.inactive_users() == ()
 
 
-async def test_users_are_paginated_transparently(sim: Sim, clients: Clients) -> None:
-    client = await clients(page_size=10)
-    users = await client.users()
-    stats = await sim.stats()
-    expected_pages = len(sim.world.tanda_users) // 10 + 1
-    assert len(users) == len(sim.world.tanda_users)
-    assert route_count(stats, "GET", USERS) == expected_pages
+@pytest.mark.parametrize("read_ahead", [1, 2, 3])
+async def test_users_are_paginated_transparently(
+    sim: Sim, clients: Clients, read_ahead: int
+) -> None:
+    client = await clients(page_size=10, read_ahead=read_ahead)
+    plain = await (await clients(page_size=100)).users(include_inactive=True)
+    await sim.stats(reset=True)
+    assert await client.users(include_inactive=True) == plain  # same rows, same order
+    pages = len(sim.world.tanda_users) // 10 + 1
+    asked = route_count(await sim.stats(), "GET", USERS)
+    # The pages asked for ahead that turn out to lie past the end are the only extra ones.
+    assert pages <= asked <= pages + read_ahead - 1
+    if read_ahead == 1:
+        assert asked == pages
+
+
+@pytest.mark.parametrize("read_ahead", [1, 3])
+async def test_the_users_list_asks_for_pages_ahead_of_the_last_full_one(
+    sim: Sim, clients: Clients, read_ahead: int
+) -> None:
+    """After a full first page, `read_ahead` pages are open at once; the first page alone."""
+    assert len(sim.world.tanda_users) > 20  # five pages of five at least
+    await sim.faults(latency_ms=40, paths=[USERS])  # so pages asked together are open together
+    client = await clients(page_size=5, read_ahead=read_ahead)
+    await client.users()
+    [users] = [r for r in (await sim.stats())["routes"] if r["route"] == USERS]
+    assert users["peak_in_flight"] == read_ahead
+
+
+async def test_a_list_narrowed_by_user_ids_is_read_one_page_after_another(
+    sim: Sim, clients: Clients
+) -> None:
+    """Read-ahead is for the lists of the whole organisation (users, teams): a list of 100
+    users' shifts is a few pages, and a page asked for past its end would be wasted."""
+    await sim.faults(latency_ms=40, paths=[SHIFTS])
+    client = await clients(page_size=10, read_ahead=3)
+    some = sorted(sim.world.tanda_users)[:50]  # one batch of user ids, one list
+    shifts = await client.shifts_for_users(some, today() - timedelta(days=60), today())
+    assert len(shifts) > 30  # several pages
+    [route] = [r for r in (await sim.stats())["routes"] if r["route"] == SHIFTS]
+    assert route["peak_in_flight"] == 1
 
 
 async def test_inactive_users_come_from_the_same_list(sim: Sim, clients: Clients) -> None:

@@ -28,8 +28,12 @@ Cache strategy:
   `invalidate()` does the same for webhooks.
 
 Pagination (§3.8) is opt-in upstream; the client pages every paginated list with
-`page_size=100` until a short page. Batch parameters (`ids`, `user_ids`) are chunked to 100
-per request; schedules by user and dates are read in 7-day windows (§4.4).
+`page_size=100` until a short page. Tanda gives no page count, so a list is a chain of pages;
+the lists of the whole organisation (users, teams: the users run to a page per 100 people) ask
+for `read_ahead` pages at once past the last full one, and the others (a batch of 100 users'
+shifts is a few pages) one after another, so no request goes past their end. Batch
+parameters (`ids`, `user_ids`) are chunked to 100 per request; schedules by user and dates
+are read in 7-day windows (§4.4).
 """
 
 from __future__ import annotations
@@ -138,6 +142,9 @@ class TandaConfig:
         rate_limit, rate_limit_period, rate_limit_margin: the client-side limiter per
             requester (§3.1: 200 per 60 s); the margin keeps room for other clients.
         page_size: rows per page of paginated lists (at most 100).
+        read_ahead: pages of the organisation's users and teams asked for at once beyond the
+            last full page received (1 to 10; 1 reads them as a chain, a page after another).
+            At most read_ahead - 1 requests go past a list's end.
         batch_size: ids per request for `ids`/`user_ids` parameters (at most 100).
         schedule_window_days: calendar days per `GET /schedules` by dates (at most 8; §4.4
             allows `from`/`to` at most 7 days apart).
@@ -157,6 +164,7 @@ class TandaConfig:
     rate_limit_period: float = 60.0
     rate_limit_margin: int = 10
     page_size: int = 100
+    read_ahead: int = 2
     batch_size: int = 100
     schedule_window_days: int = 7
     full_refresh_every: float = 900.0
@@ -171,6 +179,7 @@ class TandaConfig:
             )
         checks: tuple[tuple[str, int, int, int], ...] = (
             ("page_size", self.page_size, 1, 100),
+            ("read_ahead", self.read_ahead, 1, 10),
             ("batch_size", self.batch_size, 1, MAX_BATCH),
             ("schedule_window_days", self.schedule_window_days, 1, 8),
             ("rate_limit", self.rate_limit, 1, 1_000_000),
@@ -456,15 +465,20 @@ class TandaClient:
         params: Mapping[str, str] | None = None,
         paged: bool = True,
         incremental: _Incremental[R] | None = None,
+        read_ahead: int = 1,
     ) -> tuple[R, ...]:
-        """A cached list, sorted by id; paged, revalidated per page, or merged from changes."""
+        """A cached list, sorted by id; paged, revalidated per page, or merged from changes.
+
+        `read_ahead`: pages asked for at once beyond the last full page (`_read_pages`)."""
         base = dict(params or {})
 
         async def load(previous: CacheEntry[tuple[R, ...]] | None) -> Refresh[tuple[R, ...]]:
             if previous is not None and incremental is not None and self._merge_due(previous):
                 return await self._merge_changes(previous, route, path, parse, incremental)
             old_pages: Sequence[_Page[R]] = previous.meta.get("pages", ()) if previous else ()
-            pages, reused = await self._read_pages(route, path, base, parse, paged, old_pages)
+            pages, reused = await self._read_pages(
+                route, path, base, parse, paged, old_pages, read_ahead
+            )
             now = self._clock()
             if (
                 previous is not None
@@ -507,6 +521,7 @@ class TandaClient:
         parse: Callable[[object, str], R],
         paged: bool,
         old_pages: Sequence[_Page[R]],
+        read_ahead: int = 1,
     ) -> tuple[list[_Page[R]], int]:
         """Every page (conditionally where an old page's ETag is known); how many were 304."""
         size = self.config.page_size
@@ -566,29 +581,39 @@ class TandaClient:
             reused += was_reused
             if len(page.rows) < size:
                 return pages, reused
-        # A full page means another follows: it is asked for as soon as this one is decoded,
-        # and this one's rows are built while it is on its way (Tanda gives no page count,
-        # so the pages of a list are a chain, and the chain waits for nothing else).
-        fetched = await fetch(len(pages) + 1, None)
-        while True:
-            body = fetched[1]
-            ahead = (
-                asyncio.ensure_future(fetch(len(pages) + 2, None))
-                if isinstance(body, list | tuple) and len(body) >= size
-                else None
-            )
-            try:
+        # A full page means another may follow, and Tanda gives no page count: up to
+        # `read_ahead` pages are asked for beyond the last full page received, so a list of n
+        # pages costs about n / read_ahead round trips instead of n, and at most
+        # read_ahead - 1 requests go past its end. Pages are built in order, each while later
+        # ones are on their way.
+        asked: dict[int, asyncio.Future[tuple[UpstreamResponse, Any]]] = {}
+        highest = len(pages)  # the last page asked for
+
+        def ask_through(last: int) -> None:
+            nonlocal highest
+            for later in range(highest + 1, last + 1):
+                asked[later] = asyncio.ensure_future(fetch(later, None))
+            highest = max(highest, last)
+
+        number = len(pages) + 1
+        ask_through(number)  # one page alone: most lists end on their first
+        try:
+            while True:
+                fetched = await asked.pop(number)
+                body = fetched[1]
+                full = isinstance(body, list | tuple) and len(body) >= size
+                if full:
+                    ask_through(number + read_ahead)
                 page, _ = await build(fetched, None)
-            except BaseException:
-                if ahead is not None:
-                    # Its answer, or its failure, is no longer wanted.
-                    ahead.add_done_callback(lambda done: done.cancelled() or done.exception())
-                    ahead.cancel()
-                raise
-            pages.append(page)
-            if ahead is None:
-                return pages, reused
-            fetched = await ahead
+                pages.append(page)
+                if not full:
+                    return pages, reused
+                number += 1
+        finally:
+            for unwanted in asked.values():  # past the end, or the read failed
+                # Its answer, or its failure, is no longer wanted.
+                unwanted.add_done_callback(lambda done: done.cancelled() or done.exception())
+                unwanted.cancel()
 
     async def _merge_changes(
         self,
@@ -664,6 +689,7 @@ class TandaClient:
             parse_user,
             params=params,
             incremental=_Incremental(params, lambda _: True),
+            read_ahead=self.config.read_ahead,
         )
 
     async def users(self, *, include_inactive: bool = False) -> tuple[User, ...]:
@@ -700,7 +726,14 @@ class TandaClient:
     async def teams(self) -> tuple[Team, ...]:
         """Teams (departments), §4.7."""
         route = f"{API}/departments"
-        return await self._list("teams:all", self.config.ttl.teams, route, route, parse_team)
+        return await self._list(
+            "teams:all",
+            self.config.ttl.teams,
+            route,
+            route,
+            parse_team,
+            read_ahead=self.config.read_ahead,
+        )
 
     async def locations(self) -> tuple[Location, ...]:
         """Locations, §4.8 (not paginated)."""
