@@ -135,6 +135,43 @@ async def test_circuit_opens_fails_fast_and_recovers(
     assert state == "closed"
 
 
+async def _open_then_half_open(transport: Transport, script: Script) -> None:
+    script.statuses = [503] * 3
+    with pytest.raises(UpstreamUnavailableError):
+        await transport.request("GET", "/x", route="/x")
+    assert transport.breaker.state == "open"
+    await asyncio.sleep(0.25)  # past breaker_reset: the next request is the probe
+
+
+async def test_a_probe_met_by_a_429_waits_it_out_and_closes_the_circuit(
+    transport: Transport, upstream: tuple[str, Script]
+) -> None:
+    _, script = upstream
+    await _open_then_half_open(transport, script)
+    script.statuses = [429]  # the upstream is back, and busy
+    response = await transport.request("GET", "/x", route="/x")
+    assert response.status == 200
+    assert transport.breaker.state == "closed"
+
+
+async def test_a_probe_cancelled_before_its_answer_lets_the_next_request_probe(
+    transport: Transport, upstream: tuple[str, Script]
+) -> None:
+    _, script = upstream
+    await _open_then_half_open(transport, script)
+    script.delay = 1.0
+    probe = asyncio.ensure_future(transport.request("POST", "/x", route="/x", json={}))
+    while len(script.seen) < 4:  # the probe reached the upstream
+        await asyncio.sleep(0.01)
+    probe.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await probe
+    script.delay = 0.0
+    response = await transport.request("GET", "/x", route="/x")  # not held by the lost probe
+    assert response.status == 200
+    assert transport.breaker.state == "closed"
+
+
 async def test_deadline_bounds_a_slow_upstream(
     transport: Transport, upstream: tuple[str, Script]
 ) -> None:

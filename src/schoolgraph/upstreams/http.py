@@ -230,7 +230,10 @@ class CircuitBreaker:
     """Closed -> open after `failures` consecutive failures -> half-open after `reset` seconds.
 
     In half-open state one probe request is let through; its success closes the circuit, its
-    failure opens it again.
+    failure opens it again. The probe holds a ticket: its own further attempts (after a 401
+    or a 429, which say nothing of the upstream's health) pass with it, and a probe that
+    ends without a verdict (cancelled, or refused on our side) gives the turn to the next
+    request (`abandon`) instead of holding the circuit half-open for good.
     """
 
     def __init__(self, upstream: str, failures: int, reset: float) -> None:
@@ -240,18 +243,29 @@ class CircuitBreaker:
         self.state: Literal["closed", "open", "half-open"] = "closed"
         self._consecutive = 0
         self._opened_at = 0.0
-        self._probe_in_flight = False
+        self._probe: int | None = None  # the ticket of the probe in flight
+        self._tickets = 0
         self.opened = 0  # times the circuit opened, for metrics
 
-    def before(self) -> None:
+    def before(self, ticket: int | None = None) -> int | None:
+        """Let a request through, or raise while the circuit is open.
+
+        Returns the probe's ticket when this request is the half-open probe (None
+        otherwise); the probe passes it back on its next attempt, and to `abandon` when it
+        is over.
+        """
         if self.state == "closed":
-            return
+            return None
         now = time.monotonic()
         if self.state == "open" and now - self._opened_at >= self.reset:
             self.state = "half-open"
-        if self.state == "half-open" and not self._probe_in_flight:
-            self._probe_in_flight = True
-            return
+        if self.state == "half-open":
+            if self._probe is None:
+                self._tickets += 1
+                self._probe = self._tickets
+                return self._probe
+            if ticket is not None and ticket == self._probe:
+                return ticket
         raise UpstreamUnavailableError(
             f"The {self.upstream} upstream is failing; requests are paused for up to "
             f"{self.reset:g} seconds before the next probe.",
@@ -259,7 +273,7 @@ class CircuitBreaker:
         )
 
     def success(self) -> None:
-        self.state, self._consecutive, self._probe_in_flight = "closed", 0, False
+        self.state, self._consecutive, self._probe = "closed", 0, None
 
     def failure(self) -> None:
         self._consecutive += 1
@@ -267,7 +281,12 @@ class CircuitBreaker:
             if self.state != "open":
                 self.opened += 1
             self.state, self._opened_at = "open", time.monotonic()
-        self._probe_in_flight = False
+        self._probe = None
+
+    def abandon(self, ticket: int | None) -> None:
+        """The probe with `ticket` is over without a verdict: the next request probes."""
+        if ticket is not None and ticket == self._probe:
+            self._probe = None
 
 
 # --------------------------------------------------------------------------- auth hook
@@ -483,100 +502,104 @@ class Transport:
         attempt = 0
         rate_limit_waits = 0
         reauthenticated = False
-        while True:
-            attempt += 1
-            self.breaker.before()
-            if self.limiter is not None:
-                self._fail_if_held_past(deadline_at, requester, route)
-                await self._within_deadline(self.limiter.acquire(requester), deadline_at, route)
-            request_headers = CIMultiDict(headers or {})
-            if auth is not None:
-                request_headers.update(
-                    await auth.headers(force_refresh=reauthenticated and attempt > 1)
-                )
-            started = time.monotonic()
-            try:
-                response = await self._within_deadline(
-                    self._once(method, url, route, params, request_headers, json, data),
-                    deadline_at,
-                    route,
-                )
-            except UpstreamTimeoutError:
-                self._record(method, route, None, started, attempt, "UPSTREAM_TIMEOUT")
-                self.breaker.failure()
-                if idempotent and attempt < retry.attempts and self._has_time(deadline_at):
-                    await self._backoff(attempt, deadline_at)
+        ticket: int | None = None  # held while this request is the half-open probe
+        try:
+            while True:
+                attempt += 1
+                ticket = self.breaker.before(ticket)
+                if self.limiter is not None:
+                    self._fail_if_held_past(deadline_at, requester, route)
+                    await self._within_deadline(self.limiter.acquire(requester), deadline_at, route)
+                request_headers = CIMultiDict(headers or {})
+                if auth is not None:
+                    request_headers.update(
+                        await auth.headers(force_refresh=reauthenticated and attempt > 1)
+                    )
+                started = time.monotonic()
+                try:
+                    response = await self._within_deadline(
+                        self._once(method, url, route, params, request_headers, json, data),
+                        deadline_at,
+                        route,
+                    )
+                except UpstreamTimeoutError:
+                    self._record(method, route, None, started, attempt, "UPSTREAM_TIMEOUT")
+                    self.breaker.failure()
+                    if idempotent and attempt < retry.attempts and self._has_time(deadline_at):
+                        await self._backoff(attempt, deadline_at)
+                        continue
+                    raise
+                except aiohttp.ClientError as exc:
+                    self._record(method, route, None, started, attempt, "UPSTREAM_UNAVAILABLE")
+                    self.breaker.failure()
+                    if idempotent and attempt < retry.attempts and self._has_time(deadline_at):
+                        await self._backoff(attempt, deadline_at)
+                        continue
+                    raise UpstreamUnavailableError(
+                        f"The {self.upstream} upstream could not be reached for {route} "
+                        f"({type(exc).__name__}).",
+                        upstream=self.upstream,
+                    ) from None
+                status = response.status
+                if self.limiter is not None:
+                    self.limiter.observe(requester, response.headers)
+                if status in ok_statuses or status < 400:
+                    self._record(method, route, status, started, attempt, None)
+                    self.breaker.success()
+                    return response
+                if status == 401 and auth is not None and not reauthenticated:
+                    self._record(method, route, status, started, attempt, "UPSTREAM_AUTH_FAILED")
+                    reauthenticated = True
                     continue
-                raise
-            except aiohttp.ClientError as exc:
-                self._record(method, route, None, started, attempt, "UPSTREAM_UNAVAILABLE")
-                self.breaker.failure()
-                if idempotent and attempt < retry.attempts and self._has_time(deadline_at):
-                    await self._backoff(attempt, deadline_at)
-                    continue
-                raise UpstreamUnavailableError(
-                    f"The {self.upstream} upstream could not be reached for {route} "
-                    f"({type(exc).__name__}).",
-                    upstream=self.upstream,
-                ) from None
-            status = response.status
-            if self.limiter is not None:
-                self.limiter.observe(requester, response.headers)
-            if status in ok_statuses or status < 400:
-                self._record(method, route, status, started, attempt, None)
-                self.breaker.success()
-                return response
-            if status == 401 and auth is not None and not reauthenticated:
-                self._record(method, route, status, started, attempt, "UPSTREAM_AUTH_FAILED")
-                reauthenticated = True
-                continue
-            if status == 429:
-                self._record(method, route, status, started, attempt, "UPSTREAM_RATE_LIMITED")
-                wait = self._rate_limit_wait(response, requester)
-                left = self._time_left(deadline_at)
-                if (
-                    rate_limit_waits < self.policy.max_rate_limit_waits
-                    and wait <= self.policy.max_rate_limit_wait
-                    and (left is None or wait < left)
-                ):
-                    await self._sleep(wait)
-                    rate_limit_waits += 1
-                    attempt -= 1  # waiting out a 429 is not a failed attempt
-                    continue
-                raise UpstreamRateLimitedError(
-                    f"The {self.upstream} upstream is rate limiting {route}; it asked us to "
-                    f"wait {wait:.0f} seconds.",
-                    upstream=self.upstream,
-                    retry_after=round(wait, 1),
-                )
-            if status in RETRY_STATUSES or status >= 500:
-                self._record(method, route, status, started, attempt, "UPSTREAM_UNAVAILABLE")
-                self.breaker.failure()
-                if (
-                    idempotent
-                    and status in RETRY_STATUSES
-                    and attempt < retry.attempts
-                    and self._has_time(deadline_at)
-                ):
-                    await self._backoff(attempt, deadline_at)
-                    continue
-                raise UpstreamUnavailableError(
+                if status == 429:
+                    self._record(method, route, status, started, attempt, "UPSTREAM_RATE_LIMITED")
+                    wait = self._rate_limit_wait(response, requester)
+                    left = self._time_left(deadline_at)
+                    if (
+                        rate_limit_waits < self.policy.max_rate_limit_waits
+                        and wait <= self.policy.max_rate_limit_wait
+                        and (left is None or wait < left)
+                    ):
+                        await self._sleep(wait)
+                        rate_limit_waits += 1
+                        attempt -= 1  # waiting out a 429 is not a failed attempt
+                        continue
+                    raise UpstreamRateLimitedError(
+                        f"The {self.upstream} upstream is rate limiting {route}; it asked us to "
+                        f"wait {wait:.0f} seconds.",
+                        upstream=self.upstream,
+                        retry_after=round(wait, 1),
+                    )
+                if status in RETRY_STATUSES or status >= 500:
+                    self._record(method, route, status, started, attempt, "UPSTREAM_UNAVAILABLE")
+                    self.breaker.failure()
+                    if (
+                        idempotent
+                        and status in RETRY_STATUSES
+                        and attempt < retry.attempts
+                        and self._has_time(deadline_at)
+                    ):
+                        await self._backoff(attempt, deadline_at)
+                        continue
+                    raise UpstreamUnavailableError(
+                        f"The {self.upstream} upstream answered {route} with HTTP {status}.",
+                        upstream=self.upstream,
+                    )
+                self.breaker.success()  # the upstream is alive; the request itself was refused
+                if status in (401, 403):
+                    self._record(method, route, status, started, attempt, "UPSTREAM_AUTH_FAILED")
+                    raise UpstreamAuthError(
+                        f"The {self.upstream} upstream refused our credentials for {route} "
+                        f"(HTTP {status}).",
+                        upstream=self.upstream,
+                    )
+                self._record(method, route, status, started, attempt, "UPSTREAM_BAD_RESPONSE")
+                raise UpstreamBadResponseError(
                     f"The {self.upstream} upstream answered {route} with HTTP {status}.",
                     upstream=self.upstream,
                 )
-            self.breaker.success()  # the upstream is alive; the request itself was refused
-            if status in (401, 403):
-                self._record(method, route, status, started, attempt, "UPSTREAM_AUTH_FAILED")
-                raise UpstreamAuthError(
-                    f"The {self.upstream} upstream refused our credentials for {route} "
-                    f"(HTTP {status}).",
-                    upstream=self.upstream,
-                )
-            self._record(method, route, status, started, attempt, "UPSTREAM_BAD_RESPONSE")
-            raise UpstreamBadResponseError(
-                f"The {self.upstream} upstream answered {route} with HTTP {status}.",
-                upstream=self.upstream,
-            )
+        finally:
+            self.breaker.abandon(ticket)
 
     async def _once(
         self,
