@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import asdict
 from typing import Any
 
+import aiohttp
 import pytest
+from aiohttp import web
 
 from schoolgraph.bench.critical_path import critical_path
 from schoolgraph.bench.runner import median_of_runs
-from schoolgraph.bench.upstreams import Call
+from schoolgraph.bench.upstreams import Call, trace_app
 
 L = 0.02
 
@@ -21,8 +25,10 @@ def call(
     method: str = "GET",
     page: int | None = None,
     key: str = "",
+    rows: int | None = None,
+    size: int | None = None,
 ) -> Call:
-    return Call(upstream, method, route, key or route, page, start, start + L, 200)
+    return Call(upstream, method, route, key or route, page, start, start + L, 200, rows, size)
 
 
 def test_a_token_then_pages_of_a_list_chain_one_after_another() -> None:
@@ -53,6 +59,76 @@ def test_pages_asked_for_together_wait_for_the_page_before_them_not_each_other()
 
     assert path.calls == 3
     assert path.seconds == pytest.approx(3 * L)
+
+
+def test_pages_asked_for_past_the_end_of_a_list_are_left_out() -> None:
+    """Read ahead two: page 3 came back short, so page 4, asked for after page 2, was past
+    the end; slow as it was, nothing waited for it."""
+    users = "/api/v2/users"
+    calls = [
+        call("tanda", users, 0.0, page=1, rows=10, size=10),
+        call("tanda", users, 0.021, page=2, rows=10, size=10),
+        call("tanda", users, 0.021, page=3, rows=4, size=10),
+        Call("tanda", "GET", users, users, 4, 0.042, 0.5, 200, rows=0, size=10),
+    ]
+
+    path = critical_path(calls, L, {})
+
+    assert path.calls == 2
+    assert path.seconds == pytest.approx(2 * L)
+    unknown = Call(**{**asdict(calls[2]), "rows": None})  # page 3 not known to be short
+    assert critical_path([*calls[:2], unknown, calls[3]], L, {}).calls == 3
+
+
+def test_an_empty_page_after_full_ones_ends_the_list_and_counts() -> None:
+    """A list of exactly two pages: the empty third is how the reader learns the end."""
+    users = "/api/v2/users"
+    calls = [
+        call("tanda", users, 0.0, page=1, rows=10, size=10),
+        call("tanda", users, 0.021, page=2, rows=10, size=10),
+        call("tanda", users, 0.042, page=3, rows=0, size=10),
+    ]
+
+    assert critical_path(calls, L, {}).calls == 3
+
+
+@pytest.fixture
+async def paged_upstream() -> AsyncIterator[str]:
+    """A loopback upstream of 25 rows in pages (`page`, `page_size`), traced as the bench's
+    simulators are."""
+
+    async def users(request: web.Request) -> web.Response:
+        page, size = int(request.query["page"]), int(request.query["page_size"])
+        return web.json_response([{"id": n} for n in range(25)][(page - 1) * size : page * size])
+
+    app = web.Application()
+    app.router.add_get("/users", users)
+    trace_app(app, "tanda")
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    await runner.cleanup()
+
+
+async def test_the_trace_counts_each_pages_rows_against_its_size(paged_upstream: str) -> None:
+    async with aiohttp.ClientSession() as http:
+        for page in (1, 2, 3, 4):
+            async with http.get(f"{paged_upstream}/users?page={page}&page_size=10") as r:
+                assert r.status == 200
+        async with http.get(f"{paged_upstream}/__sim/trace?reset=true") as r:
+            calls = [Call(**row) for row in await r.json()]
+        async with http.get(f"{paged_upstream}/__sim/trace") as r:
+            assert await r.json() == []
+
+    assert [(c.page, c.rows, c.size) for c in calls] == [
+        (1, 10, 10),
+        (2, 10, 10),
+        (3, 5, 10),
+        (4, 0, 10),
+    ]
+    assert critical_path(calls, L, {}).calls == 3  # page 4 lies past page 3, the short one
 
 
 def test_pages_after_the_first_need_only_the_first_where_it_tells_the_page_count() -> None:

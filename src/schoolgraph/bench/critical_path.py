@@ -15,7 +15,8 @@ this one happened to issue them in:
   the last earlier page that came back before it was asked for: more pages are asked for only
   once one came back full, one at a time or several at once (Tanda's users are read two
   ahead); where the first page tells the page count (Xporter), every later page waits for the
-  first only;
+  first only. A page asked for past a list's end (after the page that came back short, read
+  ahead) is left out: nothing waited for it;
 * **data**: a call whose parameters come from another call's answer (the staff of a group
   need the group; a person's shifts need their Tanda user id, which needs the identity
   merge), declared per query as :class:`Needs`.
@@ -91,6 +92,26 @@ def _is_token(call: Call) -> bool:
     return call.method == "POST" and any(_matches(call, route) for route in TOKEN_ROUTES)
 
 
+def _past_the_end(calls: Sequence[Call]) -> list[Call]:
+    """Pages of lists without totals asked for after the list's last page (the first one
+    that came back with fewer rows than asked for)."""
+    last: dict[str, int] = {}
+    for call in calls:
+        if (
+            call.page is not None
+            and call.rows is not None
+            and call.size is not None
+            and call.rows < call.size
+            and call.upstream not in PAGE_COUNT_UPSTREAMS
+        ):
+            last[call.list_key] = min(last.get(call.list_key, call.page), call.page)
+    return [
+        call
+        for call in calls
+        if call.page is not None and call.list_key in last and call.page > last[call.list_key]
+    ]
+
+
 def critical_path(calls: Sequence[Call], latency: float, needs: Needs) -> CriticalPath:
     """The critical path of the calls one request made (a cold request's trace).
 
@@ -99,7 +120,8 @@ def critical_path(calls: Sequence[Call], latency: float, needs: Needs) -> Critic
         latency: seconds of latency injected into every call.
         needs: the query's data dependencies.
     """
-    ordered = sorted(calls, key=lambda call: call.start)
+    beyond = {id(call) for call in _past_the_end(calls)}
+    ordered = sorted((call for call in calls if id(call) not in beyond), key=lambda c: c.start)
     depth: list[int] = []
     served: list[float] = []  # the chain's seconds up to and including each call
     parent: list[int | None] = []

@@ -24,7 +24,7 @@ import json
 import sys
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, get_args
 
 import aiohttp
@@ -39,7 +39,7 @@ from schoolgraph.simulators.tanda import create_tanda_app
 from schoolgraph.simulators.tass import create_tass_app
 from schoolgraph.simulators.xporter import create_xporter_app
 
-__all__ = ["PAGE_PARAMS", "Call", "Upstreams"]
+__all__ = ["PAGE_PARAMS", "Call", "Upstreams", "trace_app"]
 
 PAGE_PARAMS = frozenset({"page", "page_size", "pageSize", "$skip", "$top"})
 """Query parameters that pick a page of a list rather than the list."""
@@ -57,7 +57,9 @@ class Call:
     """One request a simulator served, as its trace records it.
 
     ``list_key`` names the list the request reads (path and parameters, less the page
-    parameters), so that the pages of one list can be told from another list's.
+    parameters), so that the pages of one list can be told from another list's. For a page
+    answered with a JSON array, ``rows`` is its length and ``size`` the page size asked for
+    (``page_size`` or ``$top``): a page with fewer rows than asked for is a list's last.
     """
 
     upstream: str
@@ -68,6 +70,8 @@ class Call:
     start: float
     end: float
     status: int
+    rows: int | None = None
+    size: int | None = None
 
 
 def _page(query: Mapping[str, str]) -> int | None:
@@ -78,46 +82,106 @@ def _page(query: Mapping[str, str]) -> int | None:
     return None
 
 
-def _tracer(upstream: str, calls: list[Call]) -> Any:
+def _page_size(query: Mapping[str, str]) -> int | None:
+    for name in ("page_size", "pageSize", "$top"):
+        if name in query and query[name].isdigit():
+            return int(query[name])
+    return None
+
+
+def _rows(body: bytes) -> int | None:
+    """The length of a JSON array answer; None for anything else."""
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return len(value) if isinstance(value, list) else None
+
+
+_BODIES_KEPT = 64 * 2**20
+"""Bytes of pages' answers a trace keeps to count until it is read (a cold run's are a few
+megabytes; warm runs without the cache would pile up gigabytes, and go uncounted)."""
+
+
+class _Trace:
+    """A simulator's calls; the pages' answers are counted when the trace is read, so that
+    counting costs the simulator nothing while it serves."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.bodies: dict[int, bytes] = {}  # index in `calls` -> a page's answer
+        self.kept = 0
+
+    def keep(self, index: int, body: bytes) -> None:
+        if self.kept + len(body) <= _BODIES_KEPT:
+            self.bodies[index] = body
+            self.kept += len(body)
+
+    def read(self, *, reset: bool) -> list[dict[str, Any]]:
+        for index, body in self.bodies.items():
+            call = self.calls[index]
+            self.calls[index] = replace(call, rows=_rows(body))
+        self.bodies.clear()
+        self.kept = 0
+        rows = [asdict(call) for call in self.calls]
+        if reset:
+            self.calls.clear()
+        return rows
+
+
+def _tracer(upstream: str, trace: _Trace) -> Any:
     @web.middleware
-    async def trace(request: web.Request, handler: _Handler) -> web.StreamResponse:
+    async def traced(request: web.Request, handler: _Handler) -> web.StreamResponse:
         if request.path.startswith(("/__sim/", "/sim/")):
             return await handler(request)
         start = time.perf_counter()
         status = 500
+        body: bytes | None = None
         try:
             response = await handler(request)
             status = response.status
+            if isinstance(response, web.Response) and isinstance(response.body, bytes):
+                body = response.body
             return response
         except web.HTTPException as exc:
             status = exc.status
             raise
         finally:
+            end = time.perf_counter()
+            page = _page(request.query)
             rest = sorted((k, v) for k, v in request.query.items() if k not in PAGE_PARAMS)
-            calls.append(
+            if page is not None and status == 200 and body is not None:
+                trace.keep(len(trace.calls), body)
+            trace.calls.append(
                 Call(
                     upstream=upstream,
                     method=request.method,
                     route=route_template(request),
                     list_key=f"{request.method} {request.path}?{rest}",
-                    page=_page(request.query),
+                    page=page,
                     start=start,
-                    end=time.perf_counter(),
+                    end=end,
                     status=status,
+                    size=_page_size(request.query) if page is not None else None,
                 )
             )
 
-    return trace
+    return traced
 
 
-def _trace_route(calls: list[Call]) -> _Handler:
+def _trace_route(trace: _Trace) -> _Handler:
     async def read(request: web.Request) -> web.StreamResponse:
-        body = [asdict(call) for call in calls]
-        if request.query.get("reset") == "true":
-            calls.clear()
-        return web.json_response(body)
+        return web.json_response(trace.read(reset=request.query.get("reset") == "true"))
 
     return read
+
+
+def trace_app(app: web.Application, upstream: str) -> None:
+    """Record every request `app` serves as a `Call` of `upstream`, read (and emptied, with
+    ``?reset=true``) at ``GET /__sim/trace``."""
+    trace = _Trace()
+    app.middlewares.insert(0, _tracer(upstream, trace))
+    app.router.add_get("/__sim/trace", _trace_route(trace))
 
 
 async def _start(scale: Scale, seed: int, only: tuple[str, ...]) -> SimulatorStack:
@@ -127,10 +191,8 @@ async def _start(scale: Scale, seed: int, only: tuple[str, ...]) -> SimulatorSta
     stack = SimulatorStack(holder, dict.fromkeys(UPSTREAMS, ""))
     try:
         for name in only:
-            calls: list[Call] = []
             app = _FACTORIES[name](holder)
-            app.middlewares.insert(0, _tracer(name, calls))
-            app.router.add_get("/__sim/trace", _trace_route(calls))
+            trace_app(app, name)
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
             stack.runners.append(runner)
