@@ -259,6 +259,9 @@ def staff_now(info: Info, staff_id: str) -> Staff | Awaitable[Staff | None] | No
     Raises:
         SchoolgraphError: the upstream that holds the person could not be read.
     """
+    built = info.context.built.get(("Staff", staff_id))
+    if isinstance(built, Staff):  # built for an earlier shift (4,392 shifts, 1,000 people)
+        return built
     everyone = loaders(info).all_staff.settled(ALL)
     if everyone is UNSETTLED:
         return Staff.load_node(info, staff_id)

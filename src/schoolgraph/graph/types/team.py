@@ -78,6 +78,9 @@ def team_now(info: Info, team_id: str) -> Team | Awaitable[Team | None] | None:
     Raises:
         SchoolgraphError: Tanda could not be read.
     """
+    built = info.context.built.get(("Team", team_id))
+    if isinstance(built, Team):  # the team of the shift before
+        return built
     teams = loaders(info).teams.settled(ALL)
     if teams is UNSETTLED:
         return Team.load_node(info, team_id)
