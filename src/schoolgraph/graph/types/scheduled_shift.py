@@ -26,6 +26,8 @@ from schoolgraph.graph.loading import load_for_people, selected, with_references
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.shift import workforce_local
 from schoolgraph.graph.types.source_ref import SourceRef, sources_field
+from schoolgraph.graph.types.staff import staff_now
+from schoolgraph.graph.types.team import team_now
 
 if TYPE_CHECKING:
     from schoolgraph.graph.types.roster import Roster
@@ -85,14 +87,10 @@ class ScheduledShift(Node):
     # shift's `staff` and `team` at once (see graph.loading.with_references).
     @field(description="Who is rostered; null for a vacant shift.", graphql_type=STAFF, inline=True)
     def staff(self, info: Info) -> Staff | Awaitable[Staff | None] | None:
-        from schoolgraph.graph.types.staff import staff_now
-
         return None if self.row.staff_id is None else staff_now(info, self.row.staff_id)
 
     @field(description="The team it is planned for.", graphql_type=TEAM, inline=True)
     def team(self, info: Info) -> Team | Awaitable[Team | None] | None:
-        from schoolgraph.graph.types.team import team_now
-
         return None if self.row.team_id is None else team_now(info, self.row.team_id)
 
     @field(description="The roster (week) it belongs to.")

@@ -27,6 +27,8 @@ from schoolgraph.graph.loading import load_for_people, selected, with_references
 from schoolgraph.graph.time_zones import local_iso
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, sources_field
+from schoolgraph.graph.types.staff import staff_now
+from schoolgraph.graph.types.team import team_now
 from schoolgraph.loaders import StaffDay
 from schoolgraph.loaders.outcomes import ALL
 
@@ -114,14 +116,10 @@ class Shift(Node):
     # Not coroutines: see ScheduledShift.staff.
     @field(description="Who worked it.", graphql_type=STAFF, inline=True)
     def staff(self, info: Info) -> Staff | Awaitable[Staff | None] | None:
-        from schoolgraph.graph.types.staff import staff_now
-
         return staff_now(info, self.row.staff_id)
 
     @field(description="The team it was worked for.", graphql_type=TEAM, inline=True)
     def team(self, info: Info) -> Team | Awaitable[Team | None] | None:
-        from schoolgraph.graph.types.team import team_now
-
         return None if self.row.team_id is None else team_now(info, self.row.team_id)
 
     @field(description="Where it was worked: the team's location.")
