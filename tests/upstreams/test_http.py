@@ -36,6 +36,7 @@ class Script:
     seen: list[str] = field(default_factory=list)
     auth_seen: list[str] = field(default_factory=list)
     valid_token: str = "t1"
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)  # set by each request
 
 
 @pytest.fixture
@@ -44,6 +45,7 @@ async def upstream() -> AsyncIterator[tuple[str, Script]]:
 
     async def handler(request: web.Request) -> web.Response:
         script.seen.append(request.path)
+        script.arrived.set()
         script.auth_seen.append(request.headers.get("Authorization", ""))
         if script.delay:
             await asyncio.sleep(script.delay)
@@ -160,9 +162,9 @@ async def test_a_probe_cancelled_before_its_answer_lets_the_next_request_probe(
     _, script = upstream
     await _open_then_half_open(transport, script)
     script.delay = 1.0
+    script.arrived.clear()
     probe = asyncio.ensure_future(transport.request("POST", "/x", route="/x", json={}))
-    while len(script.seen) < 4:  # the probe reached the upstream
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(script.arrived.wait(), 2)  # the probe reached the upstream
     probe.cancel()
     with pytest.raises(asyncio.CancelledError):
         await probe
