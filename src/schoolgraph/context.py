@@ -61,3 +61,7 @@ class Context:
     built: dict[tuple[str, str], Any] = field(default_factory=dict)
     """Graph objects built once per request, by type name and id: a person or a team that
     thousands of a roster's shifts point at (:func:`schoolgraph.graph.info.built_once`)."""
+    selections: dict[tuple[int, ...], frozenset[str]] = field(default_factory=dict)
+    """What a field of the query selects on its items, by the field's nodes in the parsed
+    query: the same for each of a school's 232 tutors' ``scheduledShifts``
+    (:func:`schoolgraph.graph.loading.selected`)."""
