@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any, get_args
 
 import aiohttp
+import orjson
 from aiohttp import web
 
 from schoolgraph.bench.load import end_child
@@ -92,8 +93,8 @@ def _page_size(query: Mapping[str, str]) -> int | None:
 def _rows(body: bytes) -> int | None:
     """The length of a JSON array answer; None for anything else."""
     try:
-        value = json.loads(body)
-    except ValueError:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
         return None
     return len(value) if isinstance(value, list) else None
 

@@ -10,7 +10,7 @@ import strawberry
 from schoolgraph.context import Context
 from schoolgraph.loaders import Loaders
 
-__all__ = ["Info", "built_once", "loaders"]
+__all__ = ["Info", "already_built", "built_once", "loaders"]
 
 Info: TypeAlias = strawberry.Info[Context, None]
 T = TypeVar("T")
@@ -32,3 +32,10 @@ def built_once(info: Info, type_name: str, key: str, build: Callable[[], T]) -> 
     if found is None:
         found = memo[(type_name, key)] = build()
     return found
+
+
+def already_built(info: Info, type_name: str, key: str, kind: type[T]) -> T | None:
+    """The ``type_name`` object with ``key`` if this request built it already (`built_once`),
+    else None: a shift whose person an earlier shift built skips finding the row again."""
+    found = info.context.built.get((type_name, key))
+    return found if isinstance(found, kind) else None

@@ -10,7 +10,7 @@ import strawberry
 from schoolgraph import domain
 from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import encode_global_id
-from schoolgraph.graph.info import Info, built_once, loaders
+from schoolgraph.graph.info import Info, already_built, built_once, loaders
 from schoolgraph.graph.loading import load_rows
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, sources_field
@@ -78,8 +78,8 @@ def team_now(info: Info, team_id: str) -> Team | Awaitable[Team | None] | None:
     Raises:
         SchoolgraphError: Tanda could not be read.
     """
-    built = info.context.built.get(("Team", team_id))
-    if isinstance(built, Team):  # the team of the shift before
+    built = already_built(info, "Team", team_id, Team)
+    if built is not None:  # the team of the shift before
         return built
     teams = loaders(info).teams.settled(ALL)
     if teams is UNSETTLED:
