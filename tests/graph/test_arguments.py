@@ -172,6 +172,29 @@ async def test_bad_arguments_are_coded_errors_naming_the_argument(
 
 
 @pytest.mark.parametrize(
+    "domain_id",
+    ["x", "xporter:1", "bogus:1:2", ":1:2", "xporter::2"],
+    ids=["no-upstream", "a-school-id", "unknown-upstream", "no-system", "no-tenant"],
+)
+async def test_a_node_id_whose_domain_id_is_malformed_is_refused_as_bad_input(
+    gateway: Gateway, domain_id: str
+) -> None:
+    # Base64 of "Student:x" decodes, but no student's id has that shape: refused like any id
+    # the gateway did not issue, not looked for as a student of a school named "x".
+    await gateway.sim_requests()
+    body = await gateway.post(
+        "query ($id: ID!) { node(id: $id) { id } service { name } }",
+        {"id": global_id("Student", domain_id)},
+    )
+
+    error = only_error(body)
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "id"}
+    assert "not a schoolgraph id" in error["message"]
+    assert body["data"] == {"node": None, "service": {"name": "schoolgraph"}}
+    assert sum((await gateway.sim_requests()).values()) == 0, "bad input reached an upstream"
+
+
+@pytest.mark.parametrize(
     ("window", "words"),
     [
         (("2026-03-10", "2026-03-01"), "is before 'from'"),

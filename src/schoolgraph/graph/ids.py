@@ -11,6 +11,7 @@ import base64
 import binascii
 from collections.abc import Sequence
 
+from schoolgraph.domain.refs import split_id
 from schoolgraph.graph.arguments import BadUserInputError
 
 __all__ = ["decode_global_id", "decode_id_of", "decode_ids_of", "encode_global_id"]
@@ -25,6 +26,11 @@ def encode_global_id(type_name: str, domain_id: str) -> str:
 def decode_global_id(global_id: str, *, field: str = "id") -> tuple[str, str]:
     """The ``(type name, domain id)`` a global id stands for.
 
+    The domain id must have a domain id's shape (:func:`~schoolgraph.domain.refs.split_id`):
+    an upstream, a tenant and, for anything but a School, a native id. Base64 of
+    ``"Student:x"`` is refused here as any other id the gateway did not issue is, rather
+    than read as a student of a school named ``x``.
+
     Raises:
         BadUserInputError: ``global_id`` is not one this gateway issued; names ``field``.
     """
@@ -34,7 +40,13 @@ def decode_global_id(global_id: str, *, field: str = "id") -> tuple[str, str]:
     except (binascii.Error, UnicodeError, ValueError):
         raw = ""
     type_name, _, domain_id = raw.partition(":")
-    if not type_name or not domain_id or encode_global_id(type_name, domain_id) != global_id:
+    parts = split_id(domain_id)
+    if (
+        not type_name
+        or parts is None
+        or (type_name == "School") == bool(parts[2])
+        or encode_global_id(type_name, domain_id) != global_id
+    ):
         raise BadUserInputError(
             f"Argument '{field}' ({global_id!r}) is not a schoolgraph id.", field=field
         )
