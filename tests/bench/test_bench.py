@@ -75,6 +75,22 @@ def test_cold_latency_is_never_below_its_critical_path(result: dict[str, Any]) -
         assert cold["ratio"] >= 1, name
 
 
+def test_where_each_cold_run_spent_its_time_adds_up_to_its_latency(
+    result: dict[str, Any],
+) -> None:
+    """The client's clock and the simulators' traces are one clock: every part is a
+    duration (none negative), the chain is the critical path, and the parts add up to the
+    latency of the run they describe."""
+    for name, figures in result["configs"]["gateway"]["queries"].items():
+        cold = figures["cold"]
+        spent = cold["cold_time_ms"]
+        run = next(run for run in cold["runs"] if run["ms"] == cold["cold_time_run_ms"])
+        assert spent["chain"] == pytest.approx(run["critical_path_ms"], abs=0.1), name
+        assert min(spent.values()) >= 0, (name, spent)
+        assert spent["before"] > 0 and spent["after"] > 0, (name, spent)
+        assert sum(spent.values()) == pytest.approx(run["ms"], abs=0.5), name
+
+
 @pytest.mark.parametrize("config", ["gateway", "no-answers"])
 def test_warm_runs_are_served_from_the_cache(result: dict[str, Any], config: str) -> None:
     for name, figures in result["configs"][config]["queries"].items():
@@ -121,6 +137,7 @@ def test_the_report_prints_every_figure_and_checks_the_targets(result: dict[str,
     for heading in (
         "Upstream requests and cold latency",
         "Critical paths",
+        "Where the cold time went",
         "Warm: latency (ms) and throughput",
         "Caches during the warm runs",
         "answer hits",

@@ -183,6 +183,35 @@ def test_the_longest_chain_is_the_slowest_not_the_one_with_most_calls() -> None:
 
 def test_no_calls_no_path() -> None:
     assert critical_path([], L, {}).calls == 0
+    assert critical_path([], L, {}).cold_time(0.0, 1.0) is None
+
+
+def test_a_cold_requests_time_is_the_chain_and_the_gaps_around_and_between_its_calls() -> None:
+    """Sent at 0, answered at 0.2: the token at 0.01, page 1 asked 4 ms after it came back,
+    page 2 8 ms after page 1, a school list answered 30 ms after the chain's end, and a page
+    asked for past the list's end (nothing waited for it) answered after the answer left."""
+    calls = [
+        call("tanda", "/api/oauth/token", 0.010, method="POST"),
+        call("tanda", "/api/v2/users", 0.034, page=1, rows=100, size=100),
+        call("tanda", "/api/v2/users", 0.062, page=2, rows=5, size=100),
+        call("tanda", "/api/v2/users", 0.062, page=3, rows=0, size=100),
+        Call("xporter", "GET", "/Staff", "/Staff", None, 0.080, 0.112, 200),
+        Call("tanda", "GET", "/api/v2/users", "/api/v2/users", 4, 0.190, 0.230, 200, 0, 100),
+    ]
+
+    path = critical_path(calls, L, {})
+    spent = path.cold_time(0.0, 0.2)
+
+    assert path.describe() == "tanda /api/oauth/token -> tanda /api/v2/users x2"
+    assert spent is not None
+    assert spent.as_ms() == {
+        "chain": 60.0,
+        "before": 10.0,
+        "between": 12.0,
+        "other": 30.0,
+        "after": 88.0,
+    }
+    assert sum(spent.as_ms().values()) == pytest.approx(200.0)
 
 
 def test_the_cold_figures_of_several_runs_describe_one_critical_path() -> None:
@@ -199,6 +228,7 @@ def test_the_cold_figures_of_several_runs_describe_one_critical_path() -> None:
             "gateway_cpu_ms": ms / 2,
             "ratio": round(ms / path_ms, 2),
             "requests": 16,
+            "cold_time_ms": {"chain": path_ms, "before": 1.0, "between": 2.0, "other": 3.0},
         }
 
     pages = "tass /api/users -> tass /api/{cmpy_code}/students x4"
@@ -212,3 +242,5 @@ def test_the_cold_figures_of_several_runs_describe_one_critical_path() -> None:
     assert cold["critical_path_calls"] == 5 and cold["critical_path_injected_ms"] == 100
     assert cold["ratio"] == 2.46
     assert [r["ms"] for r in cold["runs"]] == [426, 393, 387]
+    # Where the time went is that same run's, with that run's latency beside it.
+    assert cold["cold_time_ms"]["chain"] == 173 and cold["cold_time_run_ms"] == 426

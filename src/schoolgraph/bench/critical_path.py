@@ -31,10 +31,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from schoolgraph.bench.upstreams import Call
 
-__all__ = ["TOKEN_ROUTES", "CriticalPath", "Needs", "Route", "critical_path"]
+__all__ = ["TOKEN_ROUTES", "ColdTime", "CriticalPath", "Needs", "Route", "critical_path"]
 
 Route = tuple[str, str]
 """``(upstream, route template prefix)``: which calls a dependency names."""
@@ -59,14 +60,64 @@ _SLACK = 0.0005
 
 
 @dataclass(frozen=True, slots=True)
+class ColdTime:
+    """Where a cold request's time went, in seconds, against its critical path; the five
+    add up to the request's latency.
+
+    Attributes:
+        chain: the upstreams serving the chain's calls (the critical path).
+        before: from the request being sent to the chain's first call arriving upstream.
+        between: the chain's gaps: an answer in, the call that waited for it not yet asked.
+        other: other reads still under way after the chain's last answer.
+        after: from the last answer the request waited for to the client having its answer
+            (executing the operation, encoding and sending the answer).
+    """
+
+    chain: float
+    before: float
+    between: float
+    other: float
+    after: float
+
+    def as_ms(self) -> dict[str, float]:
+        return {
+            name: round(getattr(self, name) * 1000, 1)
+            for name in ("chain", "before", "between", "other", "after")
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class CriticalPath:
     """The longest dependent chain: how many calls, how long the upstreams took to serve
-    them (``seconds``), and which; ``latency`` is the latency injected into each."""
+    them (``seconds``), and which; ``latency`` is the latency injected into each.
+
+    ``spans`` are the chain's calls as ``(arrived, answered)`` on the traces' clock, and
+    ``answered`` is when the last call the request waited for was answered (pages past a
+    list's end left out)."""
 
     calls: int
     latency: float
     chain: tuple[str, ...]
     seconds: float = 0.0
+    spans: tuple[tuple[float, float], ...] = ()
+    answered: float = 0.0
+
+    def cold_time(self, began: float, ended: float) -> ColdTime | None:
+        """How the request sent at ``began`` and answered at ``ended`` (the traces' clock)
+        spent its time; None without a chain."""
+        if not self.spans:
+            return None
+        first, last = self.spans[0], self.spans[-1]
+        between = sum(later[0] - earlier[1] for earlier, later in pairwise(self.spans))
+        # A read still under way when the answer left was not waited for.
+        answered = max(min(self.answered, ended), last[1])
+        return ColdTime(
+            chain=self.seconds,
+            before=first[0] - began,
+            between=between,
+            other=answered - last[1],
+            after=ended - answered,
+        )
 
     @property
     def injected(self) -> float:
@@ -160,7 +211,16 @@ def critical_path(calls: Sequence[Call], latency: float, needs: Needs) -> Critic
     end = max(range(len(served)), key=lambda i: served[i])
     last: int | None = end
     chain: list[str] = []
+    spans: list[tuple[float, float]] = []
     while last is not None:
         chain.append(f"{ordered[last].upstream} {ordered[last].route}")
+        spans.append((ordered[last].start, ordered[last].end))
         last = parent[last]
-    return CriticalPath(depth[end], latency, tuple(reversed(chain)), served[end])
+    return CriticalPath(
+        depth[end],
+        latency,
+        tuple(reversed(chain)),
+        served[end],
+        tuple(reversed(spans)),
+        max(call.end for call in ordered),
+    )

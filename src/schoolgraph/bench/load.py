@@ -42,13 +42,20 @@ class Job:
 
 @dataclass(slots=True)
 class Sample:
-    """Seconds each request took (in completion order), the wall time, and what failed."""
+    """Seconds each request took (in completion order), the wall time, and what failed.
+
+    ``first_began`` is when the first request to be answered was sent, on the clock of
+    ``time.perf_counter`` (the monotonic clock every process of the machine shares on Linux,
+    and the simulators' traces are read on), so that the bench can place a cold request's
+    upstream calls inside it.
+    """
 
     latencies: list[float]
     elapsed: float
     failures: int = 0
     failure: str | None = None
     body: Any = None
+    first_began: float | None = None
 
 
 async def run_job(http: aiohttp.ClientSession, job: Job) -> Sample:
@@ -68,6 +75,8 @@ async def run_job(http: aiohttp.ClientSession, job: Job) -> Sample:
             async with http.post(job.url, data=payload, headers=headers) as response:
                 raw = await response.read()
             latencies.append(time.perf_counter() - began)
+            if sample.first_began is None:
+                sample.first_began = began
             if response.status != 200:
                 sample.failures += 1
                 sample.failure = f"HTTP {response.status}: {raw[:300]!r}"

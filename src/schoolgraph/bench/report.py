@@ -181,6 +181,42 @@ def targets(result: dict[str, Any]) -> list[Target]:
     return out
 
 
+def _cold_time(main: dict[str, Any], names: Sequence[str]) -> list[str]:
+    """Where each query's cold time went, from the run its critical path is taken from."""
+    rows = []
+    for name in names:
+        cold = main["queries"][name]["cold"]
+        spent = cold.get("cold_time_ms")
+        if not spent:
+            continue
+        run_ms = cold.get("cold_time_run_ms", cold["ms"])
+        gateway = spent["before"] + spent["between"] + spent["after"]
+        rows.append(
+            [
+                name,
+                _num(run_ms),
+                _num(spent["chain"]),
+                _num(spent["before"]),
+                _num(spent["between"]),
+                _num(spent["other"]),
+                _num(spent["after"]),
+                f"{gateway / run_ms:.0%}" if run_ms else "-",
+            ]
+        )
+    if not rows:
+        return []
+    return [
+        "",
+        "Where the cold time went (ms; the run the critical path is taken from): chain is the",
+        "upstreams serving the critical path; before, from sending the request to its first",
+        "call; between, the chain's gaps (an answer in, the call waiting for it not yet asked",
+        "for: the gateway busy with that answer or others); other, reads still under way after",
+        "the chain's last answer; after, from the last answer to the client having its answer",
+        "(executing, encoding, sending). gateway is (before + between + after) / cold",
+        *_table(["query", "cold", "chain", "before", "between", "other", "after", "gateway"], rows),
+    ]
+
+
 def render(result: dict[str, Any]) -> str:
     """The figures as text: upstream requests and cold latency, warm runs, cache, targets."""
     options = result["options"]
@@ -248,6 +284,7 @@ def render(result: dict[str, Any]) -> str:
         "chain and then executed)",
     ]
     lines += [f"  {name}: {main['queries'][name]['cold']['critical_path']}" for name in names]
+    lines += _cold_time(main, names)
     runs = {name: main["queries"][name]["cold"].get("runs") for name in names}
     if any(runs.values()):
         lines += ["", "Cold runs of the gateway (ms, ratio to the critical path)"]
