@@ -83,12 +83,17 @@ def test_where_each_cold_run_spent_its_time_adds_up_to_its_latency(
     latency of the run they describe."""
     for name, figures in result["configs"]["gateway"]["queries"].items():
         cold = figures["cold"]
-        spent = cold["cold_time_ms"]
-        run = next(run for run in cold["runs"] if run["ms"] == cold["cold_time_run_ms"])
-        assert spent["chain"] == pytest.approx(run["critical_path_ms"], abs=0.1), name
-        assert min(spent.values()) >= 0, (name, spent)
-        assert spent["before"] > 0 and spent["after"] > 0, (name, spent)
-        assert sum(spent.values()) == pytest.approx(run["ms"], abs=0.5), name
+        for run in cold["runs"]:
+            spent = run["cold_time_ms"]
+            assert spent["chain"] == run["critical_path_ms"], name
+            assert min(spent.values()) >= 0, (name, spent)
+            assert spent["before"] > 0 and spent["after"] > 0, (name, spent)
+            # Rounding, and gaps under the trace's clock noise counted as none.
+            assert sum(spent.values()) == pytest.approx(run["ms"], abs=1.0), name
+        # The report's is the run the critical path is taken from.
+        assert {"ms": cold["cold_time_run_ms"], "cold_time_ms": cold["cold_time_ms"]} in [
+            {"ms": run["ms"], "cold_time_ms": run["cold_time_ms"]} for run in cold["runs"]
+        ], name
 
 
 @pytest.mark.parametrize("config", ["gateway", "no-answers"])

@@ -108,7 +108,9 @@ class CriticalPath:
         if not self.spans:
             return None
         first, last = self.spans[0], self.spans[-1]
-        between = sum(later[0] - earlier[1] for earlier, later in pairwise(self.spans))
+        # A chained call can be traced as arriving a hair before the answer it waited for
+        # was traced as sent (up to _SLACK): no gap, not a negative one.
+        between = sum(max(later[0] - earlier[1], 0.0) for earlier, later in pairwise(self.spans))
         # A read still under way when the answer left was not waited for.
         answered = max(min(self.answered, ended), last[1])
         return ColdTime(

@@ -229,7 +229,12 @@ def median_of_runs(figures: Sequence[dict[str, Any]]) -> dict[str, Any]:
     cold["ratio"] = round(statistics.median(ratios), 2) if ratios else None
     cold["requests"] = max(f["requests"] for f in figures)
     cold["runs"] = [
-        {"ms": f["ms"], "ratio": f["ratio"], "critical_path_ms": f["critical_path_ms"]}
+        {
+            "ms": f["ms"],
+            "ratio": f["ratio"],
+            "critical_path_ms": f["critical_path_ms"],
+            "cold_time_ms": f.get("cold_time_ms"),
+        }
         for f in figures
     ]
     path_run = min(figures, key=lambda f: abs(f["critical_path_ms"] - cold["critical_path_ms"]))
