@@ -25,6 +25,7 @@ from schoolgraph.graph.ids import decode_id_of, encode_global_id
 from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.loading import load_keyed, load_rows
 from schoolgraph.graph.search import matches, search_terms
+from schoolgraph.graph.turns import take_turn
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 from schoolgraph.loaders import SchoolWindow
@@ -98,6 +99,8 @@ class Group(Node):
         except SchoolgraphError as error:
             report_partial(info, [error])  # as for any row whose upstream failed: left out
             return []
+        # Every group of the school wakes on the same read: one at a time, answers between.
+        await take_turn()
         rows = [row for i in dict.fromkeys(self.row.student_ids) if (row := students.get(i))]
         return [Student.of(row) for row in sorted(rows, key=student_sort_key)]
 
