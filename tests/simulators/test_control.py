@@ -120,6 +120,8 @@ async def test_stats_report_the_most_requests_of_a_route_open_at_once(
             await asyncio.sleep(0.01)
         [route] = await routes()
         assert (route["count"], route["peak_in_flight"]) == (0, 3)  # open, not yet answered
+        async with http.get(f"{base}/__sim/stats") as r:
+            assert (await r.json())["in_flight"] == 3
         async with http.post(f"{base}/__sim/faults", json={"hang": False}) as r:
             assert r.status == 200
         for response in await asyncio.gather(*held):
@@ -129,6 +131,8 @@ async def test_stats_report_the_most_requests_of_a_route_open_at_once(
             assert r.status == 200
         [route] = await routes()
         assert (route["count"], route["peak_in_flight"]) == (4, 3)
+        async with http.get(f"{base}/__sim/stats") as r:
+            assert (await r.json())["in_flight"] == 0
         async with http.get(f"{base}/__sim/stats?reset=true") as r:
             assert r.status == 200
         async with http.get(base + url) as r:

@@ -306,6 +306,7 @@ class Bench:
                 first = await self.request(gateway.url, body, requests=1, keep_body=True)
                 # This process is the gateway's; a collection after the answer is not.
                 cpu = self.load.answered_cpu - cpu - idle.seconds
+            await self.upstreams.settled()  # what the cold request asked for, answered too
             cold_stats = await self.upstreams.stats()
             trace = await self.upstreams.trace()
             answer = first.body or {}

@@ -304,6 +304,21 @@ class Upstreams:
         query = {"reset": "true"} if reset else {}
         return {name: await self._get(name, "/__sim/stats", **query) for name in UPSTREAMS}
 
+    async def settled(self, *, within: float = 5.0) -> bool:
+        """Wait until no simulator has a request open (a cold request's page asked for past
+        a list's end can still be on its way when the answer has left): its count belongs
+        to the request that asked for it. False if requests were still open after ``within``
+        seconds."""
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + within
+        while True:
+            stats = await self.stats(reset=False)
+            if not any(found.get("in_flight") for found in stats.values()):
+                return True
+            if loop.time() >= give_up:
+                return False
+            await asyncio.sleep(0.005)
+
     async def trace(self, *, reset: bool = True) -> list[Call]:
         """Every request served since the last reset, by start time."""
         query = {"reset": "true"} if reset else {}

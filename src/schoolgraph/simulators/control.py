@@ -4,7 +4,8 @@ Routes, on each simulator:
 
 * `GET /__sim/stats`: requests counted by method and route template, with 304 and 429 counts,
   the most requests of a route open at once (`peak_in_flight`, from arrival to answer, faults
-  included) and a total; `?reset=true` zeroes the counters after reading.
+  included), a total, and the requests open now (`in_flight`, counted once answered);
+  `?reset=true` zeroes the counters after reading.
 * `POST /__sim/reset`: restores the world generated at start, clears stats and faults, and
   runs each simulator's own reset callbacks (tokens, rate-limit buckets, subscriptions).
 * `POST /__sim/faults`: sets faults (JSON object of `Faults` fields; omitted fields keep their
@@ -243,6 +244,7 @@ class SimControl:
             "not_modified": sum(s.not_modified for s in self.stats.values()),
             "rate_limited": sum(s.rate_limited for s in self.stats.values()),
             "errors": sum(s.errors for s in self.stats.values()),
+            "in_flight": sum(self._in_flight.values()),
             "by_status": {str(k): v for k, v in sorted(self.status_counts.items())},
             "routes": routes,
             "revision": self.world.revision,
