@@ -4,7 +4,9 @@ an answer arriving meanwhile (the next page of a chain) is read between two of t
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
+import weakref
 from typing import Any
 
 from aiohttp import web
@@ -115,3 +117,14 @@ async def test_a_cancelled_waiter_neither_keeps_nor_loses_the_turn() -> None:
     assert not waiting, "a turn lost to a cancelled task leaves the next waiting for good"
     assert done == [0, 3]
     assert tasks[1].cancelled() and tasks[2].cancelled()
+
+
+def test_a_finished_loop_is_not_kept_alive_by_its_turns() -> None:
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(take_turn())
+    loop.close()
+    gone = weakref.ref(loop)
+    del loop
+    gc.collect()
+
+    assert gone() is None
