@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -61,6 +62,12 @@ class Context:
     built: dict[tuple[str, str], Any] = field(default_factory=dict)
     """Graph objects built once per request, by type name and id: a person or a team that
     thousands of a roster's shifts point at (:func:`schoolgraph.graph.info.built_once`)."""
+    look_ahead: dict[tuple[object, ...], tuple[tuple[str, Mapping[str, Any]], ...]] = field(
+        default_factory=dict
+    )
+    """The fields a node's reads are started for before the node resolves, with their
+    arguments, by type and the field's nodes in the parsed query
+    (:func:`schoolgraph.graph.look_ahead.look_ahead_student`)."""
     selections: dict[tuple[int, ...], frozenset[str]] = field(default_factory=dict)
     """What a field of the query selects on its items, by the field's nodes in the parsed
     query: the same for each of a school's 232 tutors' ``scheduledShifts``

@@ -9,6 +9,7 @@ Both answer the same, which these tests check from the simulators' request count
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote_plus
@@ -233,9 +234,53 @@ async def test_a_batch_of_few_students_reads_by_id_and_one_more_reads_the_lists(
     assert not BY_ID & set(more_routes), more_routes
 
 
-async def test_an_unknown_student_is_null_and_costs_no_school_list(gateway: Gateway) -> None:
+async def test_an_unknown_student_is_null_and_costs_no_more_than_a_page(
+    gateway: Gateway,
+) -> None:
     school = _school(gateway)
     node, routes = await _one(gateway, f"xporter:{school.code}:999999999")
 
     assert node is None
-    assert not LISTS & set(routes), routes
+    # Its fields' reads were asked for beside its own (graph.look_ahead): each once, none
+    # per row, and the school's lists they read are the ones the next page reads.
+    assert all(count == 1 for count in routes.values()), routes
+    assert not PER_ROW & set(routes), routes
+    student = min(gateway.world.students_of(school.id), key=lambda s: s.id)
+    known, known_routes = await _one(gateway, f"xporter:{school.code}:{student.id}")
+    assert known is not None
+    assert set(known_routes) <= {f"{SCHOOL}/Students/{{id}}", *BY_ID}, known_routes
+
+
+async def test_a_students_fields_are_read_beside_its_own_read(gateway: Gateway) -> None:
+    """node(id:) resolves the student before its fields; their reads need only its id and
+    their arguments, so they are asked for while the student's own read is under way: here
+    the timetable is answered while that read is held."""
+    school = _school(gateway)
+    student = min(gateway.world.students_of(school.id), key=lambda s: s.id)
+    by_id = f"{SCHOOL}/Students/{{id}}"
+    timetable = f"{SCHOOL}/TimetableForStudent/{{id}}"
+    stack = gateway.simulators
+    await _routes(gateway)
+    await sim_post(
+        gateway.http, stack, "xporter", "/__sim/faults", {"hang": True, "paths": [by_id]}
+    )
+    page = asyncio.create_task(
+        gateway.data(
+            ONE,
+            {"id": global_id("Student", f"xporter:{school.code}:{student.id}"), **_window(gateway)},
+        )
+    )
+    try:
+        seen: dict[str, int] = {}
+        for _ in range(500):  # until the timetable is answered (the student's read is held)
+            seen = {**seen, **await _routes(gateway)}
+            if timetable in seen:
+                break
+            await asyncio.sleep(0.01)
+        held = seen.get(by_id, 0)  # the route is listed once its request arrives
+        assert (seen.get(timetable), held) == (1, 0), seen
+    finally:
+        await sim_post(gateway.http, stack, "xporter", "/__sim/faults", {"clear": True})
+        data = await page
+    assert data["node"]["domainId"] == f"xporter:{school.code}:{student.id}"
+    assert data["node"]["timetable"]

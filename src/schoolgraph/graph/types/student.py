@@ -31,6 +31,7 @@ from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import decode_id_of, encode_global_id
 from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.loading import load_keyed
+from schoolgraph.graph.look_ahead import look_ahead_student
 from schoolgraph.graph.search import matches, search_terms
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, sources_field
@@ -100,6 +101,7 @@ class Student(Node):
 
     @classmethod
     async def load_node(cls, info: Info, domain_id: str) -> Student | None:
+        look_ahead_student(info, domain_id)  # its fields' reads beside its own
         row = await loaders(info).student.load(domain_id)
         return None if row is None else cls.of(row)
 
