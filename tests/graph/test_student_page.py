@@ -284,3 +284,5 @@ async def test_a_students_fields_are_read_beside_its_own_read(gateway: Gateway) 
         data = await page
     assert data["node"]["domainId"] == f"xporter:{school.code}:{student.id}"
     assert data["node"]["timetable"]
+    # The field awaited the read started for it: no second one.
+    assert timetable not in await _routes(gateway)
