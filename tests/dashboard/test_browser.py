@@ -16,12 +16,16 @@ from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import (
+    NoAlertPresentException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.accounts.harness import ApiUser, Harness
@@ -72,10 +76,30 @@ def _chromium(profile: Path) -> Iterator[webdriver.Chrome]:
         driver.quit()
 
 
+def _shows(driver: WebDriver, tag: str, text: str) -> None:
+    """Wait until the page's first ``tag`` element holds ``text``.
+
+    The page may be navigating meanwhile: the element found can be replaced before its text
+    is read, which chromedriver reports as a stale element or, from Chromium 156, as an
+    inspector error ("Node with given id does not belong to the document"); either is a
+    page not there yet, and the wait goes on.
+    """
+
+    def holds(current: WebDriver) -> bool:
+        try:
+            return text in current.find_element(By.TAG_NAME, tag).text
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+        except WebDriverException as error:
+            if "does not belong to the document" in (error.msg or ""):
+                return False
+            raise
+
+    WebDriverWait(driver, WAIT).until(holds, f"no <{tag}> holding {text!r}")
+
+
 def _heading(driver: WebDriver, title: str) -> None:
-    WebDriverWait(driver, WAIT).until(
-        expected_conditions.text_to_be_present_in_element((By.TAG_NAME, "h1"), title)
-    )
+    _shows(driver, "h1", title)
 
 
 def _no_horizontal_scroll(driver: WebDriver) -> None:
@@ -148,11 +172,7 @@ def _browse(base: str, admin: ApiUser, traffic: Traffic, profile: Path) -> None:
         _heading(driver, "API Audit Logs")
         _labelled(driver, "Errors Only").click()
         driver.find_element(By.XPATH, "//button[normalize-space()='Apply Filters']").click()
-        WebDriverWait(driver, WAIT).until(
-            expected_conditions.text_to_be_present_in_element(
-                (By.TAG_NAME, "caption"), "Showing 1 to 3 of 3 records"
-            )
-        )
+        _shows(driver, "caption", "Showing 1 to 3 of 3 records")
         assert "errors_only=on" in driver.current_url
         rows = driver.find_elements(By.CSS_SELECTOR, "table.log-grid tbody tr")
         statuses = [row.find_elements(By.TAG_NAME, "td")[4].text for row in rows]
