@@ -22,11 +22,13 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from graphql import GraphQLError
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
 from schoolgraph.errors import SchoolgraphError
 from schoolgraph.graph.arguments import date_window
 from schoolgraph.graph.info import Info, loaders
+from schoolgraph.graph.scalars import parse_date
 from schoolgraph.loaders import AttendanceKey, Loaders
 from schoolgraph.loaders.people import school_of
 from schoolgraph.loaders.student_page import StudentWindow
@@ -37,13 +39,17 @@ _Start = Callable[[Loaders, str, Mapping[str, Any]], "asyncio.Future[Any] | None
 
 
 def _window(arguments: Mapping[str, Any]) -> tuple[date, date] | None:
-    start, end = arguments.get("from"), arguments.get("to")
+    """The ``from``/``to`` arguments (strawberry converts a variable's value, not a literal
+    in the query) read as the schema reads them; None when the field's resolver will refuse
+    them (it says why)."""
     try:
-        start = start if isinstance(start, date) else date.fromisoformat(str(start))
-        end = end if isinstance(end, date) else date.fromisoformat(str(end))
+        start, end = (
+            value if isinstance(value, date) else parse_date(value)
+            for value in (arguments.get("from"), arguments.get("to"))
+        )
         window = date_window(start, end)
-    except (ValueError, SchoolgraphError):
-        return None  # the field's resolver says what is wrong with them
+    except (GraphQLError, SchoolgraphError):
+        return None
     return window.start, window.end
 
 

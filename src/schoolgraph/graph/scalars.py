@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.types.scalar import ScalarDefinition
 
-__all__ = ["SCALAR_OVERRIDES", "DateDefinition", "DateTimeDefinition"]
+__all__ = ["SCALAR_OVERRIDES", "DateDefinition", "DateTimeDefinition", "parse_date"]
 
 
 def _serialize_date(value: object) -> str:
@@ -21,7 +21,8 @@ def _serialize_date(value: object) -> str:
     return value.isoformat()
 
 
-def _parse_date(value: object) -> date:
+def parse_date(value: object) -> date:
+    """A ``Date`` input value as the schema reads it (an ISO-8601 calendar date string)."""
     if isinstance(value, str):
         try:
             return date.fromisoformat(value)
@@ -71,7 +72,7 @@ DateDefinition = ScalarDefinition(
     description="A calendar day, ISO-8601 (`2026-03-02`).",
     specified_by_url=None,
     serialize=_serialize_date,
-    parse_value=_parse_date,
+    parse_value=parse_date,
     parse_literal=None,
     origin=date,
 )
