@@ -8,7 +8,8 @@ resolver call, and the completion of its value, about 3 microseconds a field. On
 
 :class:`PlainFieldsExecutor` reads plain fields directly, in one loop per object: the
 attribute, then the scalar's own ``coerce_output_value`` (strings and booleans that already
-are one are taken as they are). Everything else (resolvers, objects, lists, ``__typename``
+are one are taken as they are). The loop is straight-line code compiled once per shape of
+selection (:mod:`schoolgraph.graph.plain_loops`). Everything else (resolvers, objects, lists, ``__typename``
 aside) goes through graphql-core as before, and the object's answer keeps the order of its
 selection. Anything irregular in a plain field (the attribute raising, a null in a non-null
 field, a value the scalar refuses) makes that object execute the normal way from the start,
@@ -60,6 +61,7 @@ from strawberry.types.field import StrawberryField
 
 from schoolgraph.graph.direct_resolvers import direct_resolver
 from schoolgraph.graph.fields import INLINE
+from schoolgraph.graph.plain_loops import Attribute, Call, Constant, Loops, Read, compile_loops
 
 __all__ = ["PLAIN_OBJECTS", "PLAIN_PLANS", "PlainFieldsExecutor", "PlainLeaf", "plain_leaf"]
 
@@ -101,6 +103,11 @@ class PlainLeaf:
             value = getattr(source, self.attribute)
         except Exception as error:
             raise _IrregularError from error
+        return self.value(value)
+
+    def value(self, value: Any) -> Any:
+        """The output value of the attribute's ``value``; :class:`_IrregularError` when
+        graphql-core must decide."""
         if value is None:
             if self.nullable:
                 return None
@@ -168,54 +175,55 @@ Step = PlainLeaf | _TypeName | _Reference
 
 @dataclass(frozen=True, slots=True)
 class _Plan:
-    """One selection on one type: its plain fields, the rest (executed by graphql-core),
-    and the answer's key order."""
+    """One selection on one type: its plain fields (and their compiled reads), the rest
+    (executed by graphql-core), and the answer's key order."""
 
     plain: tuple[tuple[str, Step], ...]
+    read: Callable[[Any], dict[str, Any]]
     rest: GroupedFieldSet
     order: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class _PlainObject:
-    """How to complete a value of an object type whose whole selection is plain.
+    """How to complete a value of an object type whose whole selection is plain: the
+    selection's reads compiled (:mod:`schoolgraph.graph.plain_loops`) for values of the
+    type's own class only. A value of any other class (a subclass, an interface's other
+    implementations, an exception) or carrying a ``strawberry.cast`` (which only
+    graphql-core's ``is_type_of`` reads) is graphql-core's to complete."""
 
-    Attributes:
-        origin: the type's own class; a value of any other class (a subclass, an interface's
-            other implementations, an exception) is graphql-core's to complete.
-        castable: whether values may carry a ``strawberry.cast`` (their class has a
-            ``__dict__``), which only graphql-core's ``is_type_of`` reads.
-        reads: (response key, read) per field, in the selection's order.
-    """
-
-    origin: type
-    castable: bool
-    reads: tuple[tuple[str, Callable[[Any], Any]], ...]
+    loops: Loops
 
     def complete(self, value: Any) -> dict[str, Any]:
         """The answer for ``value``; :class:`_IrregularError` when graphql-core must decide."""
-        if type(value) is not self.origin or (
-            self.castable and TYPE_CAST_ATTRIBUTE in value.__dict__
-        ):
-            raise _IrregularError
-        return {key: read(value) for key, read in self.reads}
+        return self.loops.one(value)
 
     def complete_all(self, items: list[Any] | tuple[Any, ...], nullable: bool) -> list[Any]:
         """The answers for a list of values (None allowed where ``nullable``)."""
-        if self.castable:
-            complete = self.complete
-            return [None if item is None and nullable else complete(item) for item in items]
-        origin, reads = self.origin, self.reads
-        answers: list[Any] = []
-        append = answers.append
-        for item in items:
-            if type(item) is origin:
-                append({key: read(item) for key, read in reads})
-            elif item is None and nullable:
-                append(None)
-            else:
-                raise _IrregularError
-        return answers
+        return self.loops.every(items, nullable)
+
+
+def _reads(plain: tuple[tuple[str, Step], ...]) -> list[Read]:
+    """The compiler's reads of a plan's plain steps."""
+    reads: list[Read] = []
+    for key, step in plain:
+        if isinstance(step, PlainLeaf):
+            reads.append(Attribute(key, step.attribute, step.as_is, step.value))
+        elif isinstance(step, _TypeName):
+            reads.append(Constant(key, step.name))
+        else:
+            reads.append(Call(key, step.read))
+    return reads
+
+
+def _loops(plain: tuple[tuple[str, Step], ...], origin: type | None, castable: bool) -> Loops:
+    return compile_loops(
+        _reads(plain),
+        origin=origin,
+        castable=castable,
+        cast_attribute=TYPE_CAST_ATTRIBUTE,
+        irregular=_IrregularError,
+    )
 
 
 def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
@@ -311,7 +319,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         plan = self._plain_plan(parent_type, grouped_field_set)
         if plan is not None:
             try:
-                plain = {key: step.read(source_value) for key, step in plan.plain}
+                plain = plan.read(source_value)
             except _IrregularError:
                 plan = None
         if plan is None:
@@ -357,7 +365,9 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
                 rest[key] = details
             else:
                 plain.append((key, step))
-        return _Plan(tuple(plain), rest, tuple(selection))
+        steps = tuple(plain)
+        read = _loops(steps, None, False).one
+        return _Plan(steps, read, rest, tuple(selection))
 
     def _step(
         self, parent_type: GraphQLObjectType, key: str, details: FieldDetailsList
@@ -418,11 +428,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             plan = None if deferred else self._plain_plan(object_type, selection)
             if plan is not None and not plan.rest:
                 origin = definition.origin
-                plain = _PlainObject(
-                    origin,
-                    "__dict__" in dir(origin),
-                    tuple((key, step.read) for key, step in plan.plain),
-                )
+                plain = _PlainObject(_loops(plan.plain, origin, "__dict__" in dir(origin)))
         self._plain_objects[key] = (field_details_list, plain)
         return plain
 
