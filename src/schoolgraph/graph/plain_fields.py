@@ -9,11 +9,12 @@ resolver call, and the completion of its value, about 3 microseconds a field. On
 :class:`PlainFieldsExecutor` reads plain fields directly, in one loop per object: the
 attribute, then the scalar's own ``coerce_output_value`` (strings and booleans that already
 are one are taken as they are). The loop is straight-line code compiled once per shape of
-selection (:mod:`schoolgraph.graph.plain_loops`). Everything else (resolvers, objects, lists, ``__typename``
-aside) goes through graphql-core as before, and the object's answer keeps the order of its
-selection. Anything irregular in a plain field (the attribute raising, a null in a non-null
-field, a value the scalar refuses) makes that object execute the normal way from the start,
-so errors, their paths and null propagation are exactly graphql-core's.
+selection (:mod:`schoolgraph.graph.plain_loops`). Everything else (resolvers, objects,
+lists, ``__typename`` aside) goes through graphql-core as before, and the object's answer
+keeps the order of its selection. Anything irregular in a plain field (the attribute
+raising, a null in a non-null field, a value the scalar refuses) makes that object execute
+the normal way from the start, so errors, their paths and null propagation are exactly
+graphql-core's.
 
 An object whose whole selection is plain (a member of staff's ``id`` and ``displayName``
 under each of a roster's shifts, each of a big list's students) is also *completed* without

@@ -14,6 +14,7 @@ from strawberry.types import ExecutionContext
 from schoolgraph.graph.direct_resolvers import install_direct_resolvers
 from schoolgraph.graph.event_executor import EventExecutor
 from schoolgraph.graph.extensions.audit_facts import AuditFacts
+from schoolgraph.graph.extensions.document_cache import document_cache_extension
 from schoolgraph.graph.extensions.error_codes import ErrorCodes
 from schoolgraph.graph.extensions.explain import Explain
 from schoolgraph.graph.extensions.limits import QueryLimits, limits_extension
@@ -74,6 +75,8 @@ def build_schema(
     # After ErrorCodes, so that it leaves the operation first and codes a parse refused at
     # the token limit as the limit, not as a parse failure.
     extensions.append(limits_extension(limits or QueryLimits()))
+    # After the limits: a document kept valid skips validation only once they let it through.
+    extensions.append(document_cache_extension())
     if not introspection:
         extensions.append(DisableIntrospection)
     schema = GatewaySchema(
