@@ -123,6 +123,20 @@ async def test_the_cost_follows_page_sizes_given_as_variables(harden: Harden) ->
     assert status == 400 and refusal(large)["limit"] == "cost"
 
 
+async def test_a_document_kept_valid_is_still_held_to_the_limits(harden: Harden) -> None:
+    # Parsed and validated once (graph/extensions/document_cache.py), measured every time.
+    gateway = await harden(max_query_cost=5_000, answer_cache=False)
+    query = "query ($n: Int) { students(first: $n) { nodes { surname groups { name } } } }"
+
+    for _ in range(2):
+        assert "errors" not in await gateway.post(query, {"n": 5})
+    status, _, large = await post_raw(gateway, {"query": query, "variables": {"n": 500}})
+    again = await gateway.post(query, {"n": 5})
+
+    assert status == 400 and refusal(large)["limit"] == "cost"
+    assert "errors" not in again
+
+
 async def test_explain_shows_the_measure_of_an_operation_that_ran(harden: Harden) -> None:
     gateway = await harden()
 
