@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from schoolgraph.graph.scalars import DateTimeDefinition
+from schoolgraph.graph.scalars import DateTimeDefinition, utc_text
 
 
 def _write(value: object) -> object:
@@ -35,3 +35,16 @@ def test_twenty_thousand_instants_are_each_written_as_themselves() -> None:
 def test_what_is_not_an_aware_datetime_is_refused(value: object) -> None:
     with pytest.raises(TypeError, match="time-zone-aware"):
         _write(value)
+
+
+def test_instants_sort_by_their_utc_text_as_they_do_in_time() -> None:
+    start = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
+    zones = [UTC, ZoneInfo("Australia/Sydney"), timezone(timedelta(hours=-5))]
+    moments = [
+        (start + timedelta(minutes=37 * i, microseconds=250_000 * (i % 2))).astimezone(zones[i % 3])
+        for i in range(60)
+    ]
+    shuffled = moments[1::2] + moments[::2]
+
+    assert sorted(shuffled, key=utc_text) == moments
+    assert utc_text(moments[1]) == _write(moments[1]) == moments[1].astimezone(UTC).isoformat()

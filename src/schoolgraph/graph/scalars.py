@@ -12,7 +12,13 @@ from datetime import UTC, date, datetime
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.types.scalar import ScalarDefinition
 
-__all__ = ["SCALAR_OVERRIDES", "DateDefinition", "DateTimeDefinition", "parse_date"]
+__all__ = [
+    "SCALAR_OVERRIDES",
+    "DateDefinition",
+    "DateTimeDefinition",
+    "parse_date",
+    "utc_text",
+]
 
 
 def _serialize_date(value: object) -> str:
@@ -37,19 +43,27 @@ _DATETIMES: dict[datetime, str] = {}
 _DATETIMES_KEPT = 16_384
 """Instants already written, by instant (about 2 MB when full, then emptied). A week's roster
 writes 17,000 (each shift's start, finish, publication and update) of a few thousand
-distinct times: a lookup is 25 ns where converting to UTC and writing is 830. Equal instants
+distinct times, and sorts its 4,392 shifts by start: a lookup is 25 ns where converting to
+UTC and writing is 830. Equal instants
 in different zones are one key, and write the same UTC text."""
 
 
-def _serialize_datetime(value: object) -> str:
-    if not isinstance(value, datetime) or value.tzinfo is None:
-        raise TypeError("DateTime can only represent time-zone-aware datetimes.")
+def utc_text(value: datetime) -> str:
+    """An aware instant as ``DateTime`` writes it: ISO-8601 in UTC, remembered. Text of
+    instants sorts as the instants do (the same offset throughout), so a sort key may use it.
+    """
     found = _DATETIMES.get(value)
     if found is None:
         if len(_DATETIMES) >= _DATETIMES_KEPT:
             _DATETIMES.clear()
         found = _DATETIMES[value] = value.astimezone(UTC).isoformat()
     return found
+
+
+def _serialize_datetime(value: object) -> str:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise TypeError("DateTime can only represent time-zone-aware datetimes.")
+    return utc_text(value)
 
 
 def _parse_datetime(value: object) -> datetime:

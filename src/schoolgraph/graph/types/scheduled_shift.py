@@ -23,6 +23,7 @@ from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import decode_id_of, decode_ids_of, encode_global_id
 from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.loading import load_for_people, selected, with_references
+from schoolgraph.graph.scalars import utc_text
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.shift import workforce_local
 from schoolgraph.graph.types.source_ref import SourceRef, sources_field
@@ -103,7 +104,7 @@ class ScheduledShift(Node):
 
 
 def scheduled_shift_sort_key(row: domain.ScheduledShift) -> SortKey:
-    return (row.start.isoformat() if row.start is not None else "", row.id)
+    return (utc_text(row.start) if row.start is not None else "", row.id)
 
 
 async def resolve_scheduled_shifts(

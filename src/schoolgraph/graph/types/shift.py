@@ -24,6 +24,7 @@ from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import decode_id_of, decode_ids_of, encode_global_id
 from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.loading import load_for_people, selected, with_references
+from schoolgraph.graph.scalars import utc_text
 from schoolgraph.graph.time_zones import local_iso
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, sources_field
@@ -145,7 +146,8 @@ class Shift(Node):
 
 
 def shift_sort_key(row: domain.Shift) -> SortKey:
-    start = row.start.isoformat() if row.start is not None else row.date.isoformat()
+    # Tanda's instants are UTC (§3.4): the text is the instant's isoformat, as cursors hold it.
+    start = utc_text(row.start) if row.start is not None else row.date.isoformat()
     return (start, row.id)
 
 
