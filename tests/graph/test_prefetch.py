@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from graphql import parse
 
-from schoolgraph.bench.queries import DASHBOARD, ROSTER_WEEK, STUDENT_DETAIL
+from schoolgraph.bench.queries import DASHBOARD, ENTITIES, ROSTER_WEEK, STUDENT_DETAIL
 from schoolgraph.graph.extensions.prefetch import needs_merge
 from schoolgraph.graph.schema import build_schema
 
@@ -21,6 +21,16 @@ SCHEMA = build_schema()._schema
             "fragment F on Group { staff { id } } { groups { nodes { ...F } } }",
             True,
             id="in-a-fragment",
+        ),
+        pytest.param(ENTITIES, True, id="federation-entities"),
+        pytest.param('{ node(id: "x") { ... on Staff { email } } }', True, id="node-as-staff"),
+        pytest.param(
+            'fragment S on Staff { id } { nodes(ids: ["x"]) { ...S } }',
+            True,
+            id="nodes-through-a-fragment",
+        ),
+        pytest.param(
+            '{ node(id: "x") { ... on Student { surname } } }', False, id="node-as-student"
         ),
         pytest.param(STUDENT_DETAIL, False, id="student-detail"),
         pytest.param("{ schools { id name } }", False, id="schools"),

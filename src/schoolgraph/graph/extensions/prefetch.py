@@ -39,15 +39,21 @@ class _Finder(Visitor):
         self.found = False
 
     def enter_field(self, node: FieldNode, *_: Any) -> Any:
+        # A field of such a type, or a field on one: `... on Staff { email }` under
+        # `_entities` or `node`, whose own type is an abstract one or a scalar.
         field_type = self.type_info.get_type()
-        if field_type is not None and get_named_type(field_type).name in MERGED_TYPES:
+        parent = self.type_info.get_parent_type()
+        if (field_type is not None and get_named_type(field_type).name in MERGED_TYPES) or (
+            parent is not None and parent.name in MERGED_TYPES
+        ):
             self.found = True
             return self.BREAK
         return None
 
 
 def needs_merge(schema: GraphQLSchema, document: DocumentNode) -> bool:
-    """Whether ``document`` selects a field of a type answered out of the identity merge."""
+    """Whether ``document`` selects a field of a type answered out of the identity merge,
+    or a field on one (through a fragment on an interface or union)."""
     type_info = TypeInfo(schema)
     finder = _Finder(type_info)
     visit_document(document, TypeInfoVisitor(type_info, finder))
