@@ -84,10 +84,11 @@ def test_keys_are_values_never_code() -> None:
     assert loops.one(Row("ann")) == {key: "ann", "a b": 1}
 
 
-@pytest.mark.parametrize("name", ["class", "not-an-identifier", "two words"])
+@pytest.mark.parametrize("name", ["class", "not-an-identifier", "two words", "\ufb01eld"])
 def test_an_attribute_that_is_not_an_identifier_is_read_by_name(name: str) -> None:
     row = Row("ann")
     setattr(row, name, "value")
+    row.__dict__["field"] = "another attribute"  # what "\ufb01eld" reads as in source code
     loops = _loops([Attribute("v", name, str, _fix)])
 
     assert loops.one(row) == {"v": "value"}

@@ -13,7 +13,7 @@ code depends only on the selection's *shape* (which kind each field is, the attr
 reads, whether its value may be taken as it is), so it is compiled once per shape for the
 process (a bounded memo) and each execution binds its own values to it: the answer's keys
 (the client's aliases), the coercions, the inline resolvers bound to the request. No key,
-alias or value is ever part of the source; attribute names are, checked to be Python
+alias or value is ever part of the source; attribute names are, checked to be ASCII Python
 identifiers (anything else is read with ``getattr`` and a bound name).
 
 Semantics are the reads' own (:class:`Attribute`, :class:`Constant`, :class:`Call`): a read
@@ -118,11 +118,17 @@ def _shape(read: Read) -> tuple[str, str | None, bool]:
     """What the code of a read depends on: its kind, the attribute it reads (when it is
     written into the code) and whether its value may be taken as it is."""
     if isinstance(read, Attribute):
-        name = read.name if read.name.isidentifier() and not keyword.iskeyword(read.name) else None
-        return "attribute", name, read.as_is is not None
+        return "attribute", read.name if _writable(read.name) else None, read.as_is is not None
     if isinstance(read, Constant):
         return "constant", None, False
     return "call", None, False
+
+
+def _writable(name: str) -> bool:
+    """Whether ``name`` may be written into the code as an attribute: an ASCII identifier
+    (Python reads other identifiers in their NFKC form, which may name another attribute)
+    and not a keyword."""
+    return name.isascii() and name.isidentifier() and not keyword.iskeyword(name)
 
 
 @lru_cache(maxsize=SHAPES)
