@@ -407,8 +407,8 @@ def add_bench(commands: Subcommands) -> None:
     parser.add_argument(
         "--cold-runs",
         type=_positive_int("--cold-runs"),
-        default=3,
-        help="cold runs of each query on the gateway; figures are their medians (3)",
+        default=5,
+        help="cold runs of each query on the gateway; figures are their medians (5)",
     )
     parser.add_argument(
         "--gc-threshold",

@@ -103,7 +103,7 @@ class Options:
     concurrency: tuple[int, ...] = (1, 8, 32)
     baselines: tuple[str, ...] = ("no-answers", "no-batching", "no-cache")
     queries: tuple[str, ...] = ()
-    cold_runs: int = 3
+    cold_runs: int = 5
     gc_threshold: int = DEFAULT_THRESHOLD
     malloc_arenas: int = 0
 
