@@ -451,3 +451,21 @@ async def test_a_stopped_gateway_is_garbage(http: aiohttp.ClientSession) -> None
 
     assert stopped() is None
     assert runtime() is None
+
+
+async def test_a_stopped_gateways_schema_is_garbage(http: aiohttp.ClientSession) -> None:
+    """What the schema's extensions work out from it once (the permission rules, the
+    introspection averages) goes with it: nothing keeps a stopped gateway's schema alive."""
+    schema = build_schema()
+    graphql_schema = weakref.ref(schema._schema)
+    app = create_app(Settings(mode=Mode.UPSTREAM, anonymous=True, rate_limit=0), schema=schema)
+    url, stop, task = await start_serving(app)
+    query = "{ __schema { types { name } } }"  # measured against the introspection averages
+    status, body = await post_json(http, url, {"query": query})
+    assert status == 200 and body["data"]["__schema"]["types"]
+    stop.set()
+    await task
+    del app, schema
+    gc.collect()
+
+    assert graphql_schema() is None

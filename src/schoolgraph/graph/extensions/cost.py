@@ -32,7 +32,6 @@ linear time while its measure grows as the answer would.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -70,6 +69,7 @@ from graphql import (
 from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, TypeNameMetaFieldDef
 
 from schoolgraph.graph.arguments import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_WINDOW_DAYS
+from schoolgraph.graph.extensions.schema_memo import per_schema
 
 __all__ = [
     "DEFAULT_LIST_SIZE",
@@ -395,7 +395,7 @@ def _mean(counts: Iterable[int]) -> int:
     return max(1, math.ceil(sum(values) / len(values))) if values else 1
 
 
-@functools.lru_cache(maxsize=8)
+@per_schema
 def _introspection_sizes(schema: GraphQLSchema) -> Mapping[str, int]:
     """Expected lengths of the introspection lists: this schema's own averages."""
     types = list(schema.type_map.values())

@@ -29,7 +29,6 @@ The check runs per request for the request's caller; nothing is cached across ca
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +62,7 @@ from schoolgraph.accounts.models import Action, Caller
 from schoolgraph.context import Context
 from schoolgraph.errors import ForbiddenFieldError, SchoolgraphError
 from schoolgraph.graph.admin import ADMIN_MUTATION_FIELDS, ADMIN_QUERY_FIELDS, ADMIN_TYPES
+from schoolgraph.graph.extensions.schema_memo import per_schema
 from schoolgraph.graph.ids import decode_global_id
 
 __all__ = [
@@ -155,7 +155,7 @@ def _is_structural(type_: GraphQLObjectType) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=8)
+@per_schema
 def _rules(schema: GraphQLSchema) -> _Rules:
     root_types = (schema.query_type, schema.mutation_type, schema.subscription_type)
     roots = {t.name for t in root_types if t is not None}
