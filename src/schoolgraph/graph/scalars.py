@@ -44,8 +44,8 @@ _DATETIMES_KEPT = 16_384
 """Instants already written, by instant (about 2 MB when full, then emptied). A week's roster
 writes 17,000 (each shift's start, finish, publication and update) of a few thousand
 distinct times, and sorts its 4,392 shifts by start: a lookup is 25 ns where converting to
-UTC and writing is 830. Equal instants
-in different zones are one key, and write the same UTC text."""
+UTC and writing is 830. Equal instants in different zones are one key, and write the same
+UTC text."""
 
 
 def utc_text(value: datetime) -> str:
