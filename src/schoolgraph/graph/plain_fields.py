@@ -98,17 +98,9 @@ class PlainLeaf:
     as_is: type | None
     nullable: bool
 
-    def read(self, source: Any) -> Any:
-        """The field's output value; :class:`_IrregularError` when graphql-core must decide."""
-        try:
-            value = getattr(source, self.attribute)
-        except Exception as error:
-            raise _IrregularError from error
-        return self.value(value)
-
     def value(self, value: Any) -> Any:
         """The output value of the attribute's ``value``; :class:`_IrregularError` when
-        graphql-core must decide."""
+        graphql-core must decide (the compiled loop reads the attribute itself)."""
         if value is None:
             if self.nullable:
                 return None
@@ -130,19 +122,17 @@ class _TypeName:
 
     name: str
 
-    def read(self, source: Any) -> Any:
-        return self.name
-
 
 @dataclass(slots=True)
 class _Reference:
     """A field declared ``inline`` (``graph.fields.field``) whose value is an object with a
     plain selection: its resolver called with one resolve info for every source, its answer
-    completed as a :class:`_PlainObject`. Once it answers an awaitable (the request has not
-    read what it refers to), it is left to graphql-core for the rest of the execution."""
+    completed by the plain object's compiled loops. Once it answers an awaitable (the
+    request has not read what it refers to), it is left to graphql-core for the rest of the
+    execution."""
 
     call: Callable[[Any], Any]
-    value: _PlainObject
+    value: Loops
     nullable: bool
     live: bool = True
 
@@ -161,7 +151,7 @@ class _Reference:
                 return None
             raise _IrregularError
         try:
-            return self.value.complete(found)
+            return self.value.one(found)
         except _IrregularError:
             if isinstance(found, Awaitable):
                 self.live = False
@@ -183,25 +173,6 @@ class _Plan:
     read: Callable[[Any], dict[str, Any]]
     rest: GroupedFieldSet
     order: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _PlainObject:
-    """How to complete a value of an object type whose whole selection is plain: the
-    selection's reads compiled (:mod:`schoolgraph.graph.plain_loops`) for values of the
-    type's own class only. A value of any other class (a subclass, an interface's other
-    implementations, an exception) or carrying a ``strawberry.cast`` (which only
-    graphql-core's ``is_type_of`` reads) is graphql-core's to complete."""
-
-    loops: Loops
-
-    def complete(self, value: Any) -> dict[str, Any]:
-        """The answer for ``value``; :class:`_IrregularError` when graphql-core must decide."""
-        return self.loops.one(value)
-
-    def complete_all(self, items: list[Any] | tuple[Any, ...], nullable: bool) -> list[Any]:
-        """The answers for a list of values (None allowed where ``nullable``)."""
-        return self.loops.every(items, nullable)
 
 
 def _reads(plain: tuple[tuple[str, Step], ...]) -> list[Read]:
@@ -259,7 +230,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         # (type, id of a field's details) -> (the details, kept alive; how to complete a
         # value of the type there, None when graphql-core must).
         self._plain_objects: dict[
-            tuple[GraphQLObjectType, int], tuple[FieldDetailsList, _PlainObject | None]
+            tuple[GraphQLObjectType, int], tuple[FieldDetailsList, Loops | None]
         ] = {}
 
     def complete_value(
@@ -276,7 +247,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             plain = self._plain_object(inner, field_details_list)
             if plain is not None:
                 try:
-                    return plain.complete(result)
+                    return plain.one(result)
                 except _IrregularError:
                     pass
         return super().complete_value(
@@ -302,7 +273,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             plain = self._plain_object(inner, field_details_list)
             if plain is not None:
                 try:
-                    return plain.complete_all(result, nullable)
+                    return plain.every(result, nullable)
                 except _IrregularError:
                     pass
         return super().complete_list_value(
@@ -352,12 +323,11 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         plan: _Plan | None = None
         if manager is None or not manager.middlewares:
             plan = self._plan(parent_type, selection)
-            if not plan.plain:
-                plan = None
         self._plain_plans[key] = (selection, plan)
         return plan
 
-    def _plan(self, parent_type: GraphQLObjectType, selection: GroupedFieldSet) -> _Plan:
+    def _plan(self, parent_type: GraphQLObjectType, selection: GroupedFieldSet) -> _Plan | None:
+        """The plan of ``selection``; None when nothing in it is plain."""
         plain: list[tuple[str, Step]] = []
         rest: GroupedFieldSet = {}
         for key, details in selection.items():
@@ -366,9 +336,10 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
                 rest[key] = details
             else:
                 plain.append((key, step))
+        if not plain:
+            return None
         steps = tuple(plain)
-        read = _loops(steps, None, False).one
-        return _Plan(steps, read, rest, tuple(selection))
+        return _Plan(steps, _loops(steps, None, False).one, rest, tuple(selection))
 
     def _step(
         self, parent_type: GraphQLObjectType, key: str, details: FieldDetailsList
@@ -410,7 +381,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def _plain_object(
         self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
-    ) -> _PlainObject | None:
+    ) -> Loops | None:
         """How to complete values of ``object_type`` selected by ``field_details_list``, or
         None when graphql-core must: a selection that is not all plain, deferred fragments
         in it, or a type with an ``is_type_of`` of its own."""
@@ -418,7 +389,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         found = self._plain_objects.get(key)
         if found is not None:
             return found[1]
-        plain: _PlainObject | None = None
+        plain: Loops | None = None
         definition = (object_type.extensions or {}).get(_STRAWBERRY_DEFINITION)
         if (
             isinstance(definition, StrawberryObjectDefinition)
@@ -429,7 +400,11 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
             plan = None if deferred else self._plain_plan(object_type, selection)
             if plan is not None and not plan.rest:
                 origin = definition.origin
-                plain = _PlainObject(_loops(plan.plain, origin, "__dict__" in dir(origin)))
+                # Values of the type's own class only: any other class (a subclass, an
+                # interface's other implementations, an exception) or a value carrying a
+                # ``strawberry.cast`` (which only graphql-core's ``is_type_of`` reads) is
+                # graphql-core's to complete.
+                plain = _loops(plan.plain, origin, "__dict__" in dir(origin))
         self._plain_objects[key] = (field_details_list, plain)
         return plain
 
