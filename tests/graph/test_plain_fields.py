@@ -137,6 +137,50 @@ class Pair:
 LEFT_CALLS: list[int] = []
 
 
+@strawberry.type
+class Tagged:
+    """Items behind ``inline`` resolvers declared ``keyed_by`` the tag (graph/fields.py):
+    within a request, every Tagged with the same tag has the same item."""
+
+    tag: int
+
+    def tag_or_raise(self) -> int:
+        if self.tag == 6:
+            raise LookupError("no tag")
+        return self.tag
+
+    # Tag 2's raises, tag 3's is null, tag 4's is an awaitable, tag 6's key cannot be read.
+    @field(
+        "The tag's item, mostly.",
+        graphql_type=Item | None,
+        inline=True,
+        keyed_by=lambda tagged: tagged.tag_or_raise(),
+    )
+    def item(self, info: strawberry.Info) -> Item | Awaitable[Item] | None:
+        KEYED_CALLS.append(self.tag)
+        if self.tag == 2:
+            raise ValueError("no item")
+        if self.tag == 3:
+            return None
+        if self.tag == 4:
+            return _awaited(_item(14))
+        return _item(self.tag + 30)
+
+    # Declared non-null to GraphQL, null for tag 1.
+    @field(
+        "The tag's item, or a null where none is allowed.",
+        graphql_type=Item,
+        inline=True,
+        keyed_by=lambda tagged: tagged.tag,
+    )
+    def strict_item(self, info: strawberry.Info) -> Item | None:
+        return None if self.tag == 1 else _item(self.tag + 40)
+
+
+KEYED_CALLS: list[int] = []
+REGULAR_TAGS = (0, 5, 0, 7, 5, 0, 7)
+
+
 def _items() -> list[Item]:
     return [_item(n) for n in range(6)]
 
@@ -203,6 +247,18 @@ class Root:
     def regular_pairs(self) -> list[Pair]:
         return [Pair(count=n) for n in (0, 6, 7)]
 
+    @strawberry.field
+    def tagged(self) -> list[Tagged]:
+        return [Tagged(tag=n) for n in (0, 5, 0, 2, 5, 2, 3, 0, 3, 6, 4, 5, 4, 6, 0)]
+
+    @strawberry.field
+    def regular_tagged(self) -> list[Tagged]:
+        return [Tagged(tag=n) for n in REGULAR_TAGS]
+
+    @strawberry.field
+    def strict_tagged(self) -> list[Tagged]:
+        return [Tagged(tag=n) for n in (0, 1, 0, 5, 1)]
+
 
 QUERIES = [
     "{ items { name nick count born kind flag code __typename } }",
@@ -229,6 +285,12 @@ QUERIES = [
     "{ pairs { right { name } } }",
     "{ pairs { left { name shout } right { name } } }",
     "{ regularPairs { left { __typename name partner { name } } } }",
+    "{ regularTagged { tag item { name nick } } }",
+    "{ tagged { tag item { name born } } }",
+    "{ tagged { item { code } } regularTagged { item { code } } }",
+    "{ strictTagged { tag strictItem { name } item { nick } } }",
+    "{ regularTagged { a: item { name } b: item { name count } } }",
+    "{ regularTagged { item { name shout } } }",
 ]
 
 
@@ -342,3 +404,52 @@ async def test_inline_references_are_completed_in_the_loop_of_their_list(
     assert "no left item" not in str(body)
     assert LEFT_CALLS == [0, 1, 2, 0, 1, 2, 2, 2, 2, 3, 4, 4, 5]
     assert completed.count("Pair") == 3  # pairs 2, 4 and 5, the long way
+
+
+async def test_keyed_references_are_answered_once_per_key_in_a_request(
+    gateway: Gateway, completed_objects: list[str]
+) -> None:
+    completed = completed_objects
+    # Two documents: the gateway keeps answers, and would not execute the same one again.
+    for query in (
+        "{ regularTagged { tag item { name code } } }",
+        "{ regularTagged { item { code name } tag } }",
+    ):
+        KEYED_CALLS.clear()
+        body = await gateway.post(query)
+        assert "errors" not in body
+        assert [t["item"]["name"] for t in body["data"]["regularTagged"]] == [
+            f"Pat {tag + 30}" for tag in REGULAR_TAGS
+        ]
+        # Three tags among seven objects: three calls, in the order the tags first appear,
+        # and again in the next request (answers are kept for one request only).
+        assert KEYED_CALLS == [0, 5, 7]
+        assert completed == []
+
+    # Two selections of the field (aliases) are answered each from its own keys.
+    KEYED_CALLS.clear()
+    body = await gateway.post("{ regularTagged { a: item { name } b: item { code } } }")
+    assert "errors" not in body
+    assert KEYED_CALLS == [0, 0, 5, 5, 7, 7]  # per object, each alias; once per key
+    first = body["data"]["regularTagged"][0]
+    assert first == {"a": {"name": "Pat 30"}, "b": {"code": "c30"}}
+
+
+async def test_keyed_references_keep_no_failure(gateway: Gateway) -> None:
+    KEYED_CALLS.clear()
+    body = await gateway.post("{ tagged { tag item { name } } }")
+
+    items = [t["item"] for t in body["data"]["tagged"]]
+    assert items[:3] == [{"name": "Pat 30"}, {"name": "Pat 35"}, {"name": "Pat 30"}]
+    # Tag 2's resolver raised: each object with tag 2 reports its own error, at its own path.
+    failed = sorted(e["path"][1] for e in body["errors"] if e["path"][-1] == "item")
+    assert failed == [3, 5]
+    assert all(items[n] is None for n in failed)
+    assert KEYED_CALLS.count(2) >= 2  # called for each of them, not answered from a failure
+    # Tag 6's key cannot be read: its objects are executed the normal way, and answered.
+    assert items[9] == items[13] == {"name": "Pat 36"}
+
+
+def test_keyed_by_needs_inline() -> None:
+    with pytest.raises(ValueError, match="inline=True"):
+        field("Not inline.", keyed_by=lambda source: source)

@@ -31,13 +31,16 @@ Its resolver is called with one resolve info made for all the objects, and its v
 completed as above, so a list of 4,392 shifts with their staff and teams is one loop. When
 the resolver raises or answers an awaitable (the request has not read the people), the object
 is executed the normal way from the start: graphql-core calls the resolver again, and reports
-its error with its path.
+its error with its path. A field declared ``keyed_by`` as well (a shift's ``staff``, keyed by
+the shift's person) is answered once per key in a request: 4,392 shifts call the resolver and
+complete the answer for about 1,000 people, and share it for the rest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, Final
 
 from graphql import (
@@ -61,7 +64,7 @@ from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 from strawberry.types.field import StrawberryField
 
 from schoolgraph.graph.direct_resolvers import direct_resolver
-from schoolgraph.graph.fields import INLINE
+from schoolgraph.graph.fields import INLINE, INLINE_KEY
 from schoolgraph.graph.plain_loops import Attribute, Call, Constant, Loops, Read, compile_loops
 
 __all__ = ["PLAIN_OBJECTS", "PLAIN_PLANS", "PlainFieldsExecutor", "PlainLeaf", "plain_leaf"]
@@ -123,17 +126,30 @@ class _TypeName:
     name: str
 
 
+_NOT_YET: Final = object()
+"""A key a keyed reference has not answered yet."""
+
+
 @dataclass(slots=True)
 class _Reference:
     """A field declared ``inline`` (``graph.fields.field``) whose value is an object with a
     plain selection: its resolver called with one resolve info for every source, its answer
     completed by the plain object's compiled loops. Once it answers an awaitable (the
     request has not read what it refers to), it is left to graphql-core for the rest of the
-    execution."""
+    execution.
+
+    A field declared ``keyed_by`` as well is answered once per key: the first source with a
+    key calls the resolver and completes its value, every later one with that key is given
+    the same answer (the executor lives for one request; an answer is a JSON object that
+    nothing changes once built, so sharing it is safe). Only answers are kept: a key whose
+    resolver raised or answered an awaitable goes through the same steps each time.
+    """
 
     call: Callable[[Any], Any]
     value: Loops
     nullable: bool
+    key: Callable[[Any], Hashable] | None = None
+    answers: dict[Hashable, Any] = dataclass_field(default_factory=dict)
     live: bool = True
 
     def read(self, source: Any) -> Any:
@@ -142,6 +158,19 @@ class _Reference:
         the plain object does not complete)."""
         if not self.live:
             raise _IrregularError
+        key = self.key
+        if key is None:
+            return self._answer(source)
+        try:
+            known = key(source)
+            answer = self.answers.get(known, _NOT_YET)
+        except Exception as error:  # no such attribute, an unhashable key
+            raise _IrregularError from error
+        if answer is _NOT_YET:
+            answer = self.answers[known] = self._answer(source)
+        return answer
+
+    def _answer(self, source: Any) -> Any:
         try:
             found = self.call(source)
         except Exception as error:
@@ -366,6 +395,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         direct = direct_resolver(field)
         if direct is None or not direct.definition.metadata.get(INLINE):
             return None
+        keyed_by = direct.definition.metadata.get(INLINE_KEY)
         inner, nullable = _nullable(field.type)
         if type(inner) is not GraphQLObjectType:
             return None
@@ -377,7 +407,7 @@ class PlainFieldsExecutor(StrawberryGraphQLCoreExecutionContext):
         info = self.build_resolve_info(
             field, [detail.node for detail in details], parent_type, Path(None, key, None)
         )
-        return _Reference(direct.bind(info), value, nullable)
+        return _Reference(direct.bind(info), value, nullable, keyed_by)
 
     def _plain_object(
         self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Awaitable
+from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import strawberry
@@ -86,11 +87,21 @@ class ScheduledShift(Node):
 
     # Not coroutines: a list of shifts whose parent read the people and teams answers each
     # shift's `staff` and `team` at once (see graph.loading.with_references).
-    @field(description="Who is rostered; null for a vacant shift.", graphql_type=STAFF, inline=True)
+    @field(
+        description="Who is rostered; null for a vacant shift.",
+        graphql_type=STAFF,
+        inline=True,
+        keyed_by=attrgetter("row.staff_id"),
+    )
     def staff(self, info: Info) -> Staff | Awaitable[Staff | None] | None:
         return None if self.row.staff_id is None else staff_now(info, self.row.staff_id)
 
-    @field(description="The team it is planned for.", graphql_type=TEAM, inline=True)
+    @field(
+        description="The team it is planned for.",
+        graphql_type=TEAM,
+        inline=True,
+        keyed_by=attrgetter("row.team_id"),
+    )
     def team(self, info: Info) -> Team | Awaitable[Team | None] | None:
         return None if self.row.team_id is None else team_now(info, self.row.team_id)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Awaitable
 from enum import Enum
+from operator import attrgetter
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import strawberry
@@ -115,11 +116,21 @@ class Shift(Node):
         return await workforce_local(info, self.row.finish, self.row.staff_id, self.row.team_id)
 
     # Not coroutines: see ScheduledShift.staff.
-    @field(description="Who worked it.", graphql_type=STAFF, inline=True)
+    @field(
+        description="Who worked it.",
+        graphql_type=STAFF,
+        inline=True,
+        keyed_by=attrgetter("row.staff_id"),
+    )
     def staff(self, info: Info) -> Staff | Awaitable[Staff | None] | None:
         return staff_now(info, self.row.staff_id)
 
-    @field(description="The team it was worked for.", graphql_type=TEAM, inline=True)
+    @field(
+        description="The team it was worked for.",
+        graphql_type=TEAM,
+        inline=True,
+        keyed_by=attrgetter("row.team_id"),
+    )
     def team(self, info: Info) -> Team | Awaitable[Team | None] | None:
         return None if self.row.team_id is None else team_now(info, self.row.team_id)
 
