@@ -249,6 +249,9 @@ class Settings:
     cache_max_bytes: int = 268_435_456
     cache_max_entries: int = 20_000
     cache_stale_seconds: float = 3600.0
+    cache_refresh_ahead: float = 0.25
+    """The last fraction of an upstream cache entry's freshness in which a read also
+    revalidates it in the background (0: never)."""
     answer_cache: bool = True
     """Keep whole answers while the upstream entries they were built from hold."""
     answer_cache_max_bytes: int = 67_108_864
@@ -393,6 +396,16 @@ def _parse_seconds(key: str, raw: str) -> float:
     if not 0 <= seconds < float("inf"):
         raise ConfigError(f"{key} must be a number of seconds, 0 or more, got {raw!r}.")
     return seconds
+
+
+def _parse_fraction(key: str, raw: str) -> float:
+    try:
+        fraction = float(raw)
+    except ValueError:
+        fraction = -1.0
+    if not 0 <= fraction < 1:  # also refuses "nan"
+        raise ConfigError(f"{key} must be a number from 0 up to (not including) 1, got {raw!r}.")
+    return fraction
 
 
 def _parse_positive(key: str, raw: str, unit: str) -> int:
@@ -891,6 +904,13 @@ VARIABLES: tuple[Variable, ...] = (
         _parse_seconds,
         "Seconds an entry is kept after it goes stale, to revalidate it or to serve it when "
         "its upstream fails.",
+    ),
+    Variable(
+        "cache_refresh_ahead",
+        _parse_fraction,
+        "The last fraction of an upstream cache entry's freshness in which a read also "
+        "revalidates it in the background, so that steady traffic never waits for a "
+        "revalidation (`0.25`: the last quarter; `0` turns it off; see Answer cache).",
     ),
     Variable(
         "answer_cache",

@@ -267,6 +267,7 @@ class Runtime:
             max_entries=settings.cache_max_entries,
             max_bytes=settings.cache_max_bytes,
             stale_for=settings.cache_stale_seconds,
+            refresh_ahead=settings.cache_refresh_ahead,
             clock=clock,
         )
         self.tanda: TandaClient | None = None
@@ -345,9 +346,11 @@ class Runtime:
         return client
 
     async def close(self) -> None:
-        """Close the clients, then stop the simulators; safe to call more than once."""
+        """Stop the cache's background revalidations, close the clients, then stop the
+        simulators; safe to call more than once."""
         self._directory = None
         try:
+            await self.cache.close()
             await self._exit.aclose()
         finally:
             self.tanda = self.xporter = self.tass = None

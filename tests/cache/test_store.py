@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import json
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import pytest
 from aiohttp import web
 
+from schoolgraph.cache.reads import ReadSet, current_reads
 from schoolgraph.cache.store import CacheEntry, CacheKey, Refresh, UpstreamCache
 from schoolgraph.errors import UpstreamUnavailableError
-from schoolgraph.upstreams.http import RetryPolicy, Transport, TransportPolicy
+from schoolgraph.upstreams.http import (
+    RetryPolicy,
+    Transport,
+    TransportPolicy,
+    deadline,
+    set_deadline,
+)
 
 
 @dataclass
@@ -110,6 +119,7 @@ async def test_fresh_entries_are_hits_and_stale_ones_revalidate_with_304(
         "revalidated": 1,
         "stale": 0,
         "evictions": 0,
+        "refreshed_ahead": 0,
     }
 
 
@@ -183,3 +193,198 @@ def test_evict_drops_only_the_named_tenant_and_prefix() -> None:
     assert cache.peek(CacheKey("tanda", "a", "/shifts?x")) is None
     assert cache.peek(CacheKey("tanda", "b", "/shifts?x")) is not None
     assert len(cache) == 3
+
+
+# -- refresh ahead --------------------------------------------------------------------------
+
+KEY = CacheKey("fake", "a", "/rows")
+ROUTE = "/rows/{tenant}"
+
+
+async def test_a_read_late_in_its_freshness_is_served_and_revalidated_in_the_background(
+    server: tuple[Transport, Upstream],
+) -> None:
+    transport, state = server
+    clock = Clock()
+    cache = UpstreamCache(clock=clock, refresh_ahead=0.25)
+    first = await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)
+
+    clock.now += 7  # 3 s of 10 left: not yet in the last quarter
+    assert (await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)).outcome == "hit"
+    await cache.settle()
+    assert state.statuses == [200]
+
+    clock.now += 1  # 2 s left: served as it is, and revalidated meanwhile, once
+    reads = [await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE) for _ in "ab"]
+    assert [(r.outcome, r.value is first.value) for r in reads] == [("hit", True)] * 2
+    await cache.settle()
+    assert state.statuses == [200, 304]
+    assert cache.stats.refreshed_ahead == 1
+
+    clock.now += 9  # past the first freshness, late in the one the 304 gave
+    again = await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)
+    assert (again.outcome, again.value is first.value) == ("hit", True)
+    await cache.settle()
+    assert state.statuses == [200, 304, 304]  # read steadily, it never goes stale
+
+
+async def test_a_change_found_ahead_is_what_the_next_read_gets(
+    server: tuple[Transport, Upstream],
+) -> None:
+    transport, state = server
+    clock = Clock()
+    cache = UpstreamCache(clock=clock, refresh_ahead=0.25)
+    await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)
+    state.rows["a"] = [1, 2, 99]
+    clock.now += 9
+    assert (await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)).value == [1, 2]
+    await cache.settle()
+    assert (await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)).value == [
+        1,
+        2,
+        99,
+    ]
+    assert state.statuses == [200, 200]
+
+
+async def test_the_answer_caches_check_of_a_kept_answer_also_revalidates_ahead(
+    server: tuple[Transport, Upstream],
+) -> None:
+    transport, state = server
+    clock = Clock()
+    cache = UpstreamCache(clock=clock, refresh_ahead=0.25)
+    value = (await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)).value
+    clock.now += 5
+    assert cache.holds(KEY, value)
+    await cache.settle()
+    assert state.statuses == [200]
+    clock.now += 4
+    assert cache.holds(KEY, value)  # still holds: the revalidation is in the background
+    await cache.settle()
+    assert state.statuses == [200, 304]
+    clock.now += 5  # past the first freshness: the 304 renewed it, the same value
+    assert cache.holds(KEY, value)
+
+
+async def test_refresh_ahead_is_off_unless_asked_for(server: tuple[Transport, Upstream]) -> None:
+    transport, state = server
+    clock = Clock()
+    cache = UpstreamCache(clock=clock)
+    await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)
+    clock.now += 9.9
+    await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)
+    await cache.settle()
+    assert state.statuses == [200] and cache.stats.refreshed_ahead == 0
+    with pytest.raises(ValueError, match="refresh_ahead"):
+        UpstreamCache(refresh_ahead=1.0)
+
+
+async def test_a_background_revalidation_belongs_to_no_request(
+    server: tuple[Transport, Upstream],
+) -> None:
+    transport, _ = server
+    clock = Clock()
+    cache = UpstreamCache(clock=clock, refresh_ahead=0.25)
+    seen: list[tuple[ReadSet | None, float | None]] = []
+    inner = _loader(transport, "a")
+
+    async def looking(entry: CacheEntry[list[int]] | None) -> Refresh[list[int]]:
+        seen.append((current_reads.get(), deadline()))
+        return await inner(entry)
+
+    await cache.fetch(KEY, looking, ttl=10, route=ROUTE)
+    clock.now += 9
+
+    async def request() -> ReadSet:
+        reads = ReadSet()
+        current_reads.set(reads)
+        set_deadline(0.001)  # this request's deadline would cut any call it made
+        await cache.fetch(KEY, looking, ttl=10, route=ROUTE)
+        return reads
+
+    reads = await asyncio.create_task(request(), context=contextvars.Context())
+    await cache.settle()
+    assert seen[1] == (None, None)  # the background load saw no request's reads or deadline
+    assert len(reads) == 1  # the request read the entry it was served, nothing more
+    assert cache.stats.revalidated == 1  # and the revalidation was not cut short
+
+
+async def test_an_unavailable_upstream_ahead_leaves_the_entry_and_is_not_asked_again(
+    server: tuple[Transport, Upstream],
+) -> None:
+    transport, state = server
+    clock = Clock()
+    cache = UpstreamCache(clock=clock, refresh_ahead=0.25)
+    await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)
+    state.down = True
+    clock.now += 8
+    for _ in range(3):
+        assert (await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)).outcome == (
+            "hit"
+        )
+        await cache.settle()
+    assert state.statuses == [200]  # the 503s are not counted; one attempt, the first
+    assert cache.stats.refreshed_ahead == 1 and cache.stats.stale == 1
+    assert cache.fresh(KEY)
+    clock.now += 3  # stale now: the next read tries again and serves it stale
+    result = await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)
+    assert result.stale and result.value == [1, 2]
+
+
+class WithdrawnError(Exception):
+    """What a client's load raises for an error it handles itself (not an unavailable
+    upstream): an authorisation withdrawn, say."""
+
+
+async def test_any_other_failure_ahead_ends_the_freshness_and_reaches_the_next_read(
+    server: tuple[Transport, Upstream], caplog: pytest.LogCaptureFixture
+) -> None:
+    transport, _ = server
+    clock = Clock()
+    cache = UpstreamCache(clock=clock, refresh_ahead=0.25)
+    inner = _loader(transport, "a")
+    withdrawn = False
+
+    async def load(entry: CacheEntry[list[int]] | None) -> Refresh[list[int]]:
+        if withdrawn:
+            raise WithdrawnError("school 1234 withdrew its authorisation")
+        return await inner(entry)
+
+    await cache.fetch(KEY, load, ttl=10, route=ROUTE)
+    withdrawn = True
+    clock.now += 9
+    with caplog.at_level(logging.WARNING, logger="schoolgraph.cache.store"):
+        assert (await cache.fetch(KEY, load, ttl=10, route=ROUTE)).value == [1, 2]
+        await cache.settle()
+    assert not cache.fresh(KEY)
+    [record] = caplog.records
+    assert "WithdrawnError" in record.getMessage() and "1234" not in record.getMessage()
+    with pytest.raises(WithdrawnError):
+        await cache.fetch(KEY, load, ttl=10, route=ROUTE)
+
+
+async def test_close_stops_the_background_revalidations(
+    server: tuple[Transport, Upstream],
+) -> None:
+    transport, _ = server
+    clock = Clock()
+    cache = UpstreamCache(clock=clock, refresh_ahead=0.25)
+    inner = _loader(transport, "a")
+    started = asyncio.Event()
+    blocked = False
+
+    async def load(entry: CacheEntry[list[int]] | None) -> Refresh[list[int]]:
+        if blocked:
+            started.set()
+            await asyncio.Event().wait()  # an upstream that never answers
+        return await inner(entry)
+
+    first = await cache.fetch(KEY, load, ttl=10, route=ROUTE)
+    blocked = True
+    clock.now += 9
+    await cache.fetch(KEY, load, ttl=10, route=ROUTE)
+    await asyncio.wait_for(started.wait(), 5)
+    await asyncio.wait_for(cache.close(), 5)
+    await cache.settle()  # nothing left under way
+    entry = cache.peek(KEY)
+    assert entry is not None and entry.value is first.value and cache.fresh(KEY)

@@ -12,7 +12,7 @@ import pytest
 from yarl import URL
 
 from schoolgraph.accounts import Grant
-from schoolgraph.app import create_app
+from schoolgraph.app import RUNTIME, create_app
 from schoolgraph.config import Settings, load_settings
 from schoolgraph.graph.answers import ANSWERS, AnswerCache
 from schoolgraph.graph.view import ANSWER_CACHE_HEADER
@@ -145,6 +145,71 @@ async def test_an_upstream_change_is_answered_once_the_entry_it_came_from_expire
     header, after = await ask(http, url, SCHOOL_GROUPS)
     assert header == "miss" and after != before
     # The same as a gateway that keeps no answers, reading the changed world afresh.
+    environ = environ_for(stack) | {"SCHOOLGRAPH_ANSWER_CACHE": "false"}
+    reference = await serve(create_app(load_settings(environ)))
+    assert await ask(http, reference, SCHOOL_GROUPS) == (None, after)
+
+
+async def upstream_requests(http: aiohttp.ClientSession, stack: SimulatorStack) -> int:
+    """Requests the three simulators have answered so far."""
+    total = 0
+    for base in stack.urls.values():
+        async with http.get(f"{base}/__sim/stats") as response:
+            total += int((await response.json())["total"])
+    return total
+
+
+async def test_steady_reads_keep_their_answer_while_its_data_is_revalidated_ahead(
+    serve: Serve, http: aiohttp.ClientSession, stack: SimulatorStack
+) -> None:
+    clock = ManualClock()
+    app = create_app(load_settings(environ_for(stack)), clock=clock)
+    url = await serve(app)
+    _, before = await ask(http, url, SCHOOL_GROUPS)
+    cache = app[RUNTIME].cache
+    read = await upstream_requests(http, stack)
+
+    clock.now += 240  # the groups' last quarter (300 s fresh): served, revalidated meanwhile
+    assert await ask(http, url, SCHOOL_GROUPS) == ("hit", before)
+    await cache.settle()
+    revalidated = await upstream_requests(http, stack)
+    assert revalidated > read and cache.stats.refreshed_ahead >= 1
+
+    clock.now += 100  # past the freshness they were first read with
+    assert await ask(http, url, SCHOOL_GROUPS) == ("hit", before)
+    assert await upstream_requests(http, stack) == revalidated  # none asked on the way
+
+    # Without refresh ahead, the same reads wait for the revalidation and execute again.
+    environ = environ_for(stack) | {"SCHOOLGRAPH_CACHE_REFRESH_AHEAD": "0"}
+    other = ManualClock()
+    reference = await serve(create_app(load_settings(environ), clock=other))
+    await ask(http, reference, SCHOOL_GROUPS)
+    other.now += 240
+    assert (await ask(http, reference, SCHOOL_GROUPS))[0] == "hit"
+    other.now += 100
+    waited = await upstream_requests(http, stack)
+    assert (await ask(http, reference, SCHOOL_GROUPS))[0] == "miss"
+    assert await upstream_requests(http, stack) > waited
+
+
+async def test_a_change_found_ahead_is_answered_by_the_next_request_without_waiting(
+    serve: Serve, http: aiohttp.ClientSession, stack: SimulatorStack
+) -> None:
+    clock = ManualClock()
+    app = create_app(load_settings(environ_for(stack)), clock=clock)
+    url = await serve(app)
+    _, before = await ask(http, url, SCHOOL_GROUPS)
+    await sim_post(
+        http, stack, "xporter", "/__sim/mutate", {"table": "groups", "action": "update", "count": 3}
+    )
+    clock.now += 240
+    assert await ask(http, url, SCHOOL_GROUPS) == ("hit", before)  # fresh until 300 s
+    await app[RUNTIME].cache.settle()  # the revalidation found the change
+
+    asked = await upstream_requests(http, stack)
+    header, after = await ask(http, url, SCHOOL_GROUPS)
+    assert header == "miss" and after != before
+    assert await upstream_requests(http, stack) == asked  # executed from the cache
     environ = environ_for(stack) | {"SCHOOLGRAPH_ANSWER_CACHE": "false"}
     reference = await serve(create_app(load_settings(environ)))
     assert await ask(http, reference, SCHOOL_GROUPS) == (None, after)

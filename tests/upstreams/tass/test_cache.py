@@ -174,6 +174,26 @@ async def test_full_reads_keep_unchanged_rows_and_the_tuple_by_hash(
     assert sum(a is not b for a, b in zip(before, after, strict=True)) == 1
 
 
+async def test_a_whole_read_that_finds_nothing_changed_keeps_the_snapshot_and_counts(
+    sim: Sim, make_client: MakeClient, clock: ManualClock
+) -> None:
+    client = await make_client(full_refresh_every=900.0)
+    await client.students("01")
+    first = client.snapshot("01", "students")
+    clock.advance(901)  # due a full read: it finds nothing changed
+    await client.students("01")
+    assert client.snapshot("01", "students") is first  # what kept answers were built on
+    pages = await sim.calls(STUDENTS)
+
+    clock.advance(TTL)  # the full read 301 seconds ago counts: an update_on read now
+    await client.students("01")
+    _, logs = await sim.request("GET", "/sim/admin/audit/logs?endpoints=/{cmpy_code}/students")
+    urls = [unquote_plus(r["endpoint"]) for r in logs["records"]]
+    filtered = [url for url in urls if "$filter=update_on ge" in url]
+    assert await sim.calls(STUDENTS) == pages + 1 and len(filtered) == 1, urls
+    assert client.snapshot("01", "students") is first
+
+
 async def test_rows_without_a_readable_update_on_are_refreshed_whole(
     sim: Sim, make_client: MakeClient, clock: ManualClock
 ) -> None:

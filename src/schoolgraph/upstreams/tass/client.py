@@ -49,7 +49,8 @@ TASS sends no ETags, so there are no 304s; instead (`snapshot.py`):
 * students, employees, teachers and communication rules refresh incrementally after their TTL:
   2026 asks `$filter=update_on ge <newest update_on seen>` (school-local, no offset); legacy
   asks `update_on_from=<that date>` (students and employees only; whole days, §B.0). Changed
-  rows are merged by key; an empty answer keeps the cached snapshot as is;
+  rows are merged by key; an empty answer keeps the cached snapshot as is (so does a whole
+  read that found nothing changed: kept answers built on it stay valid);
 * a whole 2026 read parses and hashes each page on arrival while the next page is on the wire
   (`Api2026.pages`), and assembles the snapshot after the last. Students are parsed with the
   house names (legacy: campus codes), which a whole read asks for alongside its first page;
@@ -1452,7 +1453,7 @@ class TassClient:
 
         async def load(previous: CacheEntry[Snapshot[Any]] | None) -> Refresh[Snapshot[Any]]:
             try:
-                return await self._load(read, marker, previous.value if previous else None)
+                return await self._load(read, marker, previous)
             except UpstreamAuthError as error:
                 raise _AuthFailure(error) from None
 
@@ -1464,16 +1465,21 @@ class TassClient:
         return cached.value
 
     async def _load(
-        self, read: _ListRead, marker: tuple[str, str], previous: Snapshot[Any] | None
+        self,
+        read: _ListRead,
+        marker: tuple[str, str],
+        entry: CacheEntry[Snapshot[Any]] | None,
     ) -> Refresh[Snapshot[Any]]:
         now = self._clock()
         refused = False
         parser: _Parser | None = None
+        previous = entry.value if entry is not None else None
         if (
             previous is not None
+            and entry is not None
             and read.fetch_since is not None
             and previous.watermark is not None
-            and now - previous.full_read_at < self.config.full_refresh_every
+            and now - _full_read_at(entry) < self.config.full_refresh_every
             and marker not in self._no_incremental
         ):
             # The lookups first: rows parsed under other lookups are read whole again.
@@ -1492,7 +1498,9 @@ class TassClient:
                     )
                     if merged is None:
                         return Refresh.unchanged()
-                    return Refresh(value=merged, size=merged.size, outcome="revalidated")
+                    return Refresh(
+                        value=merged, size=merged.size, outcome="revalidated", meta=entry.meta
+                    )
         snapshot = await self._read_whole(read, previous, now, parser)
         if refused:
             logger.warning(
@@ -1501,10 +1509,11 @@ class TassClient:
                 read.route,
             )
             self._no_incremental.add(marker)
-        unchanged = previous is not None and snapshot.rows is previous.rows
-        return Refresh(
-            value=snapshot, size=snapshot.size, outcome="revalidated" if unchanged else "miss"
-        )
+        if previous is not None and snapshot.rows is previous.rows:
+            # Nothing changed: keep the very snapshot (what kept answers were built on), and
+            # note the full read beside it.
+            return Refresh(not_modified=True, outcome="revalidated", meta={_FULL_READ_AT: now})
+        return Refresh(value=snapshot, size=snapshot.size, outcome="miss")
 
     async def _read_whole(
         self,
@@ -1579,6 +1588,16 @@ class TassClient:
 
 
 # --------------------------------------------------------------------------- helpers
+
+_FULL_READ_AT = "full_read_at"
+"""The cache entry's note of the last full read that found nothing changed: such a read keeps
+the snapshot object, whose own `full_read_at` is then older."""
+
+
+def _full_read_at(entry: CacheEntry[Snapshot[Any]]) -> float:
+    noted = entry.meta.get(_FULL_READ_AT)
+    read_at = entry.value.full_read_at
+    return max(read_at, noted) if isinstance(noted, float | int) else read_at
 
 
 def _rest_of(tenant: _Tenant) -> Api2026:
