@@ -424,6 +424,18 @@ def add_bench(commands: Subcommands) -> None:
         help="the malloc arena limit serve applies, as SCHOOLGRAPH_MALLOC_ARENAS "
         f"({DEFAULT_ARENAS}; 0 leaves glibc's)",
     )
+    parser.add_argument(
+        "--steady-steps",
+        type=_non_negative_int("--steady-steps"),
+        default=60,
+        help="requests of each steady-traffic run (dashboard, roster-week); 0 skips them (60)",
+    )
+    parser.add_argument(
+        "--steady-step",
+        type=_positive_float("--steady-step"),
+        default=10.0,
+        help="seconds of the gateway's clock between two steady requests (10)",
+    )
     parser.add_argument("--no-answers", action="store_true", help="run this baseline")
     parser.add_argument("--no-batching", action="store_true", help="run this baseline")
     parser.add_argument("--no-cache", action="store_true", help="run this baseline")
@@ -468,6 +480,8 @@ def bench(args: argparse.Namespace) -> int:
         cold_runs=args.cold_runs,
         gc_threshold=args.gc_threshold,
         malloc_arenas=args.malloc_arenas if limited else 0,
+        steady_steps=args.steady_steps,
+        steady_step=args.steady_step,
     )
 
     def progress(message: str) -> None:

@@ -29,6 +29,7 @@ QUICK = Options(
     baselines=("no-answers", "no-batching"),
     cold_runs=2,
     gc_threshold=0,
+    steady_steps=13,  # 130 s of the gateway's clock: past a week's shifts' 60 s twice
 )
 
 
@@ -136,6 +137,23 @@ def test_batching_saves_the_requests_a_loader_per_key_makes(result: dict[str, An
     assert naive > naive_year["requests"]
 
 
+def test_steady_traffic_revalidated_ahead_keeps_its_answers(result: dict[str, Any]) -> None:
+    steady = result["steady"]
+
+    assert list(steady) == ["dashboard", "roster-week"]
+    for name, (ahead, off) in steady.items():
+        assert (ahead["refresh_ahead"], off["refresh_ahead"]) == (0.25, 0.0), name
+        for run in (ahead, off):
+            assert len(run["latencies_ms"]) == QUICK.steady_steps, name
+            assert 0 < run["p50_ms"] <= run["p95_ms"] <= run["max_ms"], name
+            assert run["upstream_requests"] > 0, name  # its data was revalidated
+        # Without refresh ahead, every time the week's shifts (60 s fresh) go stale a
+        # request finds its answer out of date and executes; with it, none does (one may,
+        # if the wall clock passes a quarter hour, when every kept answer ends).
+        assert off["executed"] >= 2 and off["refreshed_ahead"] == 0, name
+        assert ahead["executed"] <= 1 and ahead["refreshed_ahead"] > 0, name
+
+
 def test_the_report_prints_every_figure_and_checks_the_targets(result: dict[str, Any]) -> None:
     text = render(result)
 
@@ -148,6 +166,7 @@ def test_the_report_prints_every_figure_and_checks_the_targets(result: dict[str,
         "answer hits",
         "peak RSS",
         "graphql-core, the big list from memory",
+        "Steady traffic",
         "Targets",
     ):
         assert heading in text
@@ -176,6 +195,8 @@ def test_the_bench_command_refuses_bad_flags_with_exit_code_2(
     [
         (["--cold-runs", "0"], "--cold-runs must be a whole number, 1 or more"),
         (["--gc-threshold", "-5"], "--gc-threshold must be a whole number, 0 or more"),
+        (["--steady-steps", "-1"], "--steady-steps must be a whole number, 0 or more"),
+        (["--steady-step", "0"], "--steady-step must be a positive number"),
     ],
 )
 def test_the_bench_command_refuses_bad_run_counts(

@@ -217,6 +217,40 @@ def _cold_time(main: dict[str, Any], names: Sequence[str]) -> list[str]:
     ]
 
 
+def _steady(steady: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """The steady runs (`schoolgraph.bench.steady`): one row per query and way of
+    revalidating."""
+    runs = [run for found in steady.values() for run in found]
+    if not runs:
+        return []
+    first = runs[0]
+    lines = [
+        "",
+        f"Steady traffic: one client, {first['requests']} requests {first['step_s']:g} s apart "
+        "on the gateway's clock, on a fresh gateway",
+        "whose upstream cache revalidates ahead (the fraction of each entry's freshness), "
+        "or only once a request finds an entry stale (off);",
+        "executed is the requests not served a kept answer, upstream req what the run asked "
+        "the upstreams",
+    ]
+    rows = [
+        [
+            name if index == 0 else "",
+            f"{run['refresh_ahead']:g}" if run["refresh_ahead"] else "off",
+            _num(run["p50_ms"], 1),
+            _num(run["p95_ms"], 1),
+            _num(run["max_ms"], 1),
+            run["executed"],
+            run["upstream_requests"],
+        ]
+        for name, found in steady.items()
+        for index, run in enumerate(found)
+    ]
+    return lines + _table(
+        ["query", "ahead", "p50 ms", "p95 ms", "max ms", "executed", "upstream req"], rows
+    )
+
+
 def render(result: dict[str, Any]) -> str:
     """The figures as text: upstream requests and cold latency, warm runs, cache, targets."""
     options = result["options"]
@@ -388,6 +422,7 @@ def render(result: dict[str, Any]) -> str:
         ],
         rows,
     )
+    lines += _steady(result.get("steady") or {})
     lines += [
         "",
         f"Memory: peak RSS {main['peak_rss_mb']:,.0f} MB (every query's data cached, up to "

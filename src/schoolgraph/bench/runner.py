@@ -42,6 +42,7 @@ from schoolgraph.bench.idle_collections import IdleCollections
 from schoolgraph.bench.load import Job, LoadClient, Sample
 from schoolgraph.bench.queries import QUERIES, TRIVIAL, BenchQuery, Fixture, discover
 from schoolgraph.bench.reference import reference_time
+from schoolgraph.bench.steady import steady_traffic
 from schoolgraph.bench.upstreams import Upstreams
 from schoolgraph.collector import DEFAULT_THRESHOLD, collect_between_requests, tune_collector
 from schoolgraph.config import Mode, Settings
@@ -94,6 +95,9 @@ class Options:
         malloc_arenas: the malloc arena limit this process runs under, as ``schoolgraph
             serve`` sets it (`schoolgraph.allocator`; the command sets it before the bench
             starts any thread); 0: glibc's default. Reported, not applied here.
+        steady_steps: requests of each steady run (`schoolgraph.bench.steady`); 0 skips them.
+        steady_step: seconds of the gateway's clock between two requests of a steady run.
+        steady_queries: the queries run steadily (those of them that run at all).
     """
 
     scale: Scale = "large"
@@ -106,6 +110,9 @@ class Options:
     cold_runs: int = 5
     gc_threshold: int = DEFAULT_THRESHOLD
     malloc_arenas: int = 0
+    steady_steps: int = 60
+    steady_step: float = 10.0
+    steady_queries: tuple[str, ...] = ("dashboard", "roster-week")
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -168,8 +175,10 @@ class Gateway:
         self._task = task
 
     @classmethod
-    async def start(cls, settings: Settings, config: Config) -> Gateway:
-        app = create_app(settings, batching=config.batching)
+    async def start(
+        cls, settings: Settings, config: Config, *, clock: Callable[[], float] = time.monotonic
+    ) -> Gateway:
+        app = create_app(settings, batching=config.batching, clock=clock)
         stop = asyncio.Event()
         listening: asyncio.Future[URL] = asyncio.get_running_loop().create_future()
         task = asyncio.create_task(
@@ -260,7 +269,13 @@ class Bench:
     def latency(self) -> float:
         return self.options.latency_ms / 1000
 
-    def settings(self, config: Config) -> Settings:
+    async def start_gateway(
+        self, settings: Settings, *, clock: Callable[[], float] = time.monotonic
+    ) -> Gateway:
+        """A gateway as the first configuration builds it, with ``settings`` and ``clock``."""
+        return await Gateway.start(settings, CONFIGS[0], clock=clock)
+
+    def settings(self, config: Config = CONFIGS[0]) -> Settings:
         settings = demo_settings(Settings(), self.upstreams.described)
         # Anonymous callers with every grant, as in demo mode; no per-caller rate limit (the
         # load comes from one client address); and time enough for 32 clients queueing for
@@ -432,6 +447,24 @@ async def run_bench(
         results: dict[str, Any] = {}
         for config in configs:
             results[config.name] = await bench.run_config(config)
+        steady: dict[str, list[dict[str, Any]]] = {}
+        for query in bench.queries():  # with refresh ahead as configured, then without
+            if options.steady_steps and query.name in options.steady_queries:
+                steady[query.name] = []
+                for ahead in (Settings().cache_refresh_ahead, 0.0):
+                    progress(f"steady: {query.name}, refresh ahead {ahead:g}")
+                    found = await steady_traffic(
+                        bench,
+                        query,
+                        refresh_ahead=ahead,
+                        steps=options.steady_steps,
+                        step=options.steady_step,
+                    )
+                    ms = found["latencies_ms"]
+                    found.update(
+                        p50_ms=percentile(ms, 50), p95_ms=percentile(ms, 95), max_ms=max(ms)
+                    )
+                    steady[query.name].append(found)
         reference = None
         big = results[CONFIGS[0].name]["queries"].get("big-list")
         if big is not None:
@@ -467,6 +500,7 @@ async def run_bench(
         "titles": {query.name: query.title for query in bench.queries()},
         "simulator_collectors": upstreams.described.get("collector", {}),
         "configs": results,
+        "steady": steady,
         "reference": reference,
         "seconds": round(time.perf_counter() - started, 1),
     }
