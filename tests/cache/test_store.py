@@ -388,3 +388,45 @@ async def test_close_stops_the_background_revalidations(
     await cache.settle()  # nothing left under way
     entry = cache.peek(KEY)
     assert entry is not None and entry.value is first.value and cache.fresh(KEY)
+
+
+@pytest.mark.parametrize("ahead", [True, False], ids=["revalidating ahead", "a request's load"])
+async def test_a_load_under_way_when_its_key_is_evicted_does_not_put_back_what_it_read(
+    server: tuple[Transport, Upstream], ahead: bool
+) -> None:
+    """A write through the gateway evicts what it made wrong; a load that read the upstream
+    before the write landed must not put the old rows back for a whole freshness period."""
+    transport, state = server
+    clock = Clock()
+    cache = UpstreamCache(clock=clock, refresh_ahead=0.25)
+    inner = _loader(transport, "a")
+    read, release = asyncio.Event(), asyncio.Event()
+    hold = False
+
+    async def load(entry: CacheEntry[list[int]] | None) -> Refresh[list[int]]:
+        found = await inner(entry)
+        if hold:  # read before the write, answered after it
+            read.set()
+            await release.wait()
+        return found
+
+    await cache.fetch(KEY, load, ttl=10, route=ROUTE)
+    state.rows["a"] = [1, 2, 99]
+    hold = True
+    if ahead:
+        clock.now += 9
+        await cache.fetch(KEY, load, ttl=10, route=ROUTE)  # served; revalidation under way
+        waiting = None
+    else:
+        clock.now += 11
+        cache.evict("fake", tenant="a")
+        waiting = asyncio.create_task(cache.fetch(KEY, load, ttl=10, route=ROUTE))
+    await asyncio.wait_for(read.wait(), 5)
+    state.rows["a"] = [1, 2, 100]  # the write lands upstream, and evicts what it changed
+    assert cache.evict("fake", tenant="a") == (1 if ahead else 0)
+    release.set()
+    await cache.settle()
+    if waiting is not None:  # the request gets what its load read, not kept
+        assert (await waiting).value == [1, 2, 99] and cache.peek(KEY) is None
+    hold = False
+    assert (await cache.fetch(KEY, load, ttl=10, route=ROUTE)).value == [1, 2, 100]

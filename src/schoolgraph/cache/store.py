@@ -18,21 +18,20 @@ Every entry handed out is recorded in the current request's `reads.ReadSet` (the
 cache's dependencies): an entry is replaced, never changed in place, when its content
 changes, so "the same value object, still fresh" means "unchanged".
 
-**Refresh ahead** (``refresh_ahead``, a fraction of each entry's freshness): an entry read in
-the last part of its freshness (fetched, or checked by the answer cache for a kept answer,
-`holds`) is handed out as it is, and revalidated in the background at the same time, so a
-key read steadily never makes a request wait for its revalidation. The
-background load belongs to no request (it runs in a context of its own: no request's
-deadline, call log or read set), and it is the entry's one load (a fetch after the entry
-went stale meanwhile waits for it instead of starting another). Nothing is served past its
-freshness because of it. It costs some upstream requests: a key read steadily is
-revalidated every (1 - refresh_ahead) to 1 of its freshness periods rather than once each,
-at most a third more often with 0.25. A background load that fails
-because its upstream is unavailable leaves the entry as it was and is not tried again
-ahead (the next request after it goes stale tries again, and serves it stale if that fails
-too); one that fails for any
-other reason (a withdrawn authorisation, a bad answer) ends the entry's freshness, so that
-the next request revalidates it and meets the error where the client handles it.
+**Refresh ahead** (``refresh_ahead``, a fraction of each entry's freshness): an entry read
+in the last part of its freshness (fetched, or checked by the answer cache for a kept
+answer, `holds`) is handed out as it is, and revalidated in the background at the same time,
+so a key read steadily never makes a request wait for its revalidation. The background load
+belongs to no request (it runs in a context of its own: no request's deadline, call log or
+read set), and it is the entry's one load (a fetch after the entry went stale meanwhile
+waits for it instead of starting another). Nothing is served past its freshness because of
+it. It costs some upstream requests: a key read steadily is revalidated every (1 -
+refresh_ahead) to 1 of its freshness periods rather than once each, at most a third more
+often with 0.25. A background load that fails because its upstream is unavailable leaves the
+entry as it was and is not tried again ahead (the next request after it goes stale tries
+again, and serves it stale if that fails too); one that fails for any other reason (a
+withdrawn authorisation, a bad answer) ends the entry's freshness, so that the next request
+revalidates it and meets the error where the client handles it.
 """
 
 from __future__ import annotations
@@ -167,6 +166,8 @@ class UpstreamCache:
         )
         self._loading: dict[CacheKey, asyncio.Future[Cached[Any]]] = {}
         self._ahead: set[asyncio.Task[Cached[Any]]] = set()
+        self._outdated: set[CacheKey] = set()
+        """Keys evicted while a load of them was under way: that load's result is not kept."""
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -229,20 +230,29 @@ class UpstreamCache:
     def evict(
         self, upstream: str, *, tenant: str | None = None, resource_prefix: str | None = None
     ) -> int:
-        """Drop entries a write or webhook made wrong; return how many were dropped."""
-        doomed = [
-            key
-            for key in list(self._entries.keys())
-            if key.upstream == upstream
-            and (tenant is None or key.tenant == tenant)
-            and (resource_prefix is None or key.resource.startswith(resource_prefix))
-        ]
+        """Drop entries a write or webhook made wrong; return how many were dropped.
+
+        A load of one of those keys already under way (a request's, or a revalidation ahead)
+        may have read the upstream before the write landed: what it brings back is handed to
+        whoever waits for it, but not kept.
+        """
+
+        def wrong(key: CacheKey) -> bool:
+            return (
+                key.upstream == upstream
+                and (tenant is None or key.tenant == tenant)
+                and (resource_prefix is None or key.resource.startswith(resource_prefix))
+            )
+
+        doomed = [key for key in list(self._entries.keys()) if wrong(key)]
         for key in doomed:
             self._entries.pop(key, None)
+        self._outdated.update(key for key in self._loading if wrong(key))
         return len(doomed)
 
     def clear(self) -> None:
         self._entries.clear()
+        self._outdated.update(self._loading)
 
     async def fetch(
         self,
@@ -363,6 +373,7 @@ class UpstreamCache:
         route: str,
     ) -> Cached[V]:
         cache_loading()  # this task's own context: its upstream reads become this entry
+        self._outdated.discard(key)
         try:
             refresh = await load(entry)
         except UpstreamError:
@@ -371,6 +382,12 @@ class UpstreamCache:
             self.stats.stale += 1
             record_call(UpstreamCall(key.upstream, "GET", route, None, 0.0, "stale"))
             return Cached(entry.value, "stale", stale=True)
+        if key in self._outdated:  # evicted meanwhile: serve what was read, keep nothing
+            self._outdated.discard(key)
+            value = entry.value if refresh.not_modified and entry is not None else refresh.value
+            if value is None:
+                raise RuntimeError("A load returned neither a value nor 'not modified'.")
+            return Cached(value, refresh.outcome)
         if refresh.not_modified:
             if entry is None:
                 raise RuntimeError("A load returned 'not modified' without a cached entry.")
