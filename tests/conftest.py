@@ -18,6 +18,20 @@ from schoolgraph.server import serve_app
 Serve = Callable[[web.Application], Awaitable[URL]]
 
 
+class ManualClock:
+    """Monotonic seconds that move only when a test says so (cache freshness, token expiry,
+    full refreshes): pass it as a gateway's or a client's ``clock``."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 async def start_serving(app: web.Application) -> tuple[URL, asyncio.Event, asyncio.Task[None]]:
     """Serve ``app`` on ``127.0.0.1:0`` the way ``schoolgraph serve`` does: its base URL, and
     the event to set and the task to await to shut it down gracefully."""

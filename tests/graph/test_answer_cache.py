@@ -18,7 +18,7 @@ from schoolgraph.graph.answers import ANSWERS, AnswerCache
 from schoolgraph.graph.view import ANSWER_CACHE_HEADER
 from schoolgraph.simulators.stack import SimulatorStack, start_simulators
 from tests.accounts.harness import FAST, start_harness
-from tests.conftest import Serve
+from tests.conftest import ManualClock, Serve
 from tests.graph.conftest import Gateway
 from tests.simulated_upstreams import environ_for, sim_post
 
@@ -28,16 +28,6 @@ query ($from: Date!, $to: Date!) {
   scheduledShifts(from: $from, to: $to, first: 5) { nodes { id breakMinutes } }
 }
 """
-
-
-class ManualClock:
-    """Monotonic seconds for the gateway's upstream cache, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 async def ask(

@@ -13,22 +13,12 @@ from schoolgraph.app import create_app
 from schoolgraph.config import Settings, load_settings
 from schoolgraph.graph.schema import build_schema
 from schoolgraph.simulators.stack import SimulatorStack, start_simulators
-from tests.conftest import Serve
+from tests.conftest import ManualClock, Serve
 from tests.simulated_upstreams import DirectoryQuery, environ_for, sim_post
 
 EXPLAIN = {"X-Schoolgraph-Explain": "1"}
 CALL_KEYS = {"upstream", "method", "route", "status", "ms", "cache", "attempt", "error"}
 NETWORK = ("miss", "revalidated", "bypass")
-
-
-class ManualClock:
-    """Monotonic seconds for the gateway's cache, moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ import asyncio
 import aiohttp
 import pytest
 
-from schoolgraph.app import create_app
+from schoolgraph.app import RUNTIME, create_app
 from schoolgraph.config import Secret, Settings
 from schoolgraph.observability.endpoint import is_loopback
-from tests.conftest import Serve
+from tests.conftest import ManualClock, Serve
+from tests.graph.conftest import Gateway
 from tests.observability.conftest import BASE, Observe, scrape, total, value
 
 SCHOOLS = "{ schools { name system } }"
@@ -78,6 +79,28 @@ async def test_a_repeated_query_moves_cache_hits(observed: Observe) -> None:
     )
     assert value(second, "schoolgraph_cache_entries") > 0
     assert value(second, "schoolgraph_cache_bytes") > 0
+
+
+async def test_a_read_late_in_its_freshness_counts_a_background_revalidation(
+    serve: Serve, http: aiohttp.ClientSession
+) -> None:
+    clock = ManualClock()
+    app = create_app(BASE, clock=clock)
+    gateway = Gateway(url=await serve(app), app=app, http=http)
+    await gateway.data(SCHOOL_SIDE)
+    _, before = await scrape(gateway.http, gateway.url)
+    clock.now += 240  # the students' last quarter (300 s fresh)
+    await gateway.data(SCHOOL_SIDE)  # a kept answer, its entries revalidated meanwhile
+    await app[RUNTIME].cache.settle()
+    _, after = await scrape(gateway.http, gateway.url)
+
+    ahead = "schoolgraph_cache_refreshed_ahead_total"
+    lookups = "schoolgraph_cache_lookups_total"
+    assert value(before, ahead) == 0 and value(after, ahead) >= 1
+    assert (
+        value(after, lookups, outcome="revalidated")
+        >= value(before, lookups, outcome="revalidated") + 1
+    )
 
 
 async def test_a_fault_moves_error_counts_and_opens_the_circuit(observed: Observe) -> None:

@@ -176,6 +176,12 @@ class RuntimeCollector(Collector):
             "Cache entries evicted to stay in budget.",
             stats.evictions,
         )
+        yield CounterMetricFamily(
+            "schoolgraph_cache_refreshed_ahead",
+            "Background revalidations started by a read late in an entry's freshness "
+            "(their outcomes count under schoolgraph_cache_lookups).",
+            stats.refreshed_ahead,
+        )
         yield GaugeMetricFamily("schoolgraph_cache_entries", "Entries in the cache.", len(cache))
         yield GaugeMetricFamily(
             "schoolgraph_cache_bytes", "Bytes of the cached bodies.", cache.bytes

@@ -31,21 +31,9 @@ from schoolgraph.upstreams.tanda import (
     TandaClient,
     TandaConfig,
 )
+from tests.conftest import ManualClock
 
 ALL_SCOPES = ("me", "user", "department", "roster", "timesheet", "leave", "cost")
-
-
-class ManualClock:
-    """Monotonic seconds that move only when a test says so (cache TTLs, full refreshes)."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass

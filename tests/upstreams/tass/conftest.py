@@ -25,23 +25,11 @@ from schoolgraph.upstreams.tass import (
     TassConfig,
     TassLegacyApp,
 )
+from tests.conftest import ManualClock
 
 TODAY = date(2026, 11, 23)
 PASSPHRASE = "correct horse battery staple"
 Body = dict[str, Any]
-
-
-class ManualClock:
-    """A monotonic clock the test moves by hand (token expiry, cache TTLs)."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass

@@ -17,8 +17,9 @@ from schoolgraph.upstreams.tass import (
     TassLegacyApp,
     encrypt_token,
 )
+from tests.conftest import ManualClock
 
-from .conftest import MakeClient, ManualClock, Sim
+from .conftest import MakeClient, Sim
 
 STUDENTS = "/api/{cmpy_code}/students"
 AUTH = "/api/users"

@@ -16,8 +16,9 @@ from schoolgraph.upstreams.canonical import canonical
 from schoolgraph.upstreams.http import CallLog, current_call_log
 from schoolgraph.upstreams.tass import Student, TassClient
 from schoolgraph.upstreams.tass.snapshot import hash_rows
+from tests.conftest import ManualClock
 
-from .conftest import MakeClient, ManualClock, Sim
+from .conftest import MakeClient, Sim
 
 STUDENTS = "/api/{cmpy_code}/students"
 LEGACY = "/tassweb/api/"

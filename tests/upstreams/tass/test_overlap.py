@@ -30,8 +30,9 @@ from schoolgraph.upstreams.tass import TassClient, paths
 from schoolgraph.upstreams.tass import client as tass_client
 from schoolgraph.upstreams.tass.api2026 import Api2026
 from schoolgraph.upstreams.tass.models import RowContext, Student, student_2026
+from tests.conftest import ManualClock
 
-from .conftest import TODAY, MakeClient, ManualClock, Sim, serve
+from .conftest import TODAY, MakeClient, Sim, serve
 
 HOLD = 5.0  # seconds a held answer waits at most; a read that works never waits it out
 TTL = 301  # past the default students TTL of 300 seconds

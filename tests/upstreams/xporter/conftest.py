@@ -18,6 +18,7 @@ from schoolgraph.simulators.control import WorldHolder
 from schoolgraph.simulators.dataset import World, generate_world
 from schoolgraph.simulators.xporter import XPORTER_STATE, Authorisation, create_xporter_app
 from schoolgraph.upstreams.xporter import XporterClient, XporterConfig, XporterSchool
+from tests.conftest import ManualClock
 
 TODAY = date(2026, 11, 23)
 NARROW_RP = "narrow.example"
@@ -25,19 +26,6 @@ NARROW_SECRET = "narrow-school-secret-7f3a"
 STAFF_LITE_RP = "staff-lite.example"
 STAFF_LITE_SECRET = "staff-lite-school-secret-91c4"
 Body = dict[str, Any]
-
-
-class ManualClock:
-    """A monotonic clock the test moves by hand (for cache TTLs)."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @dataclass

@@ -16,8 +16,9 @@ from schoolgraph.upstreams.xporter import (
     XporterClient,
     XporterSchool,
 )
+from tests.conftest import ManualClock
 
-from .conftest import NARROW_RP, NARROW_SECRET, MakeClient, ManualClock, Sim
+from .conftest import NARROW_RP, NARROW_SECRET, MakeClient, Sim
 
 
 async def test_one_token_per_school_serves_every_request(sim: Sim, client: XporterClient) -> None:

@@ -12,8 +12,9 @@ import pytest
 from schoolgraph.cache.store import CacheKey
 from schoolgraph.upstreams.http import CallLog, current_call_log
 from schoolgraph.upstreams.xporter import XporterClient
+from tests.conftest import ManualClock
 
-from .conftest import MakeClient, ManualClock, Sim
+from .conftest import MakeClient, Sim
 
 TTL_PASSED = 900.0  # past the people and groups TTLs, within the stale window
 
