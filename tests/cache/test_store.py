@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 
 from schoolgraph.cache.reads import ReadSet, current_reads
-from schoolgraph.cache.store import CacheEntry, CacheKey, Refresh, UpstreamCache
+from schoolgraph.cache.store import Cached, CacheEntry, CacheKey, Refresh, UpstreamCache
 from schoolgraph.errors import UpstreamUnavailableError
 from schoolgraph.upstreams.http import (
     RetryPolicy,
@@ -201,69 +201,76 @@ KEY = CacheKey("fake", "a", "/rows")
 ROUTE = "/rows/{tenant}"
 
 
+@dataclass
+class Ahead:
+    """A cache revalidating in the last quarter of each entry's freshness, over the ETag
+    server; `read` fetches tenant a's rows (10 s fresh) with `load`, or the plain loader."""
+
+    transport: Transport
+    state: Upstream
+    clock: Clock
+    cache: UpstreamCache
+
+    async def read(self, load: Load | None = None) -> Cached[list[int]]:
+        chosen = load if load is not None else _loader(self.transport, "a")
+        return await self.cache.fetch(KEY, chosen, ttl=10, route=ROUTE)
+
+
+@pytest.fixture
+def ahead(server: tuple[Transport, Upstream]) -> Ahead:
+    transport, state = server
+    clock = Clock()
+    return Ahead(transport, state, clock, UpstreamCache(clock=clock, refresh_ahead=0.25))
+
+
 async def test_a_read_late_in_its_freshness_is_served_and_revalidated_in_the_background(
-    server: tuple[Transport, Upstream],
+    ahead: Ahead,
 ) -> None:
-    transport, state = server
-    clock = Clock()
-    cache = UpstreamCache(clock=clock, refresh_ahead=0.25)
-    first = await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)
+    first = await ahead.read()
 
-    clock.now += 7  # 3 s of 10 left: not yet in the last quarter
-    assert (await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)).outcome == "hit"
-    await cache.settle()
-    assert state.statuses == [200]
+    ahead.clock.now += 7  # 3 s of 10 left: not yet in the last quarter
+    assert (await ahead.read()).outcome == "hit"
+    await ahead.cache.settle()
+    assert ahead.state.statuses == [200]
 
-    clock.now += 1  # 2 s left: served as it is, and revalidated meanwhile, once
-    reads = [await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE) for _ in "ab"]
+    ahead.clock.now += 1  # 2 s left: served as it is, and revalidated meanwhile, once
+    reads = [await ahead.read() for _ in "ab"]
     assert [(r.outcome, r.value is first.value) for r in reads] == [("hit", True)] * 2
-    await cache.settle()
-    assert state.statuses == [200, 304]
-    assert cache.stats.refreshed_ahead == 1
+    await ahead.cache.settle()
+    assert ahead.state.statuses == [200, 304]
+    assert ahead.cache.stats.refreshed_ahead == 1
 
-    clock.now += 9  # past the first freshness, late in the one the 304 gave
-    again = await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)
+    ahead.clock.now += 9  # past the first freshness, late in the one the 304 gave
+    again = await ahead.read()
     assert (again.outcome, again.value is first.value) == ("hit", True)
-    await cache.settle()
-    assert state.statuses == [200, 304, 304]  # read steadily, it never goes stale
+    await ahead.cache.settle()
+    assert ahead.state.statuses == [200, 304, 304]  # read steadily, it never goes stale
 
 
-async def test_a_change_found_ahead_is_what_the_next_read_gets(
-    server: tuple[Transport, Upstream],
-) -> None:
-    transport, state = server
-    clock = Clock()
-    cache = UpstreamCache(clock=clock, refresh_ahead=0.25)
-    await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)
-    state.rows["a"] = [1, 2, 99]
-    clock.now += 9
-    assert (await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)).value == [1, 2]
-    await cache.settle()
-    assert (await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)).value == [
-        1,
-        2,
-        99,
-    ]
-    assert state.statuses == [200, 200]
+async def test_a_change_found_ahead_is_what_the_next_read_gets(ahead: Ahead) -> None:
+    await ahead.read()
+    ahead.state.rows["a"] = [1, 2, 99]
+    ahead.clock.now += 9
+    assert (await ahead.read()).value == [1, 2]
+    await ahead.cache.settle()
+    assert (await ahead.read()).value == [1, 2, 99]
+    assert ahead.state.statuses == [200, 200]
 
 
 async def test_the_answer_caches_check_of_a_kept_answer_also_revalidates_ahead(
-    server: tuple[Transport, Upstream],
+    ahead: Ahead,
 ) -> None:
-    transport, state = server
-    clock = Clock()
-    cache = UpstreamCache(clock=clock, refresh_ahead=0.25)
-    value = (await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)).value
-    clock.now += 5
-    assert cache.holds(KEY, value)
-    await cache.settle()
-    assert state.statuses == [200]
-    clock.now += 4
-    assert cache.holds(KEY, value)  # still holds: the revalidation is in the background
-    await cache.settle()
-    assert state.statuses == [200, 304]
-    clock.now += 5  # past the first freshness: the 304 renewed it, the same value
-    assert cache.holds(KEY, value)
+    value = (await ahead.read()).value
+    ahead.clock.now += 5
+    assert ahead.cache.holds(KEY, value)
+    await ahead.cache.settle()
+    assert ahead.state.statuses == [200]
+    ahead.clock.now += 4
+    assert ahead.cache.holds(KEY, value)  # still holds: the revalidation is in the background
+    await ahead.cache.settle()
+    assert ahead.state.statuses == [200, 304]
+    ahead.clock.now += 5  # past the first freshness: the 304 renewed it, the same value
+    assert ahead.cache.holds(KEY, value)
 
 
 async def test_refresh_ahead_is_off_unless_asked_for(server: tuple[Transport, Upstream]) -> None:
@@ -279,55 +286,45 @@ async def test_refresh_ahead_is_off_unless_asked_for(server: tuple[Transport, Up
         UpstreamCache(refresh_ahead=1.0)
 
 
-async def test_a_background_revalidation_belongs_to_no_request(
-    server: tuple[Transport, Upstream],
-) -> None:
-    transport, _ = server
-    clock = Clock()
-    cache = UpstreamCache(clock=clock, refresh_ahead=0.25)
+async def test_a_background_revalidation_belongs_to_no_request(ahead: Ahead) -> None:
     seen: list[tuple[ReadSet | None, float | None]] = []
-    inner = _loader(transport, "a")
+    inner = _loader(ahead.transport, "a")
 
     async def looking(entry: CacheEntry[list[int]] | None) -> Refresh[list[int]]:
         seen.append((current_reads.get(), deadline()))
         return await inner(entry)
 
-    await cache.fetch(KEY, looking, ttl=10, route=ROUTE)
-    clock.now += 9
+    await ahead.read(looking)
+    ahead.clock.now += 9
 
     async def request() -> ReadSet:
         reads = ReadSet()
         current_reads.set(reads)
         set_deadline(0.001)  # this request's deadline would cut any call it made
-        await cache.fetch(KEY, looking, ttl=10, route=ROUTE)
+        await ahead.read(looking)
         return reads
 
     reads = await asyncio.create_task(request(), context=contextvars.Context())
-    await cache.settle()
+    await ahead.cache.settle()
     assert seen[1] == (None, None)  # the background load saw no request's reads or deadline
     assert len(reads) == 1  # the request read the entry it was served, nothing more
-    assert cache.stats.revalidated == 1  # and the revalidation was not cut short
+    assert ahead.cache.stats.revalidated == 1  # and the revalidation was not cut short
 
 
 async def test_an_unavailable_upstream_ahead_leaves_the_entry_and_is_not_asked_again(
-    server: tuple[Transport, Upstream],
+    ahead: Ahead,
 ) -> None:
-    transport, state = server
-    clock = Clock()
-    cache = UpstreamCache(clock=clock, refresh_ahead=0.25)
-    await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)
-    state.down = True
-    clock.now += 8
+    await ahead.read()
+    ahead.state.down = True
+    ahead.clock.now += 8
     for _ in range(3):
-        assert (await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)).outcome == (
-            "hit"
-        )
-        await cache.settle()
-    assert state.statuses == [200]  # the 503s are not counted; one attempt, the first
-    assert cache.stats.refreshed_ahead == 1 and cache.stats.stale == 1
-    assert cache.fresh(KEY)
-    clock.now += 3  # stale now: the next read tries again and serves it stale
-    result = await cache.fetch(KEY, _loader(transport, "a"), ttl=10, route=ROUTE)
+        assert (await ahead.read()).outcome == "hit"
+        await ahead.cache.settle()
+    assert ahead.state.statuses == [200]  # the 503s are not counted; one attempt, the first
+    assert ahead.cache.stats.refreshed_ahead == 1 and ahead.cache.stats.stale == 1
+    assert ahead.cache.fresh(KEY)
+    ahead.clock.now += 3  # stale now: the next read tries again and serves it stale
+    result = await ahead.read()
     assert result.stale and result.value == [1, 2]
 
 
@@ -337,12 +334,9 @@ class WithdrawnError(Exception):
 
 
 async def test_any_other_failure_ahead_ends_the_freshness_and_reaches_the_next_read(
-    server: tuple[Transport, Upstream], caplog: pytest.LogCaptureFixture
+    ahead: Ahead, caplog: pytest.LogCaptureFixture
 ) -> None:
-    transport, _ = server
-    clock = Clock()
-    cache = UpstreamCache(clock=clock, refresh_ahead=0.25)
-    inner = _loader(transport, "a")
+    inner = _loader(ahead.transport, "a")
     withdrawn = False
 
     async def load(entry: CacheEntry[list[int]] | None) -> Refresh[list[int]]:
@@ -350,26 +344,21 @@ async def test_any_other_failure_ahead_ends_the_freshness_and_reaches_the_next_r
             raise WithdrawnError("school 1234 withdrew its authorisation")
         return await inner(entry)
 
-    await cache.fetch(KEY, load, ttl=10, route=ROUTE)
+    await ahead.read(load)
     withdrawn = True
-    clock.now += 9
+    ahead.clock.now += 9
     with caplog.at_level(logging.WARNING, logger="schoolgraph.cache.store"):
-        assert (await cache.fetch(KEY, load, ttl=10, route=ROUTE)).value == [1, 2]
-        await cache.settle()
-    assert not cache.fresh(KEY)
+        assert (await ahead.read(load)).value == [1, 2]
+        await ahead.cache.settle()
+    assert not ahead.cache.fresh(KEY)
     [record] = caplog.records
     assert "WithdrawnError" in record.getMessage() and "1234" not in record.getMessage()
     with pytest.raises(WithdrawnError):
-        await cache.fetch(KEY, load, ttl=10, route=ROUTE)
+        await ahead.read(load)
 
 
-async def test_close_stops_the_background_revalidations(
-    server: tuple[Transport, Upstream],
-) -> None:
-    transport, _ = server
-    clock = Clock()
-    cache = UpstreamCache(clock=clock, refresh_ahead=0.25)
-    inner = _loader(transport, "a")
+async def test_close_stops_the_background_revalidations(ahead: Ahead) -> None:
+    inner = _loader(ahead.transport, "a")
     started = asyncio.Event()
     blocked = False
 
@@ -379,27 +368,24 @@ async def test_close_stops_the_background_revalidations(
             await asyncio.Event().wait()  # an upstream that never answers
         return await inner(entry)
 
-    first = await cache.fetch(KEY, load, ttl=10, route=ROUTE)
+    first = await ahead.read(load)
     blocked = True
-    clock.now += 9
-    await cache.fetch(KEY, load, ttl=10, route=ROUTE)
+    ahead.clock.now += 9
+    await ahead.read(load)
     await asyncio.wait_for(started.wait(), 5)
-    await asyncio.wait_for(cache.close(), 5)
-    await cache.settle()  # nothing left under way
-    entry = cache.peek(KEY)
-    assert entry is not None and entry.value is first.value and cache.fresh(KEY)
+    await asyncio.wait_for(ahead.cache.close(), 5)
+    await ahead.cache.settle()  # nothing left under way
+    entry = ahead.cache.peek(KEY)
+    assert entry is not None and entry.value is first.value and ahead.cache.fresh(KEY)
 
 
-@pytest.mark.parametrize("ahead", [True, False], ids=["revalidating ahead", "a request's load"])
+@pytest.mark.parametrize("revalidating", [True, False], ids=["ahead", "a request's load"])
 async def test_a_load_under_way_when_its_key_is_evicted_does_not_put_back_what_it_read(
-    server: tuple[Transport, Upstream], ahead: bool
+    ahead: Ahead, revalidating: bool
 ) -> None:
     """A write through the gateway evicts what it made wrong; a load that read the upstream
     before the write landed must not put the old rows back for a whole freshness period."""
-    transport, state = server
-    clock = Clock()
-    cache = UpstreamCache(clock=clock, refresh_ahead=0.25)
-    inner = _loader(transport, "a")
+    inner = _loader(ahead.transport, "a")
     read, release = asyncio.Event(), asyncio.Event()
     hold = False
 
@@ -410,23 +396,23 @@ async def test_a_load_under_way_when_its_key_is_evicted_does_not_put_back_what_i
             await release.wait()
         return found
 
-    await cache.fetch(KEY, load, ttl=10, route=ROUTE)
-    state.rows["a"] = [1, 2, 99]
+    await ahead.read(load)
+    ahead.state.rows["a"] = [1, 2, 99]
     hold = True
-    if ahead:
-        clock.now += 9
-        await cache.fetch(KEY, load, ttl=10, route=ROUTE)  # served; revalidation under way
+    if revalidating:
+        ahead.clock.now += 9
+        await ahead.read(load)  # served; revalidation under way
         waiting = None
     else:
-        clock.now += 11
-        cache.evict("fake", tenant="a")
-        waiting = asyncio.create_task(cache.fetch(KEY, load, ttl=10, route=ROUTE))
+        ahead.clock.now += 11
+        ahead.cache.evict("fake", tenant="a")
+        waiting = asyncio.create_task(ahead.read(load))
     await asyncio.wait_for(read.wait(), 5)
-    state.rows["a"] = [1, 2, 100]  # the write lands upstream, and evicts what it changed
-    assert cache.evict("fake", tenant="a") == (1 if ahead else 0)
+    ahead.state.rows["a"] = [1, 2, 100]  # the write lands upstream, and evicts what it changed
+    assert ahead.cache.evict("fake", tenant="a") == (1 if revalidating else 0)
     release.set()
-    await cache.settle()
+    await ahead.cache.settle()
     if waiting is not None:  # the request gets what its load read, not kept
-        assert (await waiting).value == [1, 2, 99] and cache.peek(KEY) is None
+        assert (await waiting).value == [1, 2, 99] and ahead.cache.peek(KEY) is None
     hold = False
-    assert (await cache.fetch(KEY, load, ttl=10, route=ROUTE)).value == [1, 2, 100]
+    assert (await ahead.read(load)).value == [1, 2, 100]

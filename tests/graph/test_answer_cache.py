@@ -9,6 +9,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 from yarl import URL
 
 from schoolgraph.accounts import Grant
@@ -149,13 +150,22 @@ async def upstream_requests(http: aiohttp.ClientSession, stack: SimulatorStack) 
     return total
 
 
-async def test_steady_reads_keep_their_answer_while_its_data_is_revalidated_ahead(
+async def kept_on_a_manual_clock(
     serve: Serve, http: aiohttp.ClientSession, stack: SimulatorStack
-) -> None:
+) -> tuple[ManualClock, web.Application, URL, bytes]:
+    """A gateway over ``stack`` on a clock the test moves, having answered (and kept)
+    SCHOOL_GROUPS once: its clock, app, URL and that answer."""
     clock = ManualClock()
     app = create_app(load_settings(environ_for(stack)), clock=clock)
     url = await serve(app)
     _, before = await ask(http, url, SCHOOL_GROUPS)
+    return clock, app, url, before
+
+
+async def test_steady_reads_keep_their_answer_while_its_data_is_revalidated_ahead(
+    serve: Serve, http: aiohttp.ClientSession, stack: SimulatorStack
+) -> None:
+    clock, app, url, before = await kept_on_a_manual_clock(serve, http, stack)
     cache = app[RUNTIME].cache
     read = await upstream_requests(http, stack)
 
@@ -185,10 +195,7 @@ async def test_steady_reads_keep_their_answer_while_its_data_is_revalidated_ahea
 async def test_a_change_found_ahead_is_answered_by_the_next_request_without_waiting(
     serve: Serve, http: aiohttp.ClientSession, stack: SimulatorStack
 ) -> None:
-    clock = ManualClock()
-    app = create_app(load_settings(environ_for(stack)), clock=clock)
-    url = await serve(app)
-    _, before = await ask(http, url, SCHOOL_GROUPS)
+    clock, app, url, before = await kept_on_a_manual_clock(serve, http, stack)
     await sim_post(
         http, stack, "xporter", "/__sim/mutate", {"table": "groups", "action": "update", "count": 3}
     )

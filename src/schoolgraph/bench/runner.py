@@ -290,6 +290,12 @@ class Bench:
             answer_cache=config.answers,
         )
 
+    def body(self, query: BenchQuery) -> dict[str, Any]:
+        """The request body of ``query``, with the ids the first gateway discovered."""
+        if self.fixture is None:
+            raise RuntimeError("The bench asked a query before discovering the ids to ask about.")
+        return query.body(self.fixture)
+
     def queries(self) -> list[BenchQuery]:
         wanted = set(self.options.queries)
         return [q for q in QUERIES if not wanted or q.name in wanted]
@@ -310,8 +316,7 @@ class Bench:
         return {**found[0], "cold": median_of_runs([run["cold"] for run in found])}
 
     async def cold_once(self, config: Config, query: BenchQuery) -> dict[str, Any]:
-        assert self.fixture is not None  # noqa: S101 - discovered first
-        body = query.body(self.fixture)
+        body = self.body(query)
         gateway = await Gateway.start(self.settings(config), config)
         try:
             await self.upstreams.stats()
@@ -354,8 +359,7 @@ class Bench:
         }
 
     async def warm(self, gateway: Gateway, query: BenchQuery) -> dict[str, Any]:
-        assert self.fixture is not None  # noqa: S101 - discovered first
-        body = query.body(self.fixture)
+        body = self.body(query)
         self.progress(f"{gateway.config.name}: warm {query.name}")
         await self.upstreams.stats()
         before, answers_before = gateway.cache_stats, gateway.answer_stats
