@@ -425,6 +425,15 @@ def test_an_unreadable_secret_file_names_its_key(tmp_path: Path) -> None:
     )
 
 
+def test_an_empty_secret_file_variable_says_so() -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_settings({"SCHOOLGRAPH_TANDA_PASSWORD_FILE": " "})
+
+    assert str(raised.value) == (
+        "SCHOOLGRAPH_TANDA_PASSWORD_FILE is empty; give the path of the file that holds the secret."
+    )
+
+
 def test_overrides_win_over_the_environment_and_none_leaves_it() -> None:
     environ = {"SCHOOLGRAPH_PORT": "9001", "SCHOOLGRAPH_HOST": "10.0.0.1"}
 

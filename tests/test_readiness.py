@@ -76,6 +76,24 @@ async def test_readyz_is_503_naming_the_upstream_that_fails(
     assert xporter["code"] == "UPSTREAM_UNAVAILABLE"
 
 
+async def test_an_upstream_at_its_rate_limit_degrades_readiness_without_failing_it(
+    http: aiohttp.ClientSession, serve: Serve, stack: SimulatorStack
+) -> None:
+    # Every replica shares the upstream's quota: out of rotation, this one would only move
+    # its load onto the others.
+    gateway = await serve(create_app(load_settings(environ_for(stack, "tanda"))))
+    await readyz(http, gateway)  # the token is fetched
+    await sim_post(http, stack, "tanda", "/__sim/faults", {"rate_limit_per_minute": 1})
+
+    answers = [await readyz(http, gateway) for _ in range(3)]
+
+    status, body = answers[-1]
+    assert status == 200, body
+    assert body["status"] == "degraded"
+    tanda = body["checks"]["tanda"]
+    assert (tanda["status"], tanda["code"]) == ("limited", "UPSTREAM_RATE_LIMITED")
+
+
 async def test_readyz_names_tass_when_no_company_answers(
     http: aiohttp.ClientSession, serve: Serve, stack: SimulatorStack
 ) -> None:

@@ -1075,6 +1075,8 @@ def _key(name: str) -> str:
 
 
 def _read_secret_file(key: str, raw_path: str) -> str:
+    if not raw_path.strip():  # Path("") is the current directory
+        raise ConfigError(f"{key} is empty; give the path of the file that holds the secret.")
     path = Path(raw_path.strip())
     try:
         return path.read_text(encoding="utf-8").strip()

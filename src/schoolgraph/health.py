@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from schoolgraph.errors import SchoolgraphError
+from schoolgraph.errors import SchoolgraphError, UpstreamRateLimitedError
 from schoolgraph.middlewares import REQUEST_ID, json_dumps_compact
 
 __all__ = [
@@ -50,12 +50,16 @@ class CheckResult:
     message: str | None = None
     detail: Mapping[str, object] | None = None
     required: bool = True
+    limited: bool = False
+    """The dependency answered, but with its rate limit: it is up, and every replica shares
+    its quota, so taking this one out of rotation would only move the load (``degraded``)."""
 
     def to_json(self) -> dict[str, object]:
         if self.ok:
             outcome: dict[str, object] = {"status": "ok"}
         else:
-            outcome = {"status": "fail", "code": self.code, "message": self.message}
+            status = "limited" if self.limited else "fail"
+            outcome = {"status": status, "code": self.code, "message": self.message}
         if not self.required:
             outcome["required"] = False
         return outcome | dict(self.detail or {})
@@ -121,7 +125,10 @@ class ReadinessChecks:
             async with asyncio.timeout(self.timeout):
                 await check()
         except SchoolgraphError as error:
-            return CheckResult(name, ok=False, code=error.code, message=error.message)
+            limited = isinstance(error, UpstreamRateLimitedError)
+            return CheckResult(
+                name, ok=False, code=error.code, message=error.message, limited=limited
+            )
         except TimeoutError:
             return CheckResult(
                 name,
@@ -151,10 +158,10 @@ async def readyz(request: web.Request) -> web.Response:
     """200 when every required readiness check passes, else 503; the body has each result.
 
     The body's ``status`` is ``ok`` when every check passes, ``degraded`` when only checks that
-    are not required fail, else ``fail``.
+    are not required fail or a dependency is rate-limiting (``limited``), else ``fail``.
     """
     results = await request.app[READINESS_CHECKS].run(request.get(REQUEST_ID))
-    ready = all(result.ok for result in results if result.required)
+    ready = all(result.ok or result.limited for result in results if result.required)
     degraded = ready and not all(result.ok for result in results)
     body = {
         "status": "degraded" if degraded else "ok" if ready else "fail",

@@ -286,3 +286,61 @@ async def test_writes_on_what_does_not_exist(gateway: Gateway) -> None:
     expect_input_error(nothing, "input", "changes nothing")
     expect_input_error(empty, "ids", "at least one id")
     expect_input_error(wrong_type, "ids", "not of a ScheduledShift")
+
+
+@pytest.mark.parametrize(
+    "start", ["9999-12-31T10:00:00+00:00", "0001-01-02T10:00:00+00:00", "2206-11-23T08:00:00+00:00"]
+)
+async def test_a_shift_far_from_now_is_refused_before_tanda_sees_it(
+    gateway: Gateway, start: str
+) -> None:
+    # A year 9999 shift once reached the upstream, whose 500s (one per try) opened Tanda's
+    # circuit for every caller.
+    world = gateway.world
+    schedules_before = len(world.schedules)
+    finish = start.replace("T10:00", "T12:00").replace("T08:00", "T12:00")
+
+    for _ in range(6):
+        body = await gateway.post(
+            "mutation ($input: CreateScheduledShiftInput!) "
+            "{ createScheduledShift(input: $input) { id } }",
+            {"input": {"start": start, "finish": finish}},
+        )
+        expect_input_error(body, "input.start", "must be within a year of now")
+
+    assert len(world.schedules) == schedules_before
+    rosters = await gateway.data("{ currentRoster { id } }")
+    assert rosters["currentRoster"] is not None  # Tanda still answers everyone
+
+
+async def test_an_open_shift_cannot_keep_a_break(gateway: Gateway) -> None:
+    world = gateway.world
+    _, staff_domain_id = worker(world)
+    day = world.today
+    created = (
+        await gateway.data(
+            "mutation ($input: CreateShiftInput!) { createShift(input: $input) { id } }",
+            {
+                "input": {
+                    "staffId": global_id("Staff", staff_domain_id),
+                    "date": day.isoformat(),
+                    "start": at(day, 8),
+                    "finish": at(day, 12),
+                    "breakMinutes": 30,
+                }
+            },
+        )
+    )["createShift"]
+
+    body = await gateway.post(
+        "mutation ($id: ID!) { updateShift(id: $id, input: {finish: null}) { id } }",
+        {"id": created["id"]},
+    )
+    reopened = await gateway.data(
+        "mutation ($id: ID!) { updateShift(id: $id, input: {finish: null, breakMinutes: 0}) "
+        "{ finish breakMinutes } }",
+        {"id": created["id"]},
+    )
+
+    expect_input_error(body, "input.finish", "cannot be null while the shift has a break")
+    assert reopened["updateShift"] == {"finish": None, "breakMinutes": None}  # no break kept

@@ -229,6 +229,29 @@ async def test_create_update_and_delete_a_schedule(
         assert status == 404
 
 
+async def test_a_time_outside_1970_to_3000_is_a_400(
+    holder: WorldHolder, serve_app: ServeApp
+) -> None:
+    # Year 9999 once failed computing its roster's week, a 500 per try.
+    world = holder.world
+    app, _ = make_app(holder)
+    last_day = int(datetime(9999, 12, 31, 10, tzinfo=UTC).timestamp())
+    async with serve_app(app) as base, aiohttp.ClientSession() as http:
+        token = await admin_token(http, base, world)
+        for start in (last_day, 10**15, -86400):
+            status, refused = await _send(
+                http, "POST", f"{base}/api/v2/schedules", token, {"start": start}
+            )
+            assert status == 400 and "between 1970 and 3000" in refused["error"], refused
+        async with http.get(
+            f"{base}/api/v2/shifts",
+            params={"ids": "1", "updated_after": str(10**15)},
+            headers=bearer(token),
+        ) as r:
+            assert r.status == 400
+    assert not any(r.start.year > 3000 for r in world.rosters.values())
+
+
 async def test_publishing_schedules(holder: WorldHolder, serve_app: ServeApp) -> None:
     world = holder.world
     boss = manager(world)

@@ -35,6 +35,9 @@ __all__ = [
 ]
 
 MAX_SHIFT = datetime.timedelta(hours=24)
+MAX_DISTANCE = datetime.timedelta(days=366)
+"""How far from now a written shift may start: a year either side (a typo'd year is refused
+before it reaches the roster of a week in another century)."""
 MAX_BATCH = 100
 """Most ids one approve or publish call takes."""
 
@@ -94,8 +97,22 @@ def _required(value: object, field: str) -> None:
 
 
 def _check_times(
-    start: datetime.datetime | None, finish: datetime.datetime | None, break_minutes: int | None
+    start: datetime.datetime | None,
+    finish: datetime.datetime | None,
+    break_minutes: int | None,
+    *,
+    new_start: bool = True,
 ) -> None:
+    """Check a shift's times as they will be; ``new_start``: the start is being written (an
+    old shift keeps its start however long ago it was)."""
+    if start is not None and new_start:
+        now = datetime.datetime.now(datetime.UTC)
+        if not now - MAX_DISTANCE <= start <= now + MAX_DISTANCE:
+            raise BadUserInputError(
+                f"Input field 'input.start' ({start.isoformat()}) must be within a year of "
+                f"now ({now.date().isoformat()}).",
+                field="input.start",
+            )
     if start is not None and finish is not None:
         if finish <= start:
             raise BadUserInputError(
@@ -119,6 +136,12 @@ def _check_times(
                 "shorter than the shift.",
                 field="input.breakMinutes",
             )
+    if finish is None and start is not None and break_minutes:
+        raise BadUserInputError(
+            f"Input field 'input.finish' cannot be null while the shift has a break "
+            f"({break_minutes} minutes); give breakMinutes: 0 with it.",
+            field="input.finish",
+        )
 
 
 def _check_day(day: datetime.date, start: datetime.datetime | None) -> None:
@@ -204,6 +227,7 @@ def _check_changes(
         changes.get("start", start),
         changes.get("finish", finish),
         changes.get("break_minutes", break_minutes),
+        new_start="start" in changes,
     )
 
 

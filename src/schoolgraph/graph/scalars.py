@@ -7,8 +7,11 @@ Local wall-clock times are separate string fields (``localStart``) named for wha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any, TypeVar
 
+from graphql import GraphQLError, ValueNode, value_from_ast_untyped
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.types.scalar import ScalarDefinition
 
@@ -78,7 +81,29 @@ def _parse_datetime(value: object) -> datetime:
             "DateTime values are ISO-8601 with a UTC offset, such as "
             f"2026-03-02T08:30:00+00:00 or 2026-03-02T19:30:00+11:00, got {value!r}."
         )
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # within a day of year 1 or 9999, UTC falls outside the calendar
+        raise StrawberryInputCoercionError(
+            f"DateTime values must fall between the years 1 and 9999 in UTC, got {value!r}."
+        ) from None
+
+
+T = TypeVar("T")
+
+
+def _literal(parse: Callable[[object], T]) -> Callable[..., T]:
+    """``parse`` for a value written in the document: its error points at the value (the
+    validation error carries its line and column), which graphql-core leaves out when a
+    scalar's own parse error has no node."""
+
+    def parse_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> T:
+        try:
+            return parse(value_from_ast_untyped(node, variables))
+        except GraphQLError as error:
+            raise GraphQLError(error.message, node) from None
+
+    return parse_literal
 
 
 DateDefinition = ScalarDefinition(
@@ -87,7 +112,7 @@ DateDefinition = ScalarDefinition(
     specified_by_url=None,
     serialize=_serialize_date,
     parse_value=parse_date,
-    parse_literal=None,
+    parse_literal=_literal(parse_date),
     origin=date,
 )
 
@@ -100,7 +125,7 @@ DateTimeDefinition = ScalarDefinition(
     specified_by_url=None,
     serialize=_serialize_datetime,
     parse_value=_parse_datetime,
-    parse_literal=None,
+    parse_literal=_literal(_parse_datetime),
     origin=datetime,
 )
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLUnionType
 from strawberry.extensions import DisableIntrospection, SchemaExtension
 from strawberry.federation import Schema
+from strawberry.federation.schema import FederationAny
 from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionContext, Info
 
+from schoolgraph.graph.arguments import BadUserInputError
 from schoolgraph.graph.direct_resolvers import install_direct_resolvers
 from schoolgraph.graph.event_executor import EventExecutor
 from schoolgraph.graph.extensions.audit_facts import AuditFacts
@@ -39,6 +42,51 @@ class GatewaySchema(Schema):
         # strawberry's default logs every error, a client's typo included, at ERROR level
         # with a stack. ErrorCodes logs only the unexpected ones, with the request id.
         return
+
+    @functools.cached_property
+    def entity_types(self) -> frozenset[str]:
+        """The types ``_entities`` resolves: those with a ``@key`` (``_Entity``'s members)."""
+        union = self._schema.type_map.get("_Entity")
+        if not isinstance(union, GraphQLUnionType):
+            return frozenset()
+        return frozenset(member.name for member in union.types)
+
+    def entities_resolver(
+        self, info: Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        """Federation's ``_entities``, each representation checked first: one that is not
+        ``{"__typename": <an entity type>, "id": <a string>}`` answers a ``BAD_USER_INPUT``
+        error at its index (strawberry's resolver would fail on it as an internal error, and
+        pass any other key to ``resolve_reference``). Only ``id`` is passed on."""
+        # The annotations are strawberry's: it builds the ``_entities`` field from them.
+        results: list[object] = [None] * len(representations)
+        valid: list[tuple[int, FederationAny]] = []
+        for index, representation in enumerate(representations):
+            key = self._entity_key(representation)
+            if isinstance(key, str):
+                results[index] = BadUserInputError(
+                    f"representations[{index}] {key}", field=f"representations[{index}]"
+                )
+            else:
+                valid.append((index, FederationAny(key)))
+        resolved = super().entities_resolver(info, [rep for _, rep in valid]) if valid else []
+        for (index, _), result in zip(valid, resolved, strict=True):
+            results[index] = result
+        return [FederationAny(result) for result in results]
+
+    def _entity_key(self, representation: object) -> dict[str, str] | str:
+        """The representation's ``__typename`` and ``id``, or what is wrong with it."""
+        if not isinstance(representation, dict):
+            return "must be an object with __typename and id."
+        type_name, key = representation.get("__typename"), representation.get("id")
+        if type_name is None:
+            return "has no __typename."
+        if not isinstance(type_name, str) or type_name not in self.entity_types:
+            kinds = ", ".join(sorted(self.entity_types))
+            return f"has __typename {type_name!r}, not one of the entity types ({kinds})."
+        if not isinstance(key, str):
+            return f"needs the {type_name}'s id as a string, got {key!r}."
+        return {"__typename": type_name, "id": key}
 
 
 def build_schema(

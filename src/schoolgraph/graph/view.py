@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationType
 from strawberry.aiohttp.views import GraphQLView
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
 from strawberry.http.base import BaseRequestProtocol
@@ -29,6 +29,7 @@ from schoolgraph.graph.answers import AnswerCache, AnswerKey, is_query
 from schoolgraph.graph.extensions.error_codes import REQUEST_ERROR_CODES, mask_error
 from schoolgraph.graph.extensions.explain import EXPLAIN_HEADER, explain_requested
 from schoolgraph.graph.extensions.limits import QUERY_LIMIT_EXCEEDED
+from schoolgraph.graph.operations import OperationChoiceError, choose_operation
 from schoolgraph.graph.persisted_queries import NOT_FOUND_HEADERS, PersistedQueries
 from schoolgraph.graph.websocket import OPEN_SOCKETS, AuthenticatedTransportWS
 from schoolgraph.loaders import make_loaders
@@ -183,6 +184,10 @@ class GatewayView(GraphQLView[Context, None]):
             return ExecutionResult(data=None, errors=[error])
         if answer.query != request_data.query:
             request_data = dataclasses.replace(request_data, query=answer.query)
+        refusal = self._refusal(request_data)
+        if refusal is not None:
+            sub_response.set_status(400)
+            return ExecutionResult(data=None, errors=[refusal])
         key = self._answer_key(request_data, context)
         if key is not None and self.answers is not None:
             kept = self.answers.get(key)
@@ -226,6 +231,27 @@ class GatewayView(GraphQLView[Context, None]):
         ):
             sub_response[_ANSWER_PENDING] = (key, reads, request.get(GRAPHQL_FACTS))
         return result
+
+    def _refusal(self, request_data: GraphQLRequestData) -> GraphQLError | None:
+        """Why the request cannot run over HTTP at all, if it cannot: it does not name one
+        operation of its document, or the operation is a subscription."""
+        if request_data.query is None:
+            return None  # strawberry says that no query was given
+        try:
+            kind = choose_operation(request_data.query, request_data.operation_name)
+        except OperationChoiceError as refused:
+            return refused
+        if kind is not OperationType.SUBSCRIPTION:
+            return None
+        where = (
+            "over a WebSocket at this same URL (graphql-transport-ws)"
+            if self.protocols
+            else "nowhere: this gateway runs without subscriptions"
+        )
+        return GraphQLError(
+            f"Subscriptions are not served over HTTP requests; they are served {where}.",
+            extensions={"code": BadRequestError.code},
+        )
 
     def _answer_key(self, request_data: GraphQLRequestData, context: Context) -> AnswerKey | None:
         """The answer-cache key of a request the answer cache may serve, else None."""
@@ -288,12 +314,13 @@ class GatewayView(GraphQLView[Context, None]):
 
 def _stopped_before_execution(result: ExecutionResult) -> bool:
     """Whether the query failed to parse or validate, was over a limit, or its variables did
-    not fit."""
+    not fit. An error with a path was raised by a field as it executed (an argument a
+    resolver refused, whose null took ``data`` with it): that answer is a 200."""
     return (
         result.data is None
         and bool(result.errors)
         and all(
-            (error.extensions or {}).get("code") in _REFUSED_BEFORE_EXECUTION
+            (error.extensions or {}).get("code") in _REFUSED_BEFORE_EXECUTION and not error.path
             for error in result.errors or ()
         )
     )

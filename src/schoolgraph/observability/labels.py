@@ -9,7 +9,8 @@ __all__ = ["UNMATCHED", "method_label", "route_label"]
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 UNMATCHED = "unmatched"
-"""The route of a request no route matched (a 404), in place of its raw path."""
+"""The route of a request no route answered (a 404, or a 405 for a method its path's route
+does not take: aiohttp's 405 names no route), in place of its raw path."""
 
 
 def route_label(request: web.Request) -> str:

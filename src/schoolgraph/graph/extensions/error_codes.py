@@ -7,6 +7,9 @@ Codes, by where the error came from:
 - the query did not parse: ``GRAPHQL_PARSE_FAILED``;
 - the query parsed but is invalid against the schema: ``GRAPHQL_VALIDATION_FAILED``;
 - the variables do not fit the operation: ``BAD_USER_INPUT``;
+- the request does not name one operation of its document (several and no
+  ``operationName``, or a name it does not hold): ``OPERATION_RESOLUTION_FAILURE``
+  (:mod:`schoolgraph.graph.operations`);
 - anything else: ``INTERNAL`` with the fixed message ``"Internal server error."``; the
   original exception is logged server-side with its stack and the request id.
 """
@@ -29,6 +32,7 @@ __all__ = [
     "BAD_USER_INPUT",
     "GRAPHQL_PARSE_FAILED",
     "GRAPHQL_VALIDATION_FAILED",
+    "OPERATION_RESOLUTION_FAILURE",
     "REQUEST_ERROR_CODES",
     "ErrorCodes",
     "mask_error",
@@ -37,8 +41,11 @@ __all__ = [
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
+OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
 
-REQUEST_ERROR_CODES = frozenset({GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT})
+REQUEST_ERROR_CODES = frozenset(
+    {GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED, BAD_USER_INPUT, OPERATION_RESOLUTION_FAILURE}
+)
 """Codes of errors that stop an operation before any resolver runs."""
 
 logger = logging.getLogger(__name__)

@@ -87,7 +87,18 @@ def query_ids(request: web.Request, name: str) -> list[int] | None:
 def query_updated_after(request: web.Request) -> datetime | None:
     """`updated_after` (unix seconds, tanda.md §3.5) as an aware datetime."""
     value = query_int(request, "updated_after")
-    return None if value is None else datetime.fromtimestamp(value, UTC)
+    return None if value is None else _unix("updated_after", value)
+
+
+LAST_UNIX = 32_503_680_000
+"""The first second of the year 3000: later unix times are refused (the doc gives no range;
+the simulator must answer a 400, not fail computing the roster week of year 9999)."""
+
+
+def _unix(name: str, seconds: int) -> datetime:
+    if not 0 <= seconds < LAST_UNIX:
+        raise _bad(name, seconds, "a unix time between 1970 and 3000")
+    return datetime.fromtimestamp(seconds, UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +182,7 @@ def body_unix(body: dict[str, Any], name: str, *, to_minute: bool = False) -> da
         return None
     if to_minute:
         seconds = (seconds + 30) // 60 * 60
-    return datetime.fromtimestamp(seconds, UTC)
+    return _unix(name, seconds)
 
 
 def body_date(body: dict[str, Any], name: str) -> date | None:
