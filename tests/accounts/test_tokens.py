@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
 
+from schoolgraph.accounts.hashing import digest
+from schoolgraph.accounts.models import TokenRecord
+from schoolgraph.accounts.service import TOKEN_EXPIRED, TOKEN_INVALID, TOKEN_PURGE_BATCH
 from schoolgraph.config import Mode, Settings
 from tests.accounts.conftest import SERVICE
 from tests.accounts.harness import ADMIN, Harness, WallClock, start_harness
 from tests.conftest import Serve
+from tests.dashboard.site import Dashboard
 
 QUERY = "{ service { name } }"
 OK = {"data": {"service": {"name": "schoolgraph"}}}
@@ -40,6 +45,60 @@ async def test_a_token_lasts_15_minutes_by_the_clock(harness: Harness) -> None:
         await harness.graphql(QUERY, headers={"Authorization": f"Bearer {fresh['access_token']}"})
         == OK
     )
+
+
+async def test_an_expired_token_is_told_expired_through_its_grace_then_purged(
+    harness: Harness,
+) -> None:
+    user = await harness.provision("Acme", grants=SERVICE)
+    other = await harness.provision("Bayside", grants=SERVICE)
+    harness.clock.advance(minutes=15)
+
+    await harness.token(other.key, other.secret)  # issuing a token purges old ones
+    expired = await harness.graphql(QUERY, user=user, status=401)
+    harness.clock.advance(hours=24)  # the last moment of the grace period
+    await harness.token(other.key, other.secret)
+    still_expired = await harness.graphql(QUERY, user=user, status=401)
+    harness.clock.advance(seconds=1)
+    await harness.token(other.key, other.secret)
+    purged = await harness.graphql(QUERY, user=user, status=401)
+
+    assert message(expired) == TOKEN_EXPIRED
+    assert message(still_expired) == TOKEN_EXPIRED
+    assert message(purged) == TOKEN_INVALID
+    assert await harness.service.store.token(digest(user.token)) is None
+
+
+async def test_a_token_issue_purges_a_bounded_batch_of_expired_tokens(harness: Harness) -> None:
+    user = await harness.provision("Acme", grants=SERVICE)
+    expired = [
+        TokenRecord(f"hash-{n}", user.code, "key", harness.clock.now, harness.clock.now)
+        for n in range(TOKEN_PURGE_BATCH + 1)
+    ]
+    for token in expired:
+        await harness.service.store.insert_token(token)
+    harness.clock.advance(hours=24, seconds=1)
+
+    await harness.token(user.key, user.secret)
+    left = [await harness.service.store.token(token.token_hash) for token in expired]
+
+    assert [token is None for token in left] == [True] * TOKEN_PURGE_BATCH + [False]
+
+
+async def test_the_dashboard_says_a_session_expired_after_another_sign_in(
+    harness: Harness,
+) -> None:
+    admin = await harness.provision("School Office", admin=True)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+        dashboard = Dashboard(harness, browser)
+        await dashboard.sign_in(admin)
+        harness.clock.advance(minutes=15, seconds=1)
+        await harness.token(admin.key, admin.secret)  # another sign-in purges old tokens
+
+        answer = await dashboard.get("/admin")
+
+    assert answer.status == 303
+    assert parse_qs(urlsplit(answer.location).query)["reason"] == ["expired"]
 
 
 async def test_the_token_answer_says_how_long_it_lasts(harness: Harness) -> None:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from schoolgraph.audit.redaction import REDACTED, is_secret_key, redact
+from schoolgraph.audit.redaction import (
+    REDACTED,
+    is_secret_key,
+    redact,
+    redact_message,
+    redact_variables,
+    redacted_document,
+    text_secrets,
+)
 
 
 @pytest.mark.parametrize(
@@ -41,3 +49,54 @@ def test_redact_replaces_secret_values_and_keeps_the_rest() -> None:
         "representations": representations,
         "auth": {"apiKey": REDACTED, "n": 1, "ok": True},
     }
+
+
+@pytest.mark.parametrize(
+    ("query", "recorded"),
+    [
+        pytest.param(
+            'query($p: String = "Default-Secret") { a(passphrase: $p) b(x: 1) }',
+            f"query($p: String = {REDACTED}) {{ a(passphrase: $p) b(x: 1) }}",
+            id="default-of-a-secret-variable",
+        ),
+        pytest.param(
+            '{ a @auth(token: "Directive-Secret") { b(password: null) } }',
+            f"{{ a @auth(token: {REDACTED}) {{ b(password: null) }} }}",
+            id="directive-argument",
+        ),
+        pytest.param(
+            '{ a(password: "Broken-Secret" b(x: "kept") }',
+            f'{{ a(password: {REDACTED} b(x: "kept") }}',
+            id="does-not-parse",
+        ),
+        pytest.param(
+            '{ a(x: "kept") b(password: "Unterminated-Secret',
+            f'{{ a(x: "kept") b(password:{REDACTED}',
+            id="cannot-be-read-to-its-end",
+        ),
+    ],
+)
+def test_secret_literals_leave_the_query_text(query: str, recorded: str) -> None:
+    assert redacted_document(query) == recorded
+
+
+def test_a_broken_query_still_names_the_variables_it_binds_to_secrets() -> None:
+    secrets = text_secrets("mutation($p: String!) { k(passphrase: $p, input: {key: [$q]}, n: $n")
+
+    assert secrets.variables == {"p", "q"}
+    assert redact_variables({"p": "a", "q": ["b"], "n": 1}, secrets) == {
+        "p": REDACTED,
+        "q": REDACTED,
+        "n": 1,
+    }
+
+
+def test_a_message_loses_each_secret_it_quotes_and_keeps_the_rest() -> None:
+    secrets = text_secrets("mutation($h: Int, $p: String) { k(linkHours: $h, passphrase: $p) }")
+    message = 'Variable \'$h\' got 7 (one of 1, 72); \'say "hi"\' is "say \\"hi\\"".'
+
+    redacted = redact_message(message, {"h": 7, "p": 'say "hi"'}, secrets)
+
+    assert (
+        redacted == f"Variable '$h' got {REDACTED} (one of 1, 72); '{REDACTED}' is \"{REDACTED}\"."
+    )

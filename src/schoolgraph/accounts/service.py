@@ -89,6 +89,15 @@ INVALID_CREDENTIALS = "The key and secret are not valid."
 TOKEN_INVALID = "The bearer token is not valid; get a new one from POST /auth/token."  # noqa: S105 - a message
 TOKEN_EXPIRED = "The bearer token has expired; get a new one from POST /auth/token."  # noqa: S105 - a message
 
+TOKEN_GRACE = timedelta(hours=24)
+"""How long an expired token is kept past its expiry before it is purged: until then a
+request with it is told the token expired (a 401 that says why), not that it is not valid,
+and the dashboard says the session expired rather than that the account was disabled."""
+TOKEN_PURGE_BATCH = 100
+"""Most tokens one token issue purges: each issue does a bounded amount of work, and since it
+adds one token and removes up to this many, the table still holds only the live tokens and
+those in their grace period."""
+
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _SCHOOL = re.compile(r"(xporter|tass):[A-Za-z0-9_-]+")
 _MAX_TEXT = 200
@@ -661,7 +670,7 @@ class AccountService:
                 f"The account {account.code} is disabled; ask the school to enable it."
             )
         now = self.clock()
-        await self.store.purge_tokens(now)
+        await self.store.purge_tokens(now - TOKEN_GRACE, limit=TOKEN_PURGE_BATCH)
         token = hashing.new_token()
         await self.store.insert_token(
             TokenRecord(
@@ -679,7 +688,8 @@ class AccountService:
 
         Raises:
             UnauthenticatedError: the token is unknown, expired or revoked (its key deleted),
-                or its account is disabled.
+                or its account is disabled. An expired token is told apart from an unknown
+                one for :data:`TOKEN_GRACE` after its expiry; after that it is purged.
         """
         record = await self.store.token(hashing.digest(token))
         if record is None:

@@ -167,6 +167,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX audit_by_status ON audit_records (status, at, is_error);
     CREATE INDEX audit_by_company ON audit_records (company, at, is_error);
     """,
+    # 4: expired tokens are kept for a grace period (so that using one is answered "expired")
+    # and purged a bounded batch at a time, oldest first, by an index seek.
+    """
+    CREATE INDEX tokens_by_expiry ON tokens (expires_at);
+    """,
 )
 """Schema version N is ``MIGRATIONS[:N]`` applied in order; append, never edit."""
 
@@ -613,9 +618,15 @@ class SqliteStore:
         async with self._write() as db:
             await db.execute("DELETE FROM tokens WHERE token_hash = ?", (token_hash,))
 
-    async def purge_tokens(self, expired_before: datetime) -> None:
+    async def purge_tokens(self, expired_before: datetime, *, limit: int) -> int:
+        # A seek on tokens_by_expiry: the cost is the rows deleted, not the table's size.
         async with self._write() as db:
-            await db.execute("DELETE FROM tokens WHERE expires_at < ?", (_time(expired_before),))
+            cursor = await db.execute(
+                "DELETE FROM tokens WHERE token_hash IN (SELECT token_hash FROM tokens "
+                "WHERE expires_at < ? ORDER BY expires_at LIMIT ?)",
+                (_time(expired_before), limit),
+            )
+            return cursor.rowcount
 
     # -- the change log -------------------------------------------------------------------
 

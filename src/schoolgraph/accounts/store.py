@@ -129,7 +129,10 @@ class AccountStore(Protocol):
         """Revoke one token (signing out); unknown hashes are ignored."""
         ...
 
-    async def purge_tokens(self, expired_before: datetime) -> None: ...
+    async def purge_tokens(self, expired_before: datetime, *, limit: int) -> int:
+        """Delete up to ``limit`` tokens that expired before ``expired_before``, the oldest
+        first; how many were deleted."""
+        ...
 
     # -- the change log -------------------------------------------------------------------
 

@@ -9,6 +9,9 @@ It writes a :class:`~schoolgraph.audit.facts.GraphQLFacts` into the aiohttp requ
 - as the operation ends: each error's final ``extensions.code`` and the first message, as the
   client sees them. For that it must be the schema's first extension: hooks unwind in
   reverse order, so it leaves the operation after ``ErrorCodes`` coded the errors.
+
+Variables and the message are redacted here, where the parsed document tells which variables
+feed a secret argument (:func:`~schoolgraph.audit.redaction.document_secrets`).
 """
 
 from __future__ import annotations
@@ -33,7 +36,13 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 
 from schoolgraph.audit.facts import GRAPHQL_FACTS, GraphQLFacts
-from schoolgraph.audit.redaction import redact
+from schoolgraph.audit.redaction import (
+    DocumentSecrets,
+    document_secrets,
+    redact_message,
+    redact_variables,
+    text_secrets,
+)
 from schoolgraph.context import Context
 from schoolgraph.errors import InternalError, SchoolgraphError
 
@@ -92,6 +101,15 @@ class AuditFacts(SchemaExtension):
             facts = request[GRAPHQL_FACTS] = GraphQLFacts()
         return facts
 
+    def _secrets(self) -> DocumentSecrets:
+        """What the operation's document sends to secret arguments: read off the parsed
+        document; off the query text when it did not parse (a broken query is recorded too)."""
+        document = self.execution_context.graphql_document
+        if document is not None:
+            return document_secrets(document)
+        query = self.execution_context.query
+        return text_secrets(query) if query else DocumentSecrets()
+
     def _errors(self) -> list[GraphQLError]:
         result = self.execution_context.result
         if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
@@ -119,8 +137,8 @@ class AuditFacts(SchemaExtension):
             # Copied as sent (redacted, and cut at the redaction's depth: a hostile body may
             # nest thousands deep): execution may rewrite the dicts the variables hold
             # (federation's `_entities` pops each representation's `__typename` and puts
-            # `info` in).
-            facts.variables = redact(self.execution_context.variables)
+            # `info` in). A variable feeding a secret argument goes whatever its name.
+            facts.variables = redact_variables(self.execution_context.variables, self._secrets())
         yield
         if facts is None:
             return
@@ -137,13 +155,20 @@ class AuditFacts(SchemaExtension):
         facts = self._facts()
         if facts is None:
             return
+        errors = self._errors()
+        # Read only when needed: most operations end without errors, their variables copied.
+        secrets = self._secrets() if facts.variables is None or errors else DocumentSecrets()
         if facts.variables is None:
-            facts.variables = self.execution_context.variables
-        for error in self._errors():
+            facts.variables = redact_variables(self.execution_context.variables, secrets)
+        for error in errors:
             code = (error.extensions or {}).get("code")
             # An error without a code is masked by the view as INTERNAL on its way out.
             code = code if isinstance(code, str) else InternalError.code
             if code not in facts.error_codes:
                 facts.error_codes.append(code)
             if facts.error_message is None:
-                facts.error_message = error.message
+                # A message may quote a value sent ("... non string value: ['...']"): the
+                # client sees it, the log keeps it without the secrets.
+                facts.error_message = redact_message(
+                    error.message, self.execution_context.variables, secrets
+                )
