@@ -285,19 +285,52 @@ async def test_node_and_nodes(gateway: Gateway) -> None:
 
 
 async def test_a_school_that_is_not_configured_is_not_found(gateway: Gateway) -> None:
-    unknown = global_id("School", "xporter:9999999")
+    unknown = global_id("School", "xporter:1234567")
 
     body = await gateway.post(
         """
         query ($id: ID!) {
           students(schoolId: $id) { totalCount }
           groups(schoolId: $id) { totalCount }
+          staff(schoolId: $id) { totalCount }
           school(id: $id) { name }
+          node(id: $id) { id }
+          nodes(ids: [$id]) { id }
         }
         """,
         {"id": unknown},
     )
 
-    assert body["data"] == {"students": None, "groups": None, "school": None}
-    assert sorted(e["path"][0] for e in body["errors"]) == ["groups", "students"]
+    assert body["data"] == {
+        "students": None,
+        "groups": None,
+        "staff": None,
+        "school": None,
+        "node": None,
+        "nodes": [None],
+    }
+    assert sorted(str(e["path"][0]) for e in body["errors"]) == [
+        "groups",
+        "node",
+        "nodes",
+        "school",
+        "staff",
+        "students",
+    ]
+    assert {e["message"] for e in body["errors"]} == {
+        "School 'xporter:1234567' is not a configured school."
+    }
     assert all(e["extensions"] == {"code": "NOT_FOUND"} for e in body["errors"])
+
+
+async def test_a_node_at_a_school_that_is_not_configured_is_not_found_whatever_its_type(
+    gateway: Gateway,
+) -> None:
+    query = "query ($id: ID!) { node(id: $id) { id } }"
+
+    school = await gateway.post(query, {"id": global_id("School", "xporter:1234567")})
+    student = await gateway.post(query, {"id": global_id("Student", "xporter:1234567:1")})
+
+    assert school["data"] == student["data"] == {"node": None}
+    assert school["errors"][0]["extensions"] == student["errors"][0]["extensions"]
+    assert school["errors"][0]["extensions"] == {"code": "NOT_FOUND"}

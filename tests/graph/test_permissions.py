@@ -72,6 +72,24 @@ ACCOUNTS: Mapping[str, list[Grant]] = {
         )
     ],
     "nothing": [],
+    # The README's example account: names and year groups of students, nothing more of them.
+    "names-and-years": [
+        Grant("School", read=True),
+        Grant("Group", read=True),
+        Grant(
+            "Student",
+            read=True,
+            read_fields=frozenset({"id", "forename", "surname", "year"}),
+            role="student-records",
+        ),
+        Grant(
+            "Staff",
+            read=True,
+            read_fields=frozenset({"id", "forename", "surname", "displayName"}),
+            role="staff-records",
+        ),
+    ],
+    "rota": [Grant("ScheduledShift", read=True, role="workforce")],
 }
 
 
@@ -424,13 +442,15 @@ async def test_another_schools_entity_is_as_absent_as_one_that_never_was(
     assert without_ids(seen_by_a) == without_ids(never_was)
 
 
-async def test_another_school_by_id_is_null_like_a_made_up_one(world: World) -> None:
-    query = "query($id: ID!) { school(id: $id) { name } }"
+async def test_another_school_by_id_is_not_found_like_a_made_up_one(world: World) -> None:
+    query = "query($id: ID!) { school(id: $id) { name } node(id: $id) { id } }"
 
     theirs = await ask(world, "school-a", query, id=global_id("School", world.schools[-1]))
     made_up = await ask(world, "school-a", query, id=global_id("School", "xporter:999999"))
 
-    assert theirs == made_up == {"data": {"school": None}}
+    assert theirs["data"] == made_up["data"] == {"school": None, "node": None}
+    assert codes(theirs) == codes(made_up) == ["NOT_FOUND", "NOT_FOUND"]
+    assert without_ids(theirs) == without_ids(made_up)
 
 
 async def test_mutations_cannot_reach_another_school_or_the_workforce(world: World) -> None:
@@ -466,3 +486,135 @@ async def test_mutations_cannot_reach_another_school_or_the_workforce(world: Wor
     assert theirs["errors"][0]["message"].replace(their_staff, "X") == (
         nobody["errors"][0]["message"].replace(made_up_staff, "X")
     )
+
+
+# -- arguments filter only on what the caller may read ------------------------------------
+
+
+async def test_student_search_looks_only_in_the_fields_the_caller_may_read(world: World) -> None:
+    query = "query($s: String) { students(search: $s, first: 500) { totalCount nodes { id } } }"
+    everyone = await ask(
+        world, "everything", "{ students(first: 500) { nodes { id surname upn } } }"
+    )
+    student = next(s for s in everyone["data"]["students"]["nodes"] if s["upn"])
+    upn_prefix = student["upn"][:5]
+
+    by_upn_all = await ask(world, "everything", query, s=student["upn"])
+    by_prefix = await ask(world, "names-and-years", query, s=upn_prefix)
+    by_upn = await ask(world, "names-and-years", query, s=student["upn"])
+    by_surname = await ask(world, "names-and-years", query, s=student["surname"])
+
+    assert by_upn_all["data"]["students"]["nodes"] == [{"id": student["id"]}]
+    assert by_prefix["data"]["students"] == by_upn["data"]["students"]
+    assert by_upn["data"]["students"] == {"totalCount": 0, "nodes": []}
+    assert {"id": student["id"]} in by_surname["data"]["students"]["nodes"]
+
+
+@pytest.mark.parametrize("field", ["email", "staffCode"])
+async def test_staff_search_looks_only_in_the_fields_the_caller_may_read(
+    world: World, field: str
+) -> None:
+    query = "query($s: String) { staff(search: $s, first: 500) { totalCount nodes { id } } }"
+    everyone = await ask(
+        world, "everything", f"{{ staff(first: 500) {{ nodes {{ id displayName {field} }} }} }}"
+    )
+    person = next(p for p in everyone["data"]["staff"]["nodes"] if p[field])
+
+    by_field_all = await ask(world, "everything", query, s=person[field])
+    by_field = await ask(world, "names-and-years", query, s=person[field])
+    by_name = await ask(world, "names-and-years", query, s=person["displayName"])
+
+    assert {"id": person["id"]} in by_field_all["data"]["staff"]["nodes"]
+    assert by_field["data"]["staff"] == {"totalCount": 0, "nodes": []}
+    assert {"id": person["id"]} in by_name["data"]["staff"]["nodes"]
+
+
+async def test_a_filter_on_a_field_the_caller_may_not_read_is_refused_as_the_argument(
+    world: World,
+) -> None:
+    query = (
+        "query($since: DateTime) { students(updatedSince: $since) { totalCount } "
+        "schools { students(updatedSince: $since) { totalCount } } }"
+    )
+
+    refused = await ask(world, "names-and-years", query, since="2026-10-01T17:43:00Z")
+    unfiltered = await ask(world, "names-and-years", query, since=None)
+    full = await ask(world, "everything", query, since="2026-10-01T17:43:00Z")
+
+    assert [error["extensions"] for error in refused["errors"]] == [
+        {"code": "FORBIDDEN_FIELD", "field": "Query.students(updatedSince:)"},
+        {"code": "FORBIDDEN_FIELD", "field": "School.students(updatedSince:)"},
+    ]
+    assert refused["errors"][0]["message"] == (
+        f"The account {world.users['names-and-years'].code} may not read Student.updatedAt, "
+        "so may not use Query.students(updatedSince:)."
+    )
+    assert refused["data"] is None
+    assert "errors" not in unfiltered
+    assert "errors" not in full
+
+
+async def test_naming_staff_in_a_filter_needs_read_on_staff(world: World) -> None:
+    everyone = await ask(world, "everything", "{ staff(first: 1) { nodes { id } } }")
+    staff_id = everyone["data"]["staff"]["nodes"][0]["id"]
+    query = (
+        f'query($ids: [ID!]) {{ scheduledShifts(from: "{FROM}", to: "{TO}", staffIds: $ids) '
+        "{ totalCount } }"
+    )
+
+    named = await ask(world, "rota", query, ids=[staff_id])
+    everyones = await ask(world, "rota", query, ids=None)
+    full = await ask(world, "everything", query, ids=[staff_id])
+
+    assert denied(named) == {"Query.scheduledShifts(staffIds:)"}
+    assert named["errors"][0]["message"].startswith(
+        f"The account {world.users['rota'].code} may not read Staff, "
+    )
+    assert everyones["data"]["scheduledShifts"]["totalCount"] > 0
+    assert "errors" not in full
+
+
+FILTERS: Mapping[str, tuple[str, str, set[str]]] = {
+    # name: (account, query, the arguments refused)
+    "year-readable": ("names-and-years", "{ students(year: 9) { totalCount } }", set()),
+    "year-unreadable": (
+        "custom",
+        "{ students(year: 9) { totalCount } }",
+        {"Query.students(year:)"},
+    ),
+    "school-through-student": (
+        "custom",
+        f'{{ students(schoolId: "{global_id("School", "xporter:1")}") {{ totalCount }} }}',
+        set(),
+    ),
+    "school-through-school": (
+        "names-and-years",
+        f'{{ students(schoolId: "{global_id("School", "xporter:1")}") {{ totalCount }} }}',
+        set(),
+    ),
+    "readme-example": (
+        "names-and-years",
+        '{ groups(type: TEACHING, year: 9, search: "Ma") { totalCount } }',
+        set(),
+    ),
+    "scheduled-days": (
+        "custom",
+        f'{{ scheduledShifts(from: "{FROM}", to: "{TO}") {{ totalCount }} }}',
+        {"Query.scheduledShifts", "ScheduledShiftConnection.totalCount"},
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("account", "query", "refused"),
+    [pytest.param(*case, id=name) for name, case in FILTERS.items()],
+)
+async def test_each_filter_needs_read_on_what_it_filters_on(
+    world: World, account: str, query: str, refused: set[str]
+) -> None:
+    body = await ask(world, account, query)
+
+    if refused:
+        assert denied(body) == refused
+    else:
+        assert "FORBIDDEN_FIELD" not in codes(body), body

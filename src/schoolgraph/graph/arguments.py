@@ -85,9 +85,10 @@ def date_window(
     *,
     start_field: str = "from",
     end_field: str = "to",
-    max_days: int = MAX_WINDOW_DAYS,
+    max_days: int | None = MAX_WINDOW_DAYS,
 ) -> DateWindow:
-    """The window from ``start`` to ``end`` inclusive, checked.
+    """The window from ``start`` to ``end`` inclusive, checked; ``max_days`` None: any length
+    (a filter on what arrives, such as a subscription's, reads nothing for its days).
 
     Raises:
         BadUserInputError: ``end`` is before ``start``, or the window is longer than
@@ -100,7 +101,7 @@ def date_window(
             field=end_field,
         )
     span = (end - start).days + 1
-    if span > max_days:
+    if max_days is not None and span > max_days:
         raise BadUserInputError(
             f"The range from {start.isoformat()} to {end.isoformat()} spans {span} days; "
             f"ask for at most {max_days} days at a time.",

@@ -21,11 +21,13 @@ from typing import Annotated
 import strawberry
 
 from schoolgraph.domain import Change, ChangeKind
+from schoolgraph.graph.arguments import date_window
 from schoolgraph.graph.fields import subscription
 from schoolgraph.graph.ids import decode_id_of, encode_global_id
 from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.types.group import Group
 from schoolgraph.graph.types.scheduled_shift import ScheduledShift
+from schoolgraph.graph.types.school import School
 from schoolgraph.graph.types.shift import Shift
 from schoolgraph.graph.types.staff import Staff
 from schoolgraph.graph.types.student import Student
@@ -122,8 +124,14 @@ SchoolId = Annotated[
 ]
 
 
-def _school(school_id: strawberry.ID | None) -> str | None:
-    return None if school_id is None else decode_id_of("School", school_id, field="schoolId")
+async def _school(info: Info, school_id: strawberry.ID | None) -> str | None:
+    """The school a subscription is limited to; ``NOT_FOUND``, as a query's ``schoolId`` is,
+    when it is not configured or not the caller's (it would never have an event)."""
+    if school_id is None:
+        return None
+    school = decode_id_of("School", school_id, field="schoolId")
+    await School.load_node(info, school)
+    return school
 
 
 @strawberry.type(description="Live changes, over WebSocket (graphql-transport-ws) on /graphql.")
@@ -142,6 +150,8 @@ class Subscription:
     ) -> AsyncGenerator[ShiftChange, None]:
         staff = None if staff_id is None else decode_id_of("Staff", staff_id, field="staffId")
         team = None if team_id is None else decode_id_of("Team", team_id, field="teamId")
+        if from_ is not None and to is not None:
+            date_window(from_, to, max_days=None)  # refused as a query's window is
         async for change, missed in _changes(info, ChangeKind.SHIFT):
             node = await Shift.load_node(info, change.entity_id)
             if node is None:
@@ -190,7 +200,7 @@ class Subscription:
     async def student_changed(
         self, info: Info, school_id: SchoolId = None
     ) -> AsyncGenerator[StudentChange, None]:
-        school = _school(school_id)
+        school = await _school(info, school_id)
         async for change, missed in _changes(info, ChangeKind.STUDENT):
             if school is not None and change.scope != school:
                 continue
@@ -207,7 +217,7 @@ class Subscription:
     async def staff_changed(
         self, info: Info, school_id: SchoolId = None
     ) -> AsyncGenerator[StaffChange, None]:
-        school = _school(school_id)
+        school = await _school(info, school_id)
         async for change, missed in _changes(info, ChangeKind.STAFF):
             if school is not None and change.scope != school:
                 continue

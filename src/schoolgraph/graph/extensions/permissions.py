@@ -66,6 +66,8 @@ from schoolgraph.graph.extensions.schema_memo import per_schema
 from schoolgraph.graph.ids import decode_global_id
 
 __all__ = [
+    "ARGUMENT_RULES",
+    "FREE_ARGUMENTS",
     "MUTATION_RULES",
     "MutationRule",
     "Permissions",
@@ -133,6 +135,95 @@ MUTATION_RULES: Mapping[str, MutationRule] = {
 }
 """Every non-admin mutation and what it needs; a mutation missing here is refused to every
 caller with grants (a test checks that none is missing)."""
+
+_SCHOOL_STUDENTS = "Student.school | School.students"
+_STUDENT_FILTERS = {
+    "groupId": ("Group", "Student.groups | Group.students"),
+    "year": ("Student.year",),
+    "updatedSince": ("Student.updatedAt",),
+}
+_SCHOOL_STAFF = "Staff.school | School.staff"
+_STAFF_FILTERS = {"isTeacher": ("Staff.isTeacher",)}
+_GROUP_FILTERS = {
+    "type": ("Group.type",),
+    "year": ("Group.year",),
+}
+_LESSON_DAYS = {"from": ("Lesson.start",), "to": ("Lesson.start",)}
+_SHIFT_DAYS = {"from": ("Shift.date",), "to": ("Shift.date",)}
+_SCHEDULED_DAYS = {"from": ("ScheduledShift.start",), "to": ("ScheduledShift.start",)}
+_LEAVE_DAYS = {
+    "from": ("LeaveRequest.start", "LeaveRequest.finish"),
+    "to": ("LeaveRequest.start", "LeaveRequest.finish"),
+}
+_SHIFT_TEAM = ("Team", "Shift.team")
+_SCHEDULED_TEAM = ("Team", "ScheduledShift.team")
+
+ARGUMENT_RULES: Mapping[str, Mapping[str, tuple[str, ...]]] = {
+    "Query.students": {"schoolId": ("School", _SCHOOL_STUDENTS), **_STUDENT_FILTERS},
+    "School.students": _STUDENT_FILTERS,
+    "Query.staff": {
+        "schoolId": ("School", _SCHOOL_STAFF),
+        "teamId": ("Team", "Staff.teams | Team.staff"),
+        **_STAFF_FILTERS,
+    },
+    "School.staff": _STAFF_FILTERS,
+    "Query.groups": {"schoolId": ("School", "Group.school | School.groups"), **_GROUP_FILTERS},
+    "School.groups": _GROUP_FILTERS,
+    "Student.groups": {"type": ("Group.type",)},
+    "Query.shifts": {
+        **_SHIFT_DAYS,
+        "staffIds": ("Staff", "Shift.staff | Staff.shifts"),
+        "teamId": _SHIFT_TEAM,
+        "status": ("Shift.status",),
+    },
+    "Query.scheduledShifts": {
+        **_SCHEDULED_DAYS,
+        "staffIds": ("Staff", "ScheduledShift.staff | Staff.scheduledShifts"),
+        "teamId": _SCHEDULED_TEAM,
+    },
+    "Roster.scheduledShifts": {"teamId": _SCHEDULED_TEAM},
+    "Query.rosters": {
+        "from": ("Roster.start", "Roster.finish"),
+        "to": ("Roster.start", "Roster.finish"),
+    },
+    "Query.leaveRequests": {**_LEAVE_DAYS, "status": ("LeaveRequest.status",)},
+    "Group.lessons": _LESSON_DAYS,
+    "Staff.lessons": _LESSON_DAYS,
+    "Student.timetable": _LESSON_DAYS,
+    "Student.attendance": {"from": ("AttendanceMark.date",), "to": ("AttendanceMark.date",)},
+    "Staff.shifts": _SHIFT_DAYS,
+    "Staff.scheduledShifts": _SCHEDULED_DAYS,
+    "Staff.leaveRequests": _LEAVE_DAYS,
+    "Staff.timesheets": {"on": ("Timesheet.start", "Timesheet.finish")},
+    "Subscription.shiftChanged": {
+        **_SHIFT_DAYS,
+        "staffId": ("Staff", "Shift.staff | Staff.shifts"),
+        "teamId": _SHIFT_TEAM,
+    },
+    "Subscription.scheduledShiftChanged": {
+        "rosterId": ("Roster", "ScheduledShift.roster | Roster.scheduledShifts"),
+        "teamId": _SCHEDULED_TEAM,
+    },
+    "Subscription.studentChanged": {"schoolId": ("School", _SCHOOL_STUDENTS)},
+    "Subscription.staffChanged": {"schoolId": ("School", _SCHOOL_STAFF)},
+}
+"""Field coordinate -> argument -> what giving it a value needs: read on each entry, an entry
+being a type (naming one by id), a ``Type.field`` the argument filters on, or alternatives
+``A | B`` (a relation, readable from either end). A test checks that every argument of the
+schema is here or in :data:`FREE_ARGUMENTS`."""
+
+FREE_ARGUMENTS: Mapping[str, str] = {
+    "first": "the page size",
+    "after": "a cursor this list issued",
+    "search": "matches only the fields the caller may read (graph.search.SearchFields)",
+    "id": "the object itself, which needs read on its type",
+    "ids": "the objects themselves, which need read on their type",
+    "representations": "the objects themselves, which need read on their type",
+    "input": "checked by MUTATION_RULES",
+    "Subscription.groupMembershipChanged(groupId:)": "the group itself, the change's node",
+}
+"""Arguments (by name, or by coordinate for one field's) that need nothing more than the field
+they belong to, and why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,6 +380,7 @@ class _Walk:
         returned: GraphQLCompositeType | None = None
         for owner, field_def in self._owners(name, parent, possible):
             narrowed = self.check(owner, name, field_def, node)
+            self._filters(owner, name, field_def, node)
             if narrowed is not None:
                 children = narrowed if children is None else children | narrowed
             named = get_named_type(field_def.type)
@@ -358,6 +450,41 @@ class _Walk:
             return get_argument_values(field_def, node, self.variables)
         except GraphQLError:  # execution reports it, before the field's resolver runs
             return None
+
+    def _reads(self, need: str) -> bool:
+        """Whether the caller may read ``need``: a type, a ``Type.field`` or ``A | B``."""
+        for alternative in need.split(" | "):
+            type_name, _, field_name = alternative.partition(".")
+            if field_name and self.caller.may_read(type_name, field_name):
+                return True
+            if not field_name and self.caller.may(type_name, "read"):
+                return True
+        return False
+
+    def _filters(
+        self, owner: GraphQLObjectType, name: str, field_def: GraphQLField, node: FieldNode
+    ) -> None:
+        """Refuse the arguments of ``owner.name`` that filter on what the caller may not read
+        (:data:`ARGUMENT_RULES`); nothing more when the field itself is refused."""
+        coordinate = f"{owner.name}.{name}"
+        filters = ARGUMENT_RULES.get(coordinate)
+        if filters is None or not self.deep or coordinate in self.denied:
+            return
+        arguments = self._arguments(field_def, node)
+        if arguments is None:
+            return
+        for argument, needs in filters.items():
+            if arguments.get(argument) is None:
+                continue
+            missing = next((need for need in needs if not self._reads(need)), None)
+            if missing is not None:
+                target = f"{coordinate}({argument}:)"
+                self.deny(
+                    target,
+                    f"{self.who} may not read {missing.replace(' | ', ' or ')}, "
+                    f"so may not use {target}.",
+                    node,
+                )
 
     def _narrow(
         self, coordinate: str, name: str, field_def: GraphQLField, node: FieldNode

@@ -24,7 +24,7 @@ from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import decode_id_of, encode_global_id
 from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.loading import load_keyed, load_rows
-from schoolgraph.graph.search import matches, search_terms
+from schoolgraph.graph.search import GROUP_SEARCH, matches, search_terms
 from schoolgraph.graph.turns import take_turn
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, sources_field
@@ -154,6 +154,7 @@ async def find_groups(
     else is left out with its error reported against the field.
     """
     terms = search_terms(search)
+    searched = GROUP_SEARCH.values_for(info.context.caller)
     by_school = await load_keyed(info, loaders(info).groups_by_school, school_ids, strict=strict)
     return [
         row
@@ -162,7 +163,7 @@ async def find_groups(
         )
         if (type is None or row.type is type)
         and (year is None or row.year == year)
-        and matches(terms, row.code, row.name, row.subject)
+        and matches(terms, *searched(row))
     ]
 
 
@@ -173,10 +174,7 @@ async def resolve_groups(
     ] = None,
     type: Annotated[GroupType | None, strawberry.argument(description="Only this type.")] = None,
     year: Annotated[int | None, strawberry.argument(description="Only this year group.")] = None,
-    search: Annotated[
-        str | None,
-        strawberry.argument(description="Words that must all appear in the code, name or subject."),
-    ] = None,
+    search: Annotated[str | None, strawberry.argument(description=GROUP_SEARCH.description)] = None,
     first: First = DEFAULT_PAGE_SIZE,
     after: After = None,
 ) -> Connection[Group] | None:

@@ -9,12 +9,14 @@ import strawberry
 
 from schoolgraph import domain
 from schoolgraph.domain import GroupType, System
+from schoolgraph.errors import NotFoundError
 from schoolgraph.graph.arguments import DEFAULT_PAGE_SIZE, After, First
 from schoolgraph.graph.connections import Connection
 from schoolgraph.graph.extensions.partial_errors import report_partial
 from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import decode_id_of, encode_global_id
 from schoolgraph.graph.info import Info, loaders
+from schoolgraph.graph.search import GROUP_SEARCH, STAFF_SEARCH, STUDENT_SEARCH
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 from schoolgraph.loaders.outcomes import ALL
@@ -74,9 +76,18 @@ class School(Node):
         )
 
     @classmethod
-    async def load_node(cls, info: Info, domain_id: str) -> School | None:
+    async def load_node(cls, info: Info, domain_id: str) -> School:
+        """The school; a school exists exactly when it is configured (and in the caller's
+        scope), so an id of any other is ``NOT_FOUND``, as every ``schoolId`` argument says.
+
+        Raises:
+            NotFoundError: the school is not configured, or not one the caller may see.
+        """
         row = await loaders(info).school.load(domain_id)
-        return None if row is None else cls.of(row)
+        if row is None:
+            # Word for word what the directory says when a read names such a school.
+            raise NotFoundError(f"School '{domain_id}' is not a configured school.")
+        return cls.of(row)
 
     @field(description="The school's students, filtered, a page at a time.")
     async def students(
@@ -84,7 +95,9 @@ class School(Node):
         info: Info,
         group_id: strawberry.ID | None = None,
         year: int | None = None,
-        search: str | None = None,
+        search: Annotated[
+            str | None, strawberry.argument(description=STUDENT_SEARCH.description)
+        ] = None,
         updated_since: datetime | None = None,
         first: First = DEFAULT_PAGE_SIZE,
         after: After = None,
@@ -104,7 +117,12 @@ class School(Node):
 
     @field(description="The school's staff (from its MIS), by surname.")
     async def staff(
-        self, info: Info, search: str | None = None, is_teacher: bool | None = None
+        self,
+        info: Info,
+        search: Annotated[
+            str | None, strawberry.argument(description=STAFF_SEARCH.description)
+        ] = None,
+        is_teacher: bool | None = None,
     ) -> list[Annotated[Staff, strawberry.lazy("schoolgraph.graph.types.staff")]] | None:
         from schoolgraph.graph.types.staff import Staff, find_staff
 
@@ -117,7 +135,9 @@ class School(Node):
         info: Info,
         type: GroupType | None = None,
         year: int | None = None,
-        search: str | None = None,
+        search: Annotated[
+            str | None, strawberry.argument(description=GROUP_SEARCH.description)
+        ] = None,
     ) -> list[Annotated[Group, strawberry.lazy("schoolgraph.graph.types.group")]] | None:
         from schoolgraph.graph.types.group import Group, find_groups
 

@@ -31,7 +31,7 @@ from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import decode_id_of, encode_global_id
 from schoolgraph.graph.info import Info, already_built, built_once, loaders
 from schoolgraph.graph.loading import load_rows, selected, with_references
-from schoolgraph.graph.search import matches, search_terms
+from schoolgraph.graph.search import STAFF_SEARCH, matches, search_terms
 from schoolgraph.graph.time_zones import today_in
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, sources_field
@@ -306,6 +306,7 @@ async def _find_staff(
     is_teacher: bool | None,
 ) -> list[tuple[SortKey, domain.Staff]]:
     terms = search_terms(search)
+    searched = STAFF_SEARCH.values_for(info.context.caller)
     staff = await loaders(info).all_staff.load(ALL)
     report_partial(info, staff.errors)
     return [
@@ -314,7 +315,7 @@ async def _find_staff(
         if (school_id is None or row.school_id == school_id)
         and (team_id is None or team_id in row.team_ids)
         and (is_teacher is None or row.is_teacher is is_teacher)
-        and matches(terms, row.forename, row.surname, row.display_name, row.email, row.staff_code)
+        and matches(terms, *searched(row))
     ]
 
 
@@ -323,10 +324,7 @@ async def resolve_staff(
     school_id: Annotated[
         strawberry.ID | None, strawberry.argument(description="Only this school's staff.")
     ] = None,
-    search: Annotated[
-        str | None,
-        strawberry.argument(description="Words that must all appear in a name, email or code."),
-    ] = None,
+    search: Annotated[str | None, strawberry.argument(description=STAFF_SEARCH.description)] = None,
     team_id: Annotated[
         strawberry.ID | None, strawberry.argument(description="Only members of this team.")
     ] = None,
@@ -337,9 +335,14 @@ async def resolve_staff(
     after: After = None,
 ) -> Connection[Staff] | None:
     check_page(first, after)
+    school = decode_id_of("School", school_id, field="schoolId") if school_id else None
+    if school is not None:
+        from schoolgraph.graph.types.school import School
+
+        await School.load_node(info, school)  # NOT_FOUND, as for students, when not configured
     rows = await _find_staff(
         info,
-        decode_id_of("School", school_id, field="schoolId") if school_id else None,
+        school,
         search,
         decode_id_of("Team", team_id, field="teamId") if team_id else None,
         is_teacher,

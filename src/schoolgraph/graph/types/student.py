@@ -32,7 +32,7 @@ from schoolgraph.graph.ids import decode_id_of, encode_global_id
 from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.loading import load_keyed
 from schoolgraph.graph.look_ahead import look_ahead_student
-from schoolgraph.graph.search import matches, search_terms
+from schoolgraph.graph.search import STUDENT_SEARCH, matches, search_terms
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 from schoolgraph.loaders import AttendanceKey
@@ -197,6 +197,7 @@ async def find_students(
     keyed = _BY_NAME.of(list(by_school), list(by_school.values()))
     if members is None and year is None and updated_since is None and not terms:
         return keyed
+    searched = STUDENT_SEARCH.values_for(info.context.caller)
     return [
         (key, row)
         for key, row in keyed
@@ -206,7 +207,7 @@ async def find_students(
             updated_since is None
             or (row.updated_at is not None and row.updated_at >= updated_since)
         )
-        and matches(terms, row.forename, row.surname, row.preferred_forename, row.upn)
+        and matches(terms, *searched(row))
     ]
 
 
@@ -255,7 +256,7 @@ async def resolve_students(
     ] = None,
     year: Annotated[int | None, strawberry.argument(description="Only this year group.")] = None,
     search: Annotated[
-        str | None, strawberry.argument(description="Words that must all appear in a name or UPN.")
+        str | None, strawberry.argument(description=STUDENT_SEARCH.description)
     ] = None,
     updated_since: Annotated[
         datetime | None, strawberry.argument(description="Only records changed since then.")
