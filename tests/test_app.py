@@ -188,6 +188,11 @@ async def test_a_variable_of_the_wrong_type_is_bad_user_input(
     assert error_codes(body) == ["BAD_USER_INPUT"]
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [Settings(mode=Mode.UPSTREAM, anonymous=True), Settings(mode=Mode.UPSTREAM, anonymous=False)],
+    ids=["anonymous", "tokens-required"],
+)
 @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
 async def test_a_wrong_method_is_a_clear_405(
     http: aiohttp.ClientSession, gateway_url: URL, method: str

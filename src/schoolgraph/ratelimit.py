@@ -11,6 +11,11 @@ client address for requests without one (anonymous demo access, ``POST /auth/tok
 The address is the peer's; behind a reverse proxy every client shares the proxy's address,
 so put the limiter there, or key by account only.
 
+The limiter that counted a request is left on it (``request[RATE_LIMIT]``): a WebSocket's
+upgrade is counted here once, and each operation sent over the socket then takes one more
+request from the same bucket (:mod:`schoolgraph.graph.websocket`), so a socket is no way
+around the limit.
+
 Buckets live in an LRU of at most ``max_keys`` keys: a key forgotten there had been idle the
 longest, and comes back with a full bucket, which is what idleness would have given it.
 """
@@ -32,7 +37,9 @@ from schoolgraph.middlewares import error_response
 
 __all__ = [
     "LIMITED_PATHS",
+    "RATE_LIMIT",
     "KeyFunction",
+    "RateLimit",
     "RateLimitedError",
     "TokenBuckets",
     "address_key",
@@ -129,6 +136,25 @@ class TokenBuckets:
         return (1.0 - bucket.tokens) / self.rate
 
 
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """The buckets a request draws from, and the key that picks its bucket."""
+
+    buckets: TokenBuckets
+    key: KeyFunction
+
+    def take(self, request: web.Request) -> RateLimitedError | None:
+        """Take one request from ``request``'s bucket: None, or the error refusing it."""
+        wait = self.buckets.take(self.key(request))
+        if wait <= 0:
+            return None
+        return RateLimitedError(max(1, math.ceil(wait)))
+
+
+RATE_LIMIT = web.RequestKey("rate_limit", RateLimit)
+"""The limiter that counted a request; absent when rate limiting is off."""
+
+
 def rate_limit_middleware(
     buckets: TokenBuckets,
     *,
@@ -140,15 +166,15 @@ def rate_limit_middleware(
     Place it after the authentication middleware, so that :func:`caller_key` sees the caller.
     """
 
+    limiter = RateLimit(buckets, key)
+
     @web.middleware
     async def limit(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.path in paths:
-            wait = buckets.take(key(request))
-            if wait > 0:
-                retry_after = max(1, math.ceil(wait))
-                return error_response(
-                    RateLimitedError(retry_after), headers={"Retry-After": str(retry_after)}
-                )
+            request[RATE_LIMIT] = limiter
+            refused = limiter.take(request)
+            if refused is not None:
+                return error_response(refused, headers={"Retry-After": str(refused.retry_after)})
         return await handler(request)
 
     return limit

@@ -85,6 +85,8 @@ async def test_the_link_page_is_html_for_a_browser(harness: Harness) -> None:
         assert response.status == 200
         assert response.headers["Cache-Control"] == "no-store"
     assert "type='password' name='passphrase'" in page
+    # The style sheet is CSS, not a template's doubled braces: long secrets wrap.
+    assert "code{font-size:1.1em;word-break:break-all}" in page and "{{" not in page
 
     async with harness.http.post(link, data={"passphrase": PASSPHRASE}) as response:
         shown = await response.text()

@@ -23,6 +23,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from schoolgraph.accounts import hashing
 from schoolgraph.accounts.models import ANONYMOUS, NOBODY, Caller
 from schoolgraph.accounts.service import AccountService
 from schoolgraph.errors import BadRequestError, SchoolgraphError, UnauthenticatedError
@@ -84,10 +85,27 @@ class Authenticator:
                 f"This gateway needs a bearer token: POST your key and secret to {TOKEN_PATH}, "
                 "then send 'Authorization: Bearer <token>'."
             )
-        scheme, _, token = header.strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise UnauthenticatedError("The Authorization header must be 'Bearer <token>'.")
-        return await self.service.caller(token.strip())
+        return await self.service.caller(_bearer_token(header))
+
+    async def expires_at(self, header: str | None) -> datetime | None:
+        """When the bearer token of an ``Authorization`` value expires, by :meth:`now`; None
+        without a token. A long-lived connection (a WebSocket) ends itself then, rather than
+        wait for its next message to find out."""
+        if header is None:
+            return None
+        record = await self.service.store.token(hashing.digest(_bearer_token(header)))
+        return record.expires_at if record is not None else None
+
+    def now(self) -> datetime:
+        """The accounts' clock, which token expiry is measured by."""
+        return self.service.clock()
+
+
+def _bearer_token(header: str) -> str:
+    scheme, _, token = header.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise UnauthenticatedError("The Authorization header must be 'Bearer <token>'.")
+    return token.strip()
 
 
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
@@ -102,7 +120,8 @@ def _challenge(*, token_given: bool) -> dict[str, str]:
 @web.middleware
 async def authentication_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Set ``request[CALLER]`` on ``/graphql`` requests, or answer 401 with a challenge."""
-    if request.path == GRAPHQL_PATH:
+    # A method /graphql does not take is the router's 405, whoever asks.
+    if request.path == GRAPHQL_PATH and request.match_info.http_exception is None:
         # GraphiQL's page is a GET with neither a query nor a persisted-query hash
         # (APQ over GET sends only `extensions`); those need a caller like any query.
         if request.method == "GET" and not {"query", "extensions"} & request.query.keys():
@@ -173,8 +192,8 @@ def _page(title: str, body: str, status: int = 200) -> web.Response:
         "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(title)}</title><style>body{{font-family:sans-serif;"
-        "max-width:40em;margin:3em auto;padding:0 1em}}code{{font-size:1.1em;"
-        "word-break:break-all}}</style></head>"
+        "max-width:40em;margin:3em auto;padding:0 1em}code{font-size:1.1em;"
+        "word-break:break-all}</style></head>"
         f"<body><h1>{html.escape(title)}</h1>{body}</body></html>\n"
     )
     return web.Response(

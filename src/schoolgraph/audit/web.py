@@ -33,7 +33,7 @@ from schoolgraph.audit.store import AuditStore
 from schoolgraph.config import Settings
 from schoolgraph.middlewares import CALL_LOG, REQUEST_ID, request_id_middleware
 
-__all__ = ["AUDIT", "NOT_RECORDED", "AuditLog", "audit_middleware", "setup_audit"]
+__all__ = ["AUDIT", "NOT_RECORDED", "AuditLog", "audit_middleware", "put_record", "setup_audit"]
 
 logger = logging.getLogger(__name__)
 
@@ -117,12 +117,14 @@ def build_record(
     at: datetime.datetime,
     elapsed_ms: float,
     details: bool = True,
+    sizes: tuple[int, int] | None = None,
 ) -> AuditRecord:
     """The audit record of a request that has its response (or failed with ``status``).
 
     ``details=False`` leaves out what comes from the request's content (facts of the
     GraphQL execution, parameters, variables, the error body): the fallback record when
-    reading those failed.
+    reading those failed. ``sizes`` (bytes received, bytes sent) replaces the lengths of the
+    request and response bodies: an operation over a WebSocket has neither.
     """
     facts = (request.get(GRAPHQL_FACTS) if details else None) or GraphQLFacts()
     caller = request.get(CALLER)
@@ -145,8 +147,8 @@ def build_record(
         error_message=message,
         ip=request.remote,
         elapsed_ms=round(elapsed_ms, 3),
-        request_bytes=_request_bytes(request),
-        response_bytes=_response_bytes(response),
+        request_bytes=_request_bytes(request) if sizes is None else sizes[0],
+        response_bytes=_response_bytes(response) if sizes is None else sizes[1],
         user_agent=request.headers.get("User-Agent"),
         query_parameters=redacted_query(request.query.items()) if details else None,
         variables=redacted_json(facts.variables),
@@ -189,22 +191,38 @@ def audit_middleware(
             raise
         finally:
             elapsed_ms = (time.perf_counter() - started) * 1000
-            record = functools.partial(
-                build_record, request, response, status=status, at=at, elapsed_ms=elapsed_ms
+            await put_record(
+                recorder, request, response, status=status, at=at, elapsed_ms=elapsed_ms
             )
-            try:
-                built = record()
-            except Exception:
-                # Auditing must never fail a request, nor lose its record: keep the rest.
-                logger.exception(
-                    "The audit record of request %s left out its details; they could not be read.",
-                    request.get(REQUEST_ID),
-                    extra={"request_id": request.get(REQUEST_ID)},
-                )
-                built = record(details=False)
-            await recorder.put(built)
 
     return middleware
+
+
+async def put_record(
+    recorder: AuditRecorder,
+    request: web.Request,
+    response: web.StreamResponse | None,
+    *,
+    status: int,
+    at: datetime.datetime,
+    elapsed_ms: float,
+    sizes: tuple[int, int] | None = None,
+) -> None:
+    """Build the record of ``request`` (see :func:`build_record`) and buffer it."""
+    record = functools.partial(
+        build_record, request, response, status=status, at=at, elapsed_ms=elapsed_ms, sizes=sizes
+    )
+    try:
+        built = record()
+    except Exception:
+        # Auditing must never fail a request, nor lose its record: keep the rest.
+        logger.exception(
+            "The audit record of request %s left out its details; they could not be read.",
+            request.get(REQUEST_ID),
+            extra={"request_id": request.get(REQUEST_ID)},
+        )
+        built = record(details=False)
+    await recorder.put(built)
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
