@@ -25,6 +25,7 @@ from schoolgraph.config import Settings
 from schoolgraph.dashboard import add_dashboard_routes
 from schoolgraph.deadlines import deadline_middleware
 from schoolgraph.graph.answers import ANSWERS, AnswerCache
+from schoolgraph.graph.cursors import use_cursor_secret
 from schoolgraph.graph.extensions.limits import QueryLimits
 from schoolgraph.graph.extensions.permissions import grantable_types
 from schoolgraph.graph.persisted_queries import PersistedQueries, load_allow_list
@@ -155,6 +156,9 @@ def create_app(
         position = app.middlewares.index(upstream_calls_middleware)
         app.middlewares.insert(position, rate_limit_middleware(buckets, key=rate_limit_key))
     app.middlewares.append(deadline_middleware(settings.request_timeout))
+    if settings.cursor_secret is not None:
+        # Process-wide: unset, the process keeps the random key it started with.
+        use_cursor_secret(settings.cursor_secret.reveal())
     runtime = Runtime(settings, clock=clock)
     app[SETTINGS] = settings
     app[RUNTIME] = runtime

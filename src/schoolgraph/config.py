@@ -275,6 +275,9 @@ class Settings:
     token_ttl: float = 900.0
     anonymous: bool | None = None
     """Whether requests without a token are served, with every grant; None: in demo mode only."""
+    cursor_secret: Secret | None = None
+    """What connection cursors are sealed with (``schoolgraph.graph.cursors``); None: a random
+    key per process."""
     public_url: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -976,6 +979,15 @@ VARIABLES: tuple[Variable, ...] = (
         "Serve GraphQL requests without a token, with every grant on every school "
         "(`true`/`false`). Unset: `true` in demo mode, `false` in upstream mode.",
         unset="demo mode only",
+    ),
+    Variable(
+        "cursor_secret",
+        _parse_secret,
+        "What connection cursors are sealed with, so that clients can neither read nor forge "
+        "them. Secret. Give every replica the same one, and cursors survive restarts and "
+        "work on any replica. Unset: a random key per process.",
+        unset="random per process",
+        secret=True,
     ),
     Variable(
         "public_url",

@@ -43,12 +43,14 @@ def test_a_new_list_for_a_slot_is_sorted_afresh() -> None:
 def test_a_page_holds_the_keys_its_cursors_are_made_of() -> None:
     keyed = SortedRows(_key).of(["a"], [_rows("d", "b", "c", "a")])
 
-    page = paginate_sorted(keyed, node=lambda row: row[0], first=2, after=None)
-    rest = paginate_sorted(keyed, node=lambda row: row[0], first=2, after=page.page_info.end_cursor)
+    page = paginate_sorted(keyed, kind="Row", node=lambda row: row[0], first=2, after=None)
+    rest = paginate_sorted(
+        keyed, kind="Row", node=lambda row: row[0], first=2, after=page.page_info.end_cursor
+    )
 
     assert page.nodes == ["a:3", "a:1"] and rest.nodes == ["a:2", "a:0"]
     assert rest.keys == [key for key, _ in keyed[2:]]
     assert rest.page_info.start_cursor is not None and rest.page_info.end_cursor is not None
-    assert decode_cursor(rest.page_info.start_cursor) == rest.keys[0]
-    assert decode_cursor(rest.page_info.end_cursor) == rest.keys[-1]
+    assert decode_cursor("Row", rest.page_info.start_cursor) == rest.keys[0]
+    assert decode_cursor("Row", rest.page_info.end_cursor) == rest.keys[-1]
     assert not rest.page_info.has_next_page and rest.page_info.has_previous_page

@@ -7,7 +7,6 @@ import base64
 import pytest
 
 from schoolgraph.graph.arguments import BadUserInputError
-from schoolgraph.graph.connections import decode_cursor, encode_cursor
 from schoolgraph.graph.ids import decode_global_id, decode_id_of, encode_global_id
 
 
@@ -63,24 +62,3 @@ def test_a_school_id_has_no_native_part_and_other_ids_have_one() -> None:
 def test_an_id_of_another_type_is_refused() -> None:
     with pytest.raises(BadUserInputError, match="the id of a Group, not of a Student"):
         decode_id_of("Student", encode_global_id("Group", "tass:01:7A"))
-
-
-def test_a_cursor_is_unpadded_base64url_of_the_versioned_key_as_ascii_json() -> None:
-    # Cursors handed out before stay valid: the format is pinned, escapes included.
-    cursor = encode_cursor(("søren", "ann", "xporter:7109606:150001"))
-
-    assert cursor == "WyJjMSIsInNcdTAwZjhyZW4iLCJhbm4iLCJ4cG9ydGVyOjcxMDk2MDY6MTUwMDAxIl0"
-    assert decode_cursor(cursor) == ("søren", "ann", "xporter:7109606:150001")
-
-
-def test_cursors_round_trip_and_reject_what_they_did_not_make() -> None:
-    key = ("smith", "ann", "xporter:7109606:150001")
-
-    assert decode_cursor(encode_cursor(key)) == key
-    for bad in (
-        "abc",
-        encode_global_id("Student", "x"),
-        base64.urlsafe_b64encode(b'["c1",1]').decode(),
-    ):
-        with pytest.raises(BadUserInputError, match="not a cursor"):
-            decode_cursor(bad)

@@ -2,24 +2,22 @@
 
 A cursor holds the sort key of the row it points at, not an offset, so a page boundary stays
 put when rows are added or removed before it: ``after`` resumes at the first row whose key is
-greater than the cursor's.
+greater than the cursor's. The key is sealed (:mod:`schoolgraph.graph.cursors`): a client
+cannot read it, forge it, or use it on another kind of list.
 
 Sorting a school's thousands of rows for every page (and a query may ask for ten pages) costs
 more than answering the page, so :class:`SortedRows` keeps the sorted order of a list while
 the list is the same object (the directory hands out the same mapping until its upstream
 list changes), and :func:`paginate_sorted` pages through it without sorting again.
 
-Cursors cost a JSON and a base64 encoding each, so an edge's cursor, and a page's edges, are
-made only when a query asks for them: a page read through ``nodes`` makes none but the two
-of its ``pageInfo``.
+Cursors cost a JSON encoding, a seal and a base64 encoding each, so an edge's cursor, and
+a page's edges, are made only when a query asks for them: a page read through ``nodes``
+makes none but the two of its ``pageInfo``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import bisect
-import json
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from operator import itemgetter
@@ -28,6 +26,7 @@ from typing import Any, Generic, TypeVar
 import strawberry
 
 from schoolgraph.graph.arguments import BadUserInputError, page_size
+from schoolgraph.graph.cursors import SortKey, open_cursor, seal_cursor
 
 __all__ = [
     "Connection",
@@ -44,15 +43,10 @@ __all__ = [
 T = TypeVar("T")
 R = TypeVar("R")
 
-SortKey = tuple[str, ...]
-"""How rows of a connection are ordered; the row's id comes last, so keys are unique."""
-
 Keyed = Sequence[tuple[SortKey, R]]
 """Rows with their sort keys, in key order."""
 
 _first = itemgetter(0)
-
-_CURSOR_VERSION = "c1"
 
 
 @strawberry.type(description="Where a page sits in the whole list.")
@@ -66,15 +60,19 @@ class PageInfo:
 
 
 def _cursor(root: Edge[Any]) -> str:
-    return encode_cursor(root.key)
+    return seal_cursor(root.kind, root.key)
 
 
 def _edges(root: Connection[T]) -> list[Edge[T]]:
-    return [Edge(key=key, node=node) for key, node in zip(root.keys, root.nodes, strict=True)]
+    return [
+        Edge(kind=root.kind, key=key, node=node)
+        for key, node in zip(root.keys, root.nodes, strict=True)
+    ]
 
 
 @strawberry.type(description="A row of a connection and the cursor that points at it.")
 class Edge(Generic[T]):
+    kind: strawberry.Private[str]
     key: strawberry.Private[SortKey]
     cursor: str = strawberry.field(
         resolver=_cursor, description="Pass as `after` to read the rows after this."
@@ -86,6 +84,8 @@ class Edge(Generic[T]):
 class Connection(Generic[T]):
     total_count: int = strawberry.field(description="Rows matching the filters, on all pages.")
     page_info: PageInfo
+    kind: strawberry.Private[str]
+    """What the list holds (``Student``): cursors of one kind of list open only there."""
     keys: strawberry.Private[Sequence[SortKey]]
     """The sort keys of the page's rows, one per node: what its edges' cursors hold."""
     edges: list[Edge[T]] = strawberry.field(resolver=_edges)
@@ -94,52 +94,37 @@ class Connection(Generic[T]):
     )
 
 
-# `json.dumps` with separators builds an encoder per call; this one is the same encoder.
-_CURSOR_JSON = json.JSONEncoder(separators=(",", ":"))
-
-
-def encode_cursor(key: SortKey) -> str:
-    raw = _CURSOR_JSON.encode([_CURSOR_VERSION, *key]).encode()
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-
-
-def decode_cursor(cursor: str, *, field: str = "after") -> SortKey:
-    """The sort key a cursor holds.
+def decode_cursor(kind: str, cursor: str, *, field: str = "after") -> SortKey:
+    """The sort key a cursor of a ``kind`` list holds.
 
     Raises:
-        BadUserInputError: the cursor was not issued by this gateway; names ``field``.
+        BadUserInputError: the cursor was not issued by this gateway for such a list (made
+            up, altered, or of another kind of list); names ``field``.
     """
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (binascii.Error, UnicodeError, ValueError):
-        value = None
-    if (
-        not isinstance(value, list)
-        or not value
-        or value[0] != _CURSOR_VERSION
-        or not all(isinstance(part, str) for part in value)
-    ):
+    key = open_cursor(kind, cursor)
+    if key is None:
         raise BadUserInputError(
             f"Argument '{field}' ({cursor!r}) is not a cursor from this list.", field=field
         )
-    return tuple(value[1:])
+    return key
 
 
-def check_page(first: int | None, after: str | None) -> None:
+def check_page(kind: str, first: int | None, after: str | None) -> None:
     """Check a connection's page arguments before anything is read.
 
     Raises:
-        BadUserInputError: ``first`` is out of bounds or ``after`` is not a cursor.
+        BadUserInputError: ``first`` is out of bounds or ``after`` is not a cursor of a
+            ``kind`` list.
     """
     page_size(first)
     if after is not None:
-        decode_cursor(after)
+        decode_cursor(kind, after)
 
 
 def paginate(
     rows: Sequence[R],
     *,
+    kind: str,
     key: Callable[[R], SortKey],
     node: Callable[[R], T],
     first: int | None,
@@ -149,6 +134,7 @@ def paginate(
 
     Args:
         rows: Every row that matches the field's filters, in any order.
+        kind: What the list holds (``Student``), sealed into its cursors.
         key: The row's sort key; unique per row (end it with the row's id).
         node: Builds the GraphQL object for a row of the page.
         first: The page size asked for; the default when None.
@@ -159,12 +145,16 @@ def paginate(
     """
     page_size(first)
     return paginate_sorted(
-        sorted(((key(row), row) for row in rows), key=_first), node=node, first=first, after=after
+        sorted(((key(row), row) for row in rows), key=_first),
+        kind=kind,
+        node=node,
+        first=first,
+        after=after,
     )
 
 
 def paginate_sorted(
-    keyed: Keyed[R], *, node: Callable[[R], T], first: int | None, after: str | None
+    keyed: Keyed[R], *, kind: str, node: Callable[[R], T], first: int | None, after: str | None
 ) -> Connection[T]:
     """One page of rows already in key order (see :class:`SortedRows`), as :func:`paginate`.
 
@@ -174,16 +164,17 @@ def paginate_sorted(
     size = page_size(first)
     start = 0
     if after is not None:
-        start = bisect.bisect_right(keyed, decode_cursor(after), key=_first)
+        start = bisect.bisect_right(keyed, decode_cursor(kind, after), key=_first)
     page = keyed[start : start + size]
     return Connection(
         total_count=len(keyed),
         page_info=PageInfo(
             has_next_page=start + size < len(keyed),
             has_previous_page=start > 0,
-            start_cursor=encode_cursor(page[0][0]) if page else None,
-            end_cursor=encode_cursor(page[-1][0]) if page else None,
+            start_cursor=seal_cursor(kind, page[0][0]) if page else None,
+            end_cursor=seal_cursor(kind, page[-1][0]) if page else None,
         ),
+        kind=kind,
         keys=[k for k, _ in page],
         nodes=[node(row) for _, row in page],
     )

@@ -178,7 +178,7 @@ async def resolve_groups(
     first: First = DEFAULT_PAGE_SIZE,
     after: After = None,
 ) -> Connection[Group] | None:
-    check_page(first, after)
+    check_page("Group", first, after)
     search_terms(search)
     if school_id is not None:
         school_ids = [decode_id_of("School", school_id, field="schoolId")]
@@ -194,4 +194,4 @@ async def resolve_groups(
         search=search,
         strict=school_id is not None,
     )
-    return paginate(rows, key=group_sort_key, node=Group.of, first=first, after=after)
+    return paginate(rows, kind="Group", key=group_sort_key, node=Group.of, first=first, after=after)

@@ -132,7 +132,7 @@ async def resolve_scheduled_shifts(
     after: After = None,
 ) -> Connection[ScheduledShift] | None:
     window = date_window(from_, to)
-    check_page(first, after)
+    check_page("ScheduledShift", first, after)
     people = (
         decode_ids_of("Staff", staff_ids, field="staffIds", limit=MAX_PAGE_SIZE)
         if staff_ids is not None
@@ -144,5 +144,10 @@ async def resolve_scheduled_shifts(
     )
     rows = [row for row in found if team is None or row.team_id == team]
     return paginate(
-        rows, key=scheduled_shift_sort_key, node=ScheduledShift.of, first=first, after=after
+        rows,
+        kind="ScheduledShift",
+        key=scheduled_shift_sort_key,
+        node=ScheduledShift.of,
+        first=first,
+        after=after,
     )

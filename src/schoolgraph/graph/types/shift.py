@@ -179,7 +179,7 @@ async def resolve_shifts(
     after: After = None,
 ) -> Connection[Shift] | None:
     window = date_window(from_, to)
-    check_page(first, after)
+    check_page("Shift", first, after)
     people = (
         decode_ids_of("Staff", staff_ids, field="staffIds", limit=MAX_PAGE_SIZE)
         if staff_ids is not None
@@ -194,4 +194,4 @@ async def resolve_shifts(
         for row in found
         if (team is None or row.team_id == team) and (status is None or row.status == status.value)
     ]
-    return paginate(rows, key=shift_sort_key, node=Shift.of, first=first, after=after)
+    return paginate(rows, kind="Shift", key=shift_sort_key, node=Shift.of, first=first, after=after)

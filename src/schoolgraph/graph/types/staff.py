@@ -334,7 +334,7 @@ async def resolve_staff(
     first: First = DEFAULT_PAGE_SIZE,
     after: After = None,
 ) -> Connection[Staff] | None:
-    check_page(first, after)
+    check_page("Staff", first, after)
     school = decode_id_of("School", school_id, field="schoolId") if school_id else None
     if school is not None:
         from schoolgraph.graph.types.school import School
@@ -347,4 +347,4 @@ async def resolve_staff(
         decode_id_of("Team", team_id, field="teamId") if team_id else None,
         is_teacher,
     )
-    return paginate_sorted(rows, node=Staff.of, first=first, after=after)
+    return paginate_sorted(rows, kind="Staff", node=Staff.of, first=first, after=after)

@@ -224,7 +224,7 @@ async def student_connection(
 ) -> Connection[Student]:
     """The ``students`` connection of one school, or of every school when ``school_id`` is None."""
     # Bad input costs no upstream request.
-    check_page(first, after)
+    check_page("Student", first, after)
     search_terms(search)
     if group_id is not None:
         decode_id_of("Group", group_id, field="groupId")
@@ -243,7 +243,7 @@ async def student_connection(
         updated_since=updated_since,
         strict=school_id is not None,
     )
-    return paginate_sorted(rows, node=Student.of, first=first, after=after)
+    return paginate_sorted(rows, kind="Student", node=Student.of, first=first, after=after)
 
 
 async def resolve_students(
