@@ -9,8 +9,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from schoolgraph.config import Settings
-from tests.graph.conftest import Start, global_id
+from tests.graph.conftest import UPSTREAMS, Gateway, Start, global_id
 
 GROUPS = """
 query ($ids: [ID!]!, $from: Date!, $to: Date!) {
@@ -90,3 +92,39 @@ async def test_thirty_groups_cost_the_upstream_requests_of_three(start_gateway: 
         f"upstream requests: 3 groups {few_cost}, 30 groups ({students} students, "
         f"{shifts} shifts) {many_cost}"
     )
+
+
+async def routes_asked(gateway: Gateway) -> dict[str, dict[str, int]]:
+    """Each simulator's requests by route since the last call (counters reset)."""
+    asked: dict[str, dict[str, int]] = {}
+    for name in UPSTREAMS:
+        url = gateway.simulators.urls[name] + "/__sim/stats"
+        async with gateway.http.get(url, params={"reset": "true"}) as response:
+            routes = (await response.json())["routes"]
+        asked[name] = {f"{r['method']} {r['route']}": r["count"] for r in routes}
+    return asked
+
+
+@pytest.mark.parametrize("field", ["students", "groups"])
+async def test_a_list_of_every_school_costs_what_the_schools_own_lists_cost(
+    start_gateway: Start, field: str
+) -> None:
+    every = await start_gateway(Settings(demo_scale="small"))
+    each = await start_gateway(Settings(demo_scale="small"))
+    credentials = each.world.credentials  # every configured school: TASS's "02" is empty
+    schools = [f"xporter:{school.estab}" for school in credentials.xporter_schools] + [
+        f"tass:{code}" for code in credentials.tass_company_codes
+    ]
+    own_lists = " ".join(
+        f'school{n}: {field}(schoolId: "{global_id("School", school)}") {{ totalCount }}'
+        for n, school in enumerate(schools)
+    )
+    await routes_asked(every)
+    await routes_asked(each)
+
+    together = await every.data(f"{{ {field} {{ totalCount }} }}")
+    apart = await each.data(f"{{ {own_lists} }}")
+
+    assert len(apart) == len(schools) >= 4
+    assert together[field]["totalCount"] == sum(a["totalCount"] for a in apart.values())
+    assert await routes_asked(every) == await routes_asked(each), "no school's details are read"

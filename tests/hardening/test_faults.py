@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
+import pytest
 import strawberry
 
 from schoolgraph.app import create_app
@@ -17,7 +18,7 @@ from schoolgraph.context import Context
 from schoolgraph.graph.schema import build_schema
 from schoolgraph.simulators.stack import SimulatorStack, start_simulators
 from tests.conftest import Serve
-from tests.graph.conftest import UPSTREAMS, Gateway
+from tests.graph.conftest import UPSTREAMS, Gateway, global_id
 from tests.hardening.conftest import Harden, codes, post_raw
 from tests.simulated_upstreams import environ_for
 
@@ -150,6 +151,55 @@ async def test_a_slow_upstream_is_bounded_by_the_request_deadline(harden: Harden
     assert {error["extensions"]["upstream"] for error in body["errors"]} == {"xporter"}
     assert body["data"]["schools"], "TASS answers in time"
     assert "errors" not in workforce and workforce_elapsed < 1.0
+
+
+SLOW_XPORTER_MS = 3000
+"""Xporter's latency in the tests below: its token and then a read outlast a deadline of five
+seconds; one read alone does not."""
+
+
+async def tass_total(gateway: Gateway, field: str) -> int:
+    """``field``'s ``totalCount`` for the TASS school alone, every upstream healthy."""
+    code = next(s.code for s in gateway.world.schools.values() if s.system == "tass")
+    school = global_id("School", f"tass:{code}")
+    data = await gateway.data(f'{{ {field}(schoolId: "{school}") {{ totalCount }} }}')
+    total: int = data[field]["totalCount"]
+    return total
+
+
+@pytest.mark.parametrize("field", ["students", "groups"])
+async def test_a_slow_upstream_costs_a_list_of_every_school_only_its_own_rows(
+    harden: Harden, field: str
+) -> None:
+    gateway = await harden(request_timeout=5.0)
+    await gateway.faults("xporter", latency_ms=SLOW_XPORTER_MS)
+
+    query = f"{{ {field}(first: 500) {{ totalCount nodes {{ domainId }} }} }}"
+    elapsed, status, body = await timed(gateway, query)
+    await gateway.faults("xporter", clear=True)
+
+    assert status == 200 and elapsed < 6.0, "bounded by the deadline"
+    rows = body["data"][field]
+    assert rows["totalCount"] == await tass_total(gateway, field) > 0, "TASS answers in time"
+    assert all(row["domainId"].startswith("tass:") for row in rows["nodes"])
+    assert set(codes(body)) == {"UPSTREAM_TIMEOUT"}
+    assert {error["extensions"]["upstream"] for error in body["errors"]} == {"xporter"}
+
+
+@pytest.mark.parametrize("field", ["students", "groups"])
+async def test_a_list_of_every_school_does_not_wait_for_school_details(
+    harden: Harden, field: str
+) -> None:
+    gateway = await harden(request_timeout=5.0)
+    await gateway.post("{ staff(first: 1) { totalCount } }")  # Xporter's token, no school read
+    await gateway.faults("xporter", latency_ms=SLOW_XPORTER_MS)
+
+    elapsed, status, body = await timed(gateway, f"{{ {field}(first: 2) {{ totalCount }} }}")
+    await gateway.faults("xporter", clear=True)
+
+    assert status == 200 and "errors" not in body, body
+    assert elapsed < 4.5, "one slow read, not the school's details and then its rows"
+    assert body["data"][field]["totalCount"] > await tass_total(gateway, field)
 
 
 @strawberry.type

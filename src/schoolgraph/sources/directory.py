@@ -151,6 +151,18 @@ class Directory:
         schools, errors = _settle(await asyncio.gather(*reads, return_exceptions=True))
         return Partial(tuple(schools), errors)
 
+    def school_ids(self) -> tuple[str, ...]:
+        """Every configured school's id, in the order of :meth:`schools`, from configuration
+        alone: no upstream is asked, so a list over every school (its students, its groups)
+        reads each school's rows at once instead of waiting for the slowest upstream's
+        school details."""
+        ids: list[str] = []
+        if self._xporter is not None:
+            ids.extend(self._xporter.school_id(e) for e in self._xporter.tenants)
+        if self._tass is not None:
+            ids.extend(self._tass.school_id(c) for c in self._tass.tenants)
+        return tuple(ids)
+
     async def school(self, school_id: str) -> School | None:
         found = self._find_school(school_id)
         if found is None:

@@ -108,6 +108,9 @@ class ScopedDirectory(Directory):
         mine = tuple(school for school in found.value if school.id in self.schools_in_scope)
         return Partial(mine, self._errors(found.errors))
 
+    def school_ids(self) -> tuple[str, ...]:
+        return tuple(id_ for id_ in self.inner.school_ids() if id_ in self.schools_in_scope)
+
     async def school(self, school_id: str) -> School | None:
         if school_id not in self.schools_in_scope:
             return None

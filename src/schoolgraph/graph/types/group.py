@@ -29,7 +29,6 @@ from schoolgraph.graph.turns import take_turn
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 from schoolgraph.loaders import SchoolWindow
-from schoolgraph.loaders.outcomes import ALL
 from schoolgraph.loaders.people import students_of
 
 if TYPE_CHECKING:
@@ -181,11 +180,11 @@ async def resolve_groups(
     check_page("Group", first, after)
     search_terms(search)
     if school_id is not None:
-        school_ids = [decode_id_of("School", school_id, field="schoolId")]
+        school_ids: Sequence[str] = [decode_id_of("School", school_id, field="schoolId")]
     else:
-        schools = await loaders(info).all_schools.load(ALL)
-        report_partial(info, schools.errors)
-        school_ids = [school.id for school in schools.value]
+        # From configuration, as for students: no school's groups wait for another
+        # upstream's school details.
+        school_ids = info.context.directory.school_ids()
     rows = await find_groups(
         info,
         school_ids=school_ids,

@@ -26,7 +26,6 @@ from schoolgraph.graph.connections import (
     check_page,
     paginate_sorted,
 )
-from schoolgraph.graph.extensions.partial_errors import report_partial
 from schoolgraph.graph.fields import field
 from schoolgraph.graph.ids import decode_id_of, encode_global_id
 from schoolgraph.graph.info import Info, loaders
@@ -36,7 +35,6 @@ from schoolgraph.graph.search import STUDENT_SEARCH, matches, search_terms
 from schoolgraph.graph.types.node import Node
 from schoolgraph.graph.types.source_ref import SourceRef, sources_field
 from schoolgraph.loaders import AttendanceKey
-from schoolgraph.loaders.outcomes import ALL
 from schoolgraph.loaders.people import school_of
 from schoolgraph.loaders.student_page import StudentWindow
 
@@ -228,12 +226,9 @@ async def student_connection(
     search_terms(search)
     if group_id is not None:
         decode_id_of("Group", group_id, field="groupId")
-    if school_id is not None:
-        school_ids: list[str] = [school_id]
-    else:
-        schools = await loaders(info).all_schools.load(ALL)
-        report_partial(info, schools.errors)
-        school_ids = [school.id for school in schools.value]
+    # Every school from configuration, not from a read of every school's details: a slow
+    # upstream's SchoolInfo must not hold up the other schools' students.
+    school_ids = [school_id] if school_id is not None else info.context.directory.school_ids()
     rows = await find_students(
         info,
         school_ids=school_ids,
