@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -187,11 +188,27 @@ async def test_serve_answers_then_stops_cleanly_on_a_signal(signum: signal.Signa
     lines = [json.loads(line) for line in stderr.decode().splitlines()]
     messages = [line["message"] for line in lines]
     assert f"Received {signum.name}; shutting down gracefully." in messages
-    assert messages[-1] == "Gateway stopped; in-flight requests have finished."
+    assert messages[-1] == "Gateway stopped."
     [access] = [line for line in lines if line["logger"] == "schoolgraph.access"]
     assert access["method"] == "POST"
     assert access["status"] == 200
     assert "Traceback" not in stderr.decode()
+
+
+@pytest.mark.parametrize("where", ["a port in use", "a host that does not resolve"])
+def test_serve_that_cannot_listen_says_only_that(where: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        host, port = taken.getsockname()
+        if where == "a host that does not resolve":
+            host, port = "999.1.1.1", 8000
+        result = run_cli("serve", SCHOOLGRAPH_HOST=host, SCHOOLGRAPH_PORT=str(port))
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"schoolgraph serve: error: cannot listen on {host}:{port}: ")
+    assert result.stderr.count("\n") == 1, "nothing started, so nothing says it started or stopped"
 
 
 async def test_serve_flags_override_the_environment() -> None:

@@ -1,10 +1,13 @@
-"""Graceful shutdown: in-flight requests finish within the timeout, then the app closes."""
+"""Graceful shutdown: in-flight requests finish within the timeout or are answered 503 at it,
+then the app closes; and binding comes before the app starts."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
@@ -12,8 +15,11 @@ from aiohttp import web
 from yarl import URL
 
 from schoolgraph.app import create_app
-from schoolgraph.config import Settings
+from schoolgraph.config import Settings, load_settings
 from schoolgraph.server import serve_app
+from schoolgraph.simulators.stack import start_simulators
+from tests.hardening.conftest import codes
+from tests.simulated_upstreams import environ_for
 
 
 async def start(
@@ -67,28 +73,90 @@ async def test_a_request_in_flight_at_stop_still_gets_its_answer(
         with pytest.raises(aiohttp.ClientConnectionError):
             await http.get(url / "healthz")
 
-    assert "Gateway stopped; in-flight requests have finished." in caplog.messages
+    assert "Gateway stopped." in caplog.messages
 
 
-async def test_a_request_slower_than_the_shutdown_timeout_is_cut_off() -> None:
+async def test_a_request_still_running_at_the_shutdown_timeout_is_answered_503_then() -> None:
     started = asyncio.Event()
-    url, stop, server = await start(app_with_slow_route(30, started), shutdown_timeout=0.2)
+    url, stop, server = await start(app_with_slow_route(30, started), shutdown_timeout=1.0)
 
     async with aiohttp.ClientSession() as http:
 
-        async def fetch_slow() -> int:
+        async def fetch_slow() -> tuple[int, object, float]:
             async with http.get(url / "slow") as response:
-                return response.status
+                return response.status, await response.json(), time.monotonic()
 
         in_flight = asyncio.create_task(fetch_slow())
         await started.wait()
         began = time.monotonic()
         stop.set()
+        status, body, answered = await in_flight
         await server
+        stopped = time.monotonic()
 
-        assert time.monotonic() - began < 5
-        with pytest.raises(aiohttp.ClientConnectionError):
-            await in_flight
+    assert status == 503
+    assert body == {
+        "errors": [
+            {
+                "message": "The server is shutting down and stopped this request after its "
+                "shutdown timeout of 1 seconds; send it again.",
+                "extensions": {"code": "SHUTTING_DOWN"},
+            }
+        ]
+    }
+    assert 0.9 < answered - began < 1.5, "cut at the timeout, not twice it"
+    assert stopped - answered < 0.5, "and the server stops at once"
+
+
+async def test_a_request_on_a_hung_upstream_gets_the_shutdown_timeout_in_all(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The operator's case: a real gateway over a hung Tanda, a long request timeout."""
+    caplog.set_level(logging.DEBUG)
+    stack = await start_simulators(scale="small")
+    try:
+        environ = environ_for(stack, "tanda") | {"SCHOOLGRAPH_REQUEST_TIMEOUT": "60"}
+        url, stop, server = await start(create_app(load_settings(environ)), shutdown_timeout=1.0)
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url / "graphql", json={"query": "{ locations { name } }"}) as r:
+                assert r.status == 200, "signed in to Tanda before it hangs"
+            faults = f"{stack.urls['tanda']}/__sim/faults"
+            async with http.post(faults, json={"hang": True}) as r:
+                assert r.status == 200
+
+            async def teams() -> tuple[int, object]:
+                async with http.post(url / "graphql", json={"query": "{ teams { name } }"}) as r:
+                    return r.status, await r.json()
+
+            in_flight = asyncio.create_task(teams())
+            await asyncio.sleep(0.5)  # waiting on Tanda
+            began = time.monotonic()
+            stop.set()
+            status, body = await in_flight
+            answered = time.monotonic()
+            await server
+            stopped = time.monotonic()
+            async with http.post(faults, json={"clear": True}) as r:
+                assert r.status == 200
+    finally:
+        await stack.close()
+    await asyncio.sleep(0.2)  # what the gateway left running, if anything, ends
+    gc.collect()  # asyncio reports an unretrieved exception when the task is collected
+
+    assert status == 503 and codes(body) == ["SHUTTING_DOWN"]
+    assert 0.9 < answered - began < 1.5
+    assert stopped - answered < 1.0
+    assert [r.getMessage()[:18] for r in caplog.records if r.name == "schoolgraph.access"] == [
+        "POST /graphql 200 ",
+        "POST /graphql 503 ",
+    ], "the access log says what the client got"
+    last = (
+        "Stopped 1 request still running after the shutdown timeout of 1 seconds (answered "
+        "503 SHUTTING_DOWN)."
+    )
+    gateway = [r for r in caplog.records if r.name.startswith(("schoolgraph", "asyncio"))]
+    assert gateway[-1].getMessage() == last, "the closing line says what was cut short"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [last]
 
 
 async def test_a_port_in_use_raises_oserror() -> None:
@@ -105,3 +173,29 @@ async def test_a_port_in_use_raises_oserror() -> None:
     finally:
         stop.set()
         await server
+
+
+async def test_an_address_in_use_fails_before_the_app_starts() -> None:
+    url, stop, server = await start(create_app(Settings()), shutdown_timeout=1.0)
+    started: list[str] = []
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        started.append("started")
+        yield
+
+    second = web.Application()
+    second.cleanup_ctx.append(lifecycle)
+    try:
+        with pytest.raises(OSError, match="address already in use"):
+            await serve_app(
+                second,
+                host="127.0.0.1",
+                port=url.port or 0,
+                shutdown_timeout=1.0,
+                stop=asyncio.Event(),
+            )
+    finally:
+        stop.set()
+        await server
+
+    assert started == [], "nothing started, so nothing logs that it did"

@@ -74,7 +74,7 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     finally:
         # cleanup_ctx unwinds after the server has drained in-flight requests.
         await runtime.close()
-        logger.info("Gateway stopped; in-flight requests have finished.")
+        logger.info("Gateway stopped.")
 
 
 async def _forget_middleware_chains(app: web.Application) -> None:

@@ -15,6 +15,7 @@ SchoolgraphError (code varies)
 ├── UnauthenticatedError            UNAUTHENTICATED           401
 ├── ForbiddenError                  FORBIDDEN                 403
 │   └── ForbiddenFieldError         FORBIDDEN_FIELD           403
+├── ShuttingDownError               SHUTTING_DOWN             503
 ├── UpstreamError                   UPSTREAM_ERROR            502
 │   ├── UpstreamUnavailableError    UPSTREAM_UNAVAILABLE      502
 │   ├── UpstreamTimeoutError        UPSTREAM_TIMEOUT          504
@@ -44,6 +45,7 @@ __all__ = [
     "NotFoundError",
     "PayloadTooLargeError",
     "SchoolgraphError",
+    "ShuttingDownError",
     "UnauthenticatedError",
     "UpstreamAuthError",
     "UpstreamBadResponseError",
@@ -134,6 +136,13 @@ class ForbiddenFieldError(ForbiddenError):
     """The caller may not read this field."""
 
     code = "FORBIDDEN_FIELD"
+
+
+class ShuttingDownError(SchoolgraphError):
+    """The server stopped the request: it was still running when the shutdown timeout ended."""
+
+    code = "SHUTTING_DOWN"
+    http_status = 503
 
 
 class UpstreamError(SchoolgraphError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import hashlib
 import json
 import logging
@@ -416,3 +417,56 @@ async def test_a_load_under_way_when_its_key_is_evicted_does_not_put_back_what_i
         assert (await waiting).value == [1, 2, 99] and ahead.cache.peek(KEY) is None
     hold = False
     assert (await ahead.read(load)).value == [1, 2, 100]
+
+
+@pytest.mark.parametrize(
+    ("failure", "logged"),
+    [
+        pytest.param(
+            UpstreamUnavailableError("The fake upstream is down.", upstream="fake"),
+            [],
+            id="an upstream error",
+        ),
+        pytest.param(
+            RuntimeError("row 1234 of Pat Example"),
+            [
+                (
+                    logging.WARNING,
+                    "A shared load of a fake /r entry ended with an unexpected RuntimeError.",
+                )
+            ],
+            id="a bug",
+        ),
+    ],
+)
+async def test_a_load_every_caller_gave_up_on_fails_later_without_an_error_log(
+    server: tuple[Transport, Upstream],
+    caplog: pytest.LogCaptureFixture,
+    failure: Exception,
+    logged: list[tuple[int, str]],
+) -> None:
+    """Its callers' waits end first (their deadline, a cancelled request); the load fails
+    afterwards with nobody left to retrieve the error, which asyncio would log at ERROR as
+    never retrieved. A bug is still reported, once, by its type alone."""
+    transport, _state = server
+    inner = _loader(transport, "a")
+    release = asyncio.Event()
+
+    async def load(entry: CacheEntry[list[int]] | None) -> Refresh[list[int]]:
+        await inner(entry)
+        await release.wait()
+        raise failure
+
+    caplog.set_level(logging.DEBUG)
+    cache = UpstreamCache()
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(
+            cache.fetch(CacheKey("fake", "a", "/rows"), load, ttl=10, route="/r"), 0.1
+        )
+    release.set()
+    await asyncio.sleep(0.05)  # the load fails
+    gc.collect()  # asyncio reports an unretrieved exception when the task is collected
+
+    assert [
+        (r.levelno, r.getMessage()) for r in caplog.records if r.levelno >= logging.WARNING
+    ] == logged

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -284,3 +286,20 @@ async def test_client_errors_map_once(transport: Transport, upstream: tuple[str,
     script.statuses = [404]
     response = await transport.request("GET", "/x", route="/x", ok_statuses=frozenset({404}))
     assert response.status == 404
+
+
+async def test_a_shared_get_its_caller_gave_up_on_fails_later_without_an_error_log(
+    transport: Transport, upstream: tuple[str, Script], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The caller's own wait ends first (a cancelled request); the shared send then meets its
+    deadline: a handled upstream timeout, which asyncio must not report as never retrieved."""
+    _, script = upstream
+    script.delay = 1.0
+    caplog.set_level(logging.DEBUG)
+    request = transport.request("GET", "/slow", route="/slow", deadline_at=time.monotonic() + 0.2)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(request, 0.05)
+    await asyncio.sleep(0.4)  # the shared send meets its deadline
+    gc.collect()  # asyncio reports an unretrieved exception when the task is collected
+
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []

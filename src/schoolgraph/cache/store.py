@@ -47,7 +47,7 @@ from typing import Any, Generic, Literal, NamedTuple, TypeVar
 from cachetools import TLRUCache
 
 from ..errors import UpstreamError
-from ..upstreams.http import CacheOutcome, UpstreamCall, record_call
+from ..upstreams.http import CacheOutcome, UpstreamCall, record_call, retrieve_when_done
 from .reads import cache_loading, record_read, taint
 
 V = TypeVar("V")
@@ -279,6 +279,7 @@ class UpstreamCache:
             task = self._start_load(
                 key, asyncio.ensure_future(self._refresh(key, entry, load, ttl=ttl, route=route))
             )
+            retrieve_when_done(task, f"load of a {key.upstream} {route} entry")
         # Recorded here, in the caller's context: a load shared by several requests is a
         # dependency of each of their answers.
         result: Cached[V] = await asyncio.shield(task)
@@ -294,8 +295,11 @@ class UpstreamCache:
             await asyncio.wait(set(self._ahead))
 
     async def close(self) -> None:
-        """Stop the background revalidations under way (before the clients close)."""
-        doomed = set(self._ahead)
+        """Stop the background revalidations and the loads under way (before the clients
+        close). It runs once the server has drained, so a load still running is one every
+        request gave up on (a hung upstream, a request cut short): left to run, it would end
+        against a closed client."""
+        doomed = set(self._ahead) | {task for task in self._loading.values() if not task.done()}
         for task in doomed:
             task.cancel()
         if doomed:

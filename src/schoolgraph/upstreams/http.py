@@ -26,6 +26,7 @@ import asyncio
 import contextvars
 import inspect
 import json as json_module
+import logging
 import random
 import time
 from collections import deque
@@ -59,6 +60,8 @@ EXACT_WHOLE_FLOAT = 2.0**53
 """Whole floats up to this are exact integers. Past it a whole float may be a rounded integer
 (`UpstreamResponse.json` reads an integer beyond 64 bits as a float), so the parsers take it
 for neither a whole number nor an id."""
+
+logger = logging.getLogger(__name__)
 
 
 # --------------------------------------------------------------------------- call log
@@ -135,6 +138,33 @@ def set_deadline(seconds_from_now: float | None) -> contextvars.Token[float | No
 def deadline() -> float | None:
     """The monotonic time by which the current request must be answered, if any."""
     return _current_deadline.get()
+
+
+def retrieve_when_done(task: asyncio.Future[Any], what: str) -> None:
+    """Retrieve the outcome of a task that callers share through ``asyncio.shield``.
+
+    A caller that gives up on a shared task (its deadline passed, its request was cancelled)
+    leaves the task running, and asyncio's shield then drops its own callback, so when the
+    task fails later nobody retrieves the exception and asyncio logs "Task exception was
+    never retrieved" at ERROR for what is an ordinary, handled upstream failure. Our own
+    errors (``UpstreamError``) are what callers expect from such a task: dropped here.
+    Anything else is a bug, logged once at WARNING by its type only (its message may quote
+    upstream data); callers still waiting get it as before.
+
+    Args:
+        task: The shared task.
+        what: What it does, for the warning ("tanda GET /api/v2/users").
+    """
+
+    def retrieve(finished: asyncio.Future[Any]) -> None:
+        if finished.cancelled():
+            return
+        error = finished.exception()
+        if error is None or isinstance(error, UpstreamError):
+            return
+        logger.warning("A shared %s ended with an unexpected %s.", what, type(error).__name__)
+
+    task.add_done_callback(retrieve)
 
 
 # --------------------------------------------------------------------------- policy
@@ -381,6 +411,17 @@ class Transport:
             )
 
     async def close(self) -> None:
+        """Stop the shared sends under way, then close the session.
+
+        Called once the server has drained, when no caller waits for a shared send any
+        more; left running, one would go on against the closed session (or wait out a hung
+        upstream) and end in an error nobody handles.
+        """
+        pending = [task for task in self._in_flight.values() if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -473,6 +514,7 @@ class Transport:
         if key is None:
             return await task
         self._in_flight[key] = task
+        retrieve_when_done(task, f"{self.upstream} {method} {route}")
         flight_key = key
 
         def forget(_: asyncio.Future[UpstreamResponse]) -> None:
@@ -728,5 +770,6 @@ __all__ = [
     "current_call_log",
     "deadline",
     "record_call",
+    "retrieve_when_done",
     "set_deadline",
 ]
