@@ -159,23 +159,7 @@ async def test_a_request_on_a_hung_upstream_gets_the_shutdown_timeout_in_all(
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [last]
 
 
-async def test_a_port_in_use_raises_oserror() -> None:
-    url, stop, server = await start(create_app(Settings()), shutdown_timeout=1.0)
-    try:
-        with pytest.raises(OSError, match="address already in use"):
-            await serve_app(
-                create_app(Settings()),
-                host="127.0.0.1",
-                port=url.port or 0,
-                shutdown_timeout=1.0,
-                stop=asyncio.Event(),
-            )
-    finally:
-        stop.set()
-        await server
-
-
-async def test_an_address_in_use_fails_before_the_app_starts() -> None:
+async def test_an_address_in_use_raises_oserror_before_the_app_starts() -> None:
     url, stop, server = await start(create_app(Settings()), shutdown_timeout=1.0)
     started: list[str] = []
 
