@@ -219,3 +219,12 @@ async def test_the_demo_banner_says_anonymous_access_is_on() -> None:
 
     assert lines[-1].startswith("access: ANONYMOUS ACCESS IS ON")
     assert "SCHOOLGRAPH_ANONYMOUS=false requires tokens" in lines[-1]
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "99999999999999999999"])
+def test_changes_refuses_a_limit_out_of_range(tmp_path: Path, limit: str) -> None:
+    result = cli(tmp_path, "accounts", "changes", "--limit", limit)
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert f"argument --limit: {limit!r} is not a whole number from 1 to 1000" in result.stderr
+    assert "Traceback" not in result.stderr

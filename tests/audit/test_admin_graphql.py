@@ -198,3 +198,29 @@ async def test_the_readmes_audit_example_runs_for_an_admin(harness: Harness) -> 
     answer = data(await harness.graphql(query, user=admin))
 
     assert set(answer) == {"auditRecentErrors", "auditTopUsers", "auditLog"}
+
+
+async def test_a_date_past_the_calendar_is_refused_with_its_code(harness: Harness) -> None:
+    admin = await harness.provision("School Office", admin=True)
+
+    late = await harness.graphql(LOG, {"filter": {"dateFrom": "9999-12-31"}}, user=admin)
+    early = await harness.graphql(LOG, {"filter": {"dateTo": "0001-01-01"}}, user=admin)
+
+    for body, day in ((late, "starts on 9999-12-31"), (early, "ends on 0001-01-01")):
+        assert body["data"] is None
+        (error,) = body["errors"]
+        assert error["extensions"]["code"] == "AUDIT_RANGE_INVALID"
+        assert error["message"] == (
+            f"The date range {day}, outside the days a search can name (0001-03-01 to 9999-12-30)."
+        )
+
+
+async def test_a_message_filter_over_200_characters_is_refused(harness: Harness) -> None:
+    admin = await harness.provision("School Office", admin=True)
+
+    body = await harness.graphql(LOG, {"filter": {"message": "%_" * 50_000}}, user=admin)
+
+    assert body["data"] is None
+    (error,) = body["errors"]
+    assert error["extensions"]["code"] == "BAD_REQUEST"
+    assert error["message"] == "Error Message is 100000 characters long; at most 200 are allowed."

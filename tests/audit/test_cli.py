@@ -168,3 +168,123 @@ def test_reading_without_a_database_says_so(audit: Audit, tmp_path: Path) -> Non
 
     assert code == 1
     assert "there is no database" in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "day"),
+    [pytest.param("--from", "9999-12-31", id="from"), pytest.param("--to", "0001-01-01", id="to")],
+)
+def test_a_date_past_the_calendar_is_refused(audit: Audit, data: Path, flag: str, day: str) -> None:
+    code, out, err = audit(data, "search", flag, day)
+
+    assert (code, out) == (2, "")
+    assert err.startswith("schoolgraph audit: error: The date range ")
+    assert f"on {day}, outside the days a search can name (0001-03-01 to 9999-12-30)." in err
+
+
+@pytest.mark.parametrize(
+    ("args", "refused"),
+    [
+        pytest.param(["search", "--limit", "99999999999999999999"], "1 to 500", id="search-limit"),
+        pytest.param(["search", "--limit", "0"], "1 to 500", id="search-limit-0"),
+        pytest.param(
+            ["search", "--offset", "99999999999999999999"], "0 to 2147483647", id="search-offset"
+        ),
+        pytest.param(["search", "--offset", "-1"], "0 to 2147483647", id="search-offset-neg"),
+        pytest.param(
+            ["recent-errors", "--limit", "99999999999999999999"], "1 to 500", id="recent-errors"
+        ),
+        pytest.param(["top-users", "--limit", "99999999999999999999"], "1 to 500", id="top-users"),
+        pytest.param(["purge", "--older-than-days", "99999999"], "0 to 36500", id="purge-too-long"),
+        pytest.param(["purge", "--older-than-days", "-1"], "0 to 36500", id="purge-negative"),
+    ],
+)
+def test_a_number_out_of_range_is_a_usage_error(
+    audit: Audit, data: Path, args: list[str], refused: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        audit(data, *args)
+    err = audit.capsys.readouterr().err
+
+    assert exited.value.code == 2
+    assert f"is not a whole number from {refused}" in err
+    assert audit.ok(data, "count").strip() == "5"
+
+
+def test_a_retention_setting_beyond_purges_bound_is_refused(
+    audit: Audit, data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def audit_with_retention() -> tuple[int, str, str]:
+        monkeypatch.setenv("SCHOOLGRAPH_AUDIT_RETENTION_DAYS", "99999999")
+        code = main(["audit", "purge"])
+        captured = audit.capsys.readouterr()
+        return code, captured.out, captured.err
+
+    audit.ok(data, "count")  # points SCHOOLGRAPH_DATA_DIR at the data
+
+    assert audit_with_retention() == (
+        2,
+        "",
+        "schoolgraph audit: error: SCHOOLGRAPH_AUDIT_RETENTION_DAYS is 99999999; purge keeps "
+        "at most 36500 days.\n",
+    )
+
+
+def test_a_message_filter_over_200_characters_is_refused(audit: Audit, data: Path) -> None:
+    code, out, err = audit(data, "count", "--message", "x" * 60_000)
+
+    assert (code, out) == (2, "")
+    assert err == (
+        "schoolgraph audit: error: Error Message is 60000 characters long; at most 200 are "
+        "allowed.\n"
+    )
+    assert audit.ok(data, "count", "--message", "x" * 200).strip() == "0"
+
+
+@pytest.fixture
+async def reused(tmp_path: Path, http: aiohttp.ClientSession) -> Path:
+    """A data folder with three requests that sent the same X-Request-Id: a 404, then two
+    good queries; the id is echoed as sent every time."""
+    folder = tmp_path / "reused"
+    app = create_app(Settings(mode=Mode.UPSTREAM, anonymous=True, rate_limit=0, data_dir=folder))
+    url, stop, serving = await start_serving(app)
+    async with http.get(url / "missing", headers={"X-Request-Id": "dup-1"}) as response:
+        assert response.status == 404
+    for _ in range(2):
+        async with http.post(
+            url / "graphql",
+            json={"query": "{ service { name } }"},
+            headers={"X-Request-Id": "dup-1"},
+        ) as response:
+            assert response.headers["X-Request-Id"] == "dup-1"
+    stop.set()
+    await serving
+    return folder
+
+
+def test_a_reused_request_id_never_hides_the_first_record(audit: Audit, reused: Path) -> None:
+    first = json.loads(audit.ok(reused, "error", "dup-1", "--json"))
+    second = json.loads(audit.ok(reused, "error", "dup-1~2", "--json"))
+    third = json.loads(audit.ok(reused, "error", "dup-1~3", "--json"))
+
+    assert (first["request_id"], first["status"], first["path"]) == ("dup-1", 404, "/missing")
+    assert (second["request_id"], second["endpoint"]) == ("dup-1~2", "query Query.service")
+    assert third["request_id"] == "dup-1~3"
+
+
+def test_the_grid_shows_the_generic_endpoint(audit: Audit, data: Path) -> None:
+    lines = audit.ok(data, "search").splitlines()
+
+    assert re.search(r"  POST    query Query\.service\s+200\s+good-2 ", lines[4]), lines[4]
+    assert re.search(r"  GET     GET \(no route\)\s+404\s+lost-1 ", lines[2]), lines[2]
+
+
+def test_count_and_purge_print_json(audit: Audit, data: Path) -> None:
+    count = json.loads(audit.ok(data, "count", "--errors-only", "--json"))
+    purge = json.loads(audit.ok(data, "purge", "--older-than-days", "1", "--json"))
+    kept = json.loads(audit.ok(data, "purge", "--older-than-days", "0", "--json"))
+
+    assert count == {"count": 2}
+    assert (purge["purged"], purge["older_than_days"]) == (0, 1)
+    assert purge["before"].endswith("+00:00")
+    assert kept == {"before": None, "older_than_days": 0, "purged": 0}

@@ -76,11 +76,16 @@ async def test_records_round_trip_with_their_upstream_calls(store: AuditStore) -
     assert await store.record("nope") is None
 
 
-async def test_a_reused_request_id_finds_the_newest(store: AuditStore) -> None:
+async def test_a_reused_request_id_keeps_the_first_and_suffixes_the_later(
+    store: AuditStore,
+) -> None:
     await store.insert([record("same", at(TODAY, 9)), record("same", at(TODAY, 10), status=404)])
+    await store.insert([record("same", at(TODAY, 11), status=500)])
 
-    found = await store.record("same")
-    assert found is not None and found.status == 404
+    first, second, third = [await store.record(key) for key in ("same", "same~2", "same~3")]
+    assert first is not None and first.status == record("same", at(TODAY, 9)).status
+    assert second is not None and second.status == 404
+    assert third is not None and third.status == 500
 
 
 async def test_dates_are_whole_utc_days_inclusive(store: AuditStore) -> None:

@@ -388,3 +388,33 @@ async def test_the_company_filter_lists_each_school_and_finds_its_requests(
     assert sorted(_details_ids(by_school)[:-1]) == sorted(
         [*theirs.ok, *theirs.forbidden, *theirs.hostile]
     )
+
+
+async def test_a_date_past_the_calendar_is_refused_with_a_clear_message(
+    harness: Harness, dashboard: Dashboard, admin: ApiUser, partner: ApiUser
+) -> None:
+    await _signed_in_after_traffic(harness, dashboard, admin, partner)
+
+    late = await dashboard.get("/admin/logs?date_from=9999-12-31")
+    early = await dashboard.get("/admin/logs?date_to=0001-01-01")
+
+    assert late.status == 400
+    assert "The date range starts on 9999-12-31, outside the days" in late.page.text
+    assert early.status == 400
+    assert "The date range ends on 0001-01-01, outside the days" in early.page.text
+
+
+async def test_a_page_out_of_range_is_refused_with_a_clear_message(
+    harness: Harness, dashboard: Dashboard, admin: ApiUser, partner: ApiUser
+) -> None:
+    await _signed_in_after_traffic(harness, dashboard, admin, partner)
+
+    huge = await dashboard.get("/admin/logs?page=99999999999999999999")
+    last = await dashboard.get("/admin/logs?page=1000000")
+
+    assert huge.status == 400
+    assert (
+        "The page must be a whole number from 1 to 1000000, not '99999999999999999999'."
+        in huge.page.text
+    )
+    assert last.status == 200

@@ -38,12 +38,39 @@ from schoolgraph.errors import SchoolgraphError
 if TYPE_CHECKING:
     from schoolgraph.cli import Subcommands
 
-__all__ = ["DEFAULT_DATA_DIR", "add_accounts", "add_grants", "add_keys", "with_data_dir"]
+__all__ = [
+    "DEFAULT_DATA_DIR",
+    "MAX_CHANGES",
+    "add_accounts",
+    "add_grants",
+    "add_keys",
+    "whole_number",
+    "with_data_dir",
+]
 
 DEFAULT_DATA_DIR = "~/.local/share/schoolgraph"
 PROG = "schoolgraph"
+MAX_CHANGES = 1000
+"""The most rows ``accounts changes --limit`` shows."""
 
 T = TypeVar("T")
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number from ``low`` to ``high``; anything else is a usage
+    error (exit 2) naming the value and the bounds, before it can reach the database."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")
+        return value
+
+    parse.__name__ = "whole number"  # argparse names the type in its messages
+    return parse
 
 
 def with_data_dir(settings: Settings) -> Settings:
@@ -217,7 +244,12 @@ def add_accounts(commands: Subcommands) -> None:
 
     changes = actions.add_parser("changes", help="who changed what and when, newest first")
     changes.add_argument("code", nargs="?")
-    changes.add_argument("--limit", type=int, default=50)
+    changes.add_argument(
+        "--limit",
+        type=whole_number(1, MAX_CHANGES),
+        default=50,
+        help=f"the newest rows shown, 1 to {MAX_CHANGES} (default 50)",
+    )
     changes.set_defaults(handler=accounts_changes)
 
 
@@ -311,7 +343,7 @@ def accounts_changes(args: argparse.Namespace) -> int:
     import json
 
     async def work(service: AccountService) -> None:
-        rows = await service.changes(args.code, max(1, args.limit))
+        rows = await service.changes(args.code, args.limit)
         _print(
             [
                 f"{_when(row.at)}  {row.actor:<24} {row.account_code:<8} {row.action:<18} "

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from schoolgraph.accounts.cli import with_data_dir
+from schoolgraph.accounts.cli import whole_number, with_data_dir
 from schoolgraph.audit.models import (
     AuditFilter,
     AuditRecord,
@@ -29,7 +29,7 @@ from schoolgraph.audit.models import (
     Usage,
     UserStatistics,
 )
-from schoolgraph.audit.store import AuditStore
+from schoolgraph.audit.store import MAX_MESSAGE, AuditStore
 from schoolgraph.config import load_settings
 from schoolgraph.errors import SchoolgraphError
 
@@ -39,6 +39,12 @@ if TYPE_CHECKING:
 __all__ = ["add_audit", "display_time"]
 
 PROG = "schoolgraph audit"
+MAX_LIMIT = 500
+"""The most rows a ``--limit`` asks for (as the admin GraphQL fields allow)."""
+MAX_OFFSET = 2**31 - 1
+"""The furthest ``search --offset`` (GraphQL's ``Int``, as ``auditLog(offset:)``)."""
+MAX_RETENTION_DAYS = 36_500
+"""The longest ``purge --older-than-days``: a hundred years."""
 
 
 def display_time(value: datetime.datetime | None) -> str:
@@ -109,7 +115,7 @@ def _grid(records: Sequence[AuditRecord]) -> list[str]:
         user = record.account_name or record.account_code or "-"
         lines.append(
             f"{display_time(record.at):<19}  {user[:20]:<20}  {record.method:<6}  "
-            f"{record.path[:36]:<36}  {record.status:<6}  {record.request_id[:32]:<32}  "
+            f"{record.endpoint[:36]:<36}  {record.status:<6}  {record.request_id[:32]:<32}  "
             + (record.error_message or "" if record.is_error else "")
         )
     return lines
@@ -259,7 +265,8 @@ def audit_search(args: argparse.Namespace) -> int:
 
 def audit_count(args: argparse.Namespace) -> int:
     async def work(store: AuditStore) -> int:
-        print(await store.count(_filter(args)))
+        total = await store.count(_filter(args))
+        _print_json([{"count": total}]) if args.json else print(total)
         return 0
 
     return _run(work)
@@ -331,17 +338,33 @@ def audit_purge(args: argparse.Namespace) -> int:
     days = args.older_than_days
     if days is None:
         days = load_settings(os.environ).audit_retention_days
-    if days <= 0:
-        print(f"{PROG}: nothing purged: the retention is 0 (keep for ever).")
+        if days > MAX_RETENTION_DAYS:
+            print(
+                f"{PROG}: error: SCHOOLGRAPH_AUDIT_RETENTION_DAYS is {days}; purge keeps at most "
+                f"{MAX_RETENTION_DAYS} days.",
+                file=sys.stderr,
+            )
+            return 2
+    if days == 0:
+        if args.json:
+            _print_json([{"before": None, "older_than_days": 0, "purged": 0}])
+        else:
+            print(f"{PROG}: nothing purged: the retention is 0 (keep for ever).")
         return 0
 
     async def work(store: AuditStore) -> int:
         before = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=days)
         purged = await store.purge(before)
+        if args.json:
+            _print_json([{"before": before, "older_than_days": days, "purged": purged}])
+            return 0
         print(f"Purged {purged} records older than {days} days (before {display_time(before)}).")
         return 0
 
     return _run(work)
+
+
+_limit = whole_number(1, MAX_LIMIT)
 
 
 def _add_json(parser: argparse.ArgumentParser) -> None:
@@ -353,7 +376,9 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--to", dest="date_to", type=_date, help="last day; the range cannot exceed 60 days"
     )
-    parser.add_argument("--message", help="text in the error message")
+    parser.add_argument(
+        "--message", help=f"text in the error message, at most {MAX_MESSAGE} characters"
+    )
     parser.add_argument("--method", action="append", help="an HTTP method; repeat for more")
     parser.add_argument("--status", action="append", type=int, help="a status; repeat for more")
     parser.add_argument("--errors-only", action="store_true", help="add every error")
@@ -374,23 +399,29 @@ def add_audit(commands: Subcommands) -> None:
 
     search = actions.add_parser("search", help="the API Audit Logs grid, newest first")
     _add_filters(search)
-    search.add_argument("--offset", type=int, default=0)
-    search.add_argument("--limit", type=int, default=50)
+    search.add_argument(
+        "--offset",
+        type=whole_number(0, MAX_OFFSET),
+        default=0,
+        help=f"records to skip, 0 to {MAX_OFFSET}",
+    )
+    search.add_argument("--limit", type=_limit, default=50, help=f"1 to {MAX_LIMIT} (default 50)")
     _add_json(search)
     search.set_defaults(handler=audit_search)
 
     count = actions.add_parser("count", help="how many records match the filters")
     _add_filters(count)
+    _add_json(count)
     count.set_defaults(handler=audit_count)
 
     recent = actions.add_parser("recent-errors", help="the newest errors")
-    recent.add_argument("--limit", type=int, default=10)
+    recent.add_argument("--limit", type=_limit, default=10, help=f"1 to {MAX_LIMIT} (default 10)")
     _add_json(recent)
     recent.set_defaults(handler=audit_recent_errors)
 
     for kind in ("users", "endpoints"):
         top = actions.add_parser(f"top-{kind}", help=f"top {kind} by requests")
-        top.add_argument("--limit", type=int, default=5)
+        top.add_argument("--limit", type=_limit, default=5, help=f"1 to {MAX_LIMIT} (default 5)")
         top.add_argument("--all", action="store_true", help=f"every {kind[:-1]}")
         _add_json(top)
         top.set_defaults(handler=_top(kind))
@@ -414,7 +445,9 @@ def add_audit(commands: Subcommands) -> None:
     purge = actions.add_parser("purge", help="delete records older than the retention")
     purge.add_argument(
         "--older-than-days",
-        type=int,
-        help="days to keep; default SCHOOLGRAPH_AUDIT_RETENTION_DAYS",
+        type=whole_number(0, MAX_RETENTION_DAYS),
+        help=f"days to keep, 0 (keep for ever) to {MAX_RETENTION_DAYS}; "
+        "default SCHOOLGRAPH_AUDIT_RETENTION_DAYS",
     )
+    _add_json(purge)
     purge.set_defaults(handler=audit_purge)

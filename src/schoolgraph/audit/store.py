@@ -47,9 +47,18 @@ from schoolgraph.audit.models import (
     Usage,
     UserStatistics,
 )
-from schoolgraph.errors import ConfigError
+from schoolgraph.errors import BadRequestError, ConfigError
 
-__all__ = ["ANONYMOUS_USER", "AuditStore", "distinct_sql", "from_micros", "micros"]
+__all__ = [
+    "ANONYMOUS_USER",
+    "FIRST_DAY",
+    "LAST_DAY",
+    "MAX_MESSAGE",
+    "AuditStore",
+    "distinct_sql",
+    "from_micros",
+    "micros",
+]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -59,6 +68,8 @@ ANONYMOUS_USER = "(anonymous)"
 Top Users lists them under it, and a search for it finds them."""
 
 RECENT_ERRORS = 10
+MAX_MESSAGE = 200
+"""The longest error-message text a search looks for (SQLite refuses long LIKE patterns)."""
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 _MICROSECOND = datetime.timedelta(microseconds=1)
 _COLUMNS = (
@@ -123,6 +134,13 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+FIRST_DAY = datetime.date.min + datetime.timedelta(days=MAX_RANGE_DAYS - 1)
+"""The earliest day a search may name (0001-03-01): a Date To alone covers the
+:data:`MAX_RANGE_DAYS` days ending then, which must be dates too."""
+LAST_DAY = datetime.date.max - datetime.timedelta(days=1)
+"""The latest day a search may name (9999-12-30): the day after it bounds the search."""
+
+
 def date_window(
     where: AuditFilter, today: datetime.date
 ) -> tuple[datetime.date | None, datetime.date | None]:
@@ -132,12 +150,19 @@ def date_window(
     the :data:`MAX_RANGE_DAYS` days ending then.
 
     Raises:
-        AuditRangeInvalidError: ``date_to`` is before ``date_from``.
+        AuditRangeInvalidError: ``date_to`` is before ``date_from``, or a date lies
+            outside :data:`FIRST_DAY` to :data:`LAST_DAY`.
         AuditRangeTooLongError: the range spans more than :data:`MAX_RANGE_DAYS` days.
     """
     start, end = where.date_from, where.date_to
     if start is None and end is None:
         return None, None
+    for label, day in (("starts", where.date_from), ("ends", where.date_to)):
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            raise AuditRangeInvalidError(
+                f"The date range {label} on {day.isoformat()}, outside the days a search can "
+                f"name ({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})."
+            )
     if end is None:
         end = max(today, start) if start is not None else today
     if start is None:
@@ -156,7 +181,17 @@ def date_window(
 
 
 def where_clause(where: AuditFilter, today: datetime.date) -> tuple[str, list[Any]]:
-    """The SQL condition (and its parameters) of a search's filters."""
+    """The SQL condition (and its parameters) of a search's filters.
+
+    Raises:
+        AuditRangeInvalidError, AuditRangeTooLongError: as :func:`date_window`.
+        BadRequestError: the message filter is longer than :data:`MAX_MESSAGE` characters.
+    """
+    if where.message and len(where.message) > MAX_MESSAGE:
+        raise BadRequestError(
+            f"Error Message is {len(where.message)} characters long; at most {MAX_MESSAGE} are "
+            "allowed."
+        )
     parts: list[str] = []
     parameters: list[Any] = []
     start, end = date_window(where, today)
@@ -248,6 +283,29 @@ def _open_writer(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA busy_timeout = 5000")
     db.execute("PRAGMA foreign_keys = ON")
     return db
+
+
+def _unique_request_id(db: sqlite3.Connection, request_id: str, suffixes: dict[str, int]) -> str:
+    """``request_id``, or ``<request_id>~<n>`` when a record (or an earlier one of the batch,
+    counted in ``suffixes``) already has it: a client may send an ``X-Request-Id`` it used
+    before, or another request's, and must not hide that record. ``~`` is never in an id the
+    gateway accepts from a client, so a suffixed id cannot be taken by a later request."""
+    if request_id not in suffixes:
+        taken = db.execute(
+            "SELECT 1 FROM audit_records WHERE request_id = ? LIMIT 1", (request_id,)
+        ).fetchone()
+        if taken is None:
+            suffixes[request_id] = 1
+            return request_id
+        # The highest suffix so far: a range over the request-id index (``~`` is 0x7E).
+        row = db.execute(
+            "SELECT MAX(CAST(substr(request_id, ?) AS INTEGER)) FROM audit_records "
+            "WHERE request_id > ? AND request_id < ?",
+            (len(request_id) + 2, f"{request_id}~", f"{request_id}\x7f"),
+        ).fetchone()
+        suffixes[request_id] = max(1, int(row[0] or 0))
+    suffixes[request_id] += 1
+    return f"{request_id}~{suffixes[request_id]}"
 
 
 def _in_transaction(db: sqlite3.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
@@ -350,8 +408,13 @@ class AuditStore:
     def _insert(cls, records: list[AuditRecord], db: sqlite3.Connection) -> None:
         row = db.execute("SELECT COALESCE(MAX(id), 0) FROM audit_records").fetchone()
         first = int(row[0]) + 1
+        suffixes: dict[str, int] = {}
         db.executemany(
-            _INSERT_RECORD, [cls._row(first + n, record) for n, record in enumerate(records)]
+            _INSERT_RECORD,
+            [
+                cls._row(first + n, record, _unique_request_id(db, record.request_id, suffixes))
+                for n, record in enumerate(records)
+            ],
         )
         db.executemany(
             _INSERT_CALL,
@@ -372,10 +435,10 @@ class AuditStore:
         )
 
     @staticmethod
-    def _row(record_id: int, record: AuditRecord) -> tuple[Any, ...]:
+    def _row(record_id: int, record: AuditRecord, request_id: str) -> tuple[Any, ...]:
         return (
             record_id,
-            record.request_id,
+            request_id,
             micros(record.at),
             record.account_code,
             record.account_name,
@@ -460,7 +523,7 @@ class AuditStore:
         return int(row[0]) if row is not None else 0
 
     async def record(self, request_id: str) -> AuditRecord | None:
-        """The record of a request id (the newest, should a client have reused the id)."""
+        """The record of a request id; ids are unique (see :func:`_unique_request_id`)."""
         rows = await self._all(
             f"SELECT {_COLUMNS} FROM audit_records WHERE request_id = ? "
             "ORDER BY at DESC, id DESC LIMIT 1",

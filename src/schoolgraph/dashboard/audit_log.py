@@ -19,6 +19,7 @@ from multidict import MultiMapping
 from schoolgraph.accounts.models import Account
 from schoolgraph.accounts.web import ACCOUNTS
 from schoolgraph.audit.models import MAX_RANGE_DAYS, AuditFacets, AuditFilter, AuditPage
+from schoolgraph.audit.store import MAX_MESSAGE
 from schoolgraph.dashboard.components import details_url, link, section, user_label
 from schoolgraph.dashboard.display import count, timestamp
 from schoolgraph.dashboard.facets import FACETS
@@ -28,12 +29,13 @@ from schoolgraph.dashboard.session import AdminSession, admin_page
 from schoolgraph.dashboard.sources import audit_reader
 from schoolgraph.errors import BadRequestError, SchoolgraphError
 
-__all__ = ["METHODS", "PAGE_SIZE", "LogQuery", "audit_logs", "parse_log_query"]
+__all__ = ["MAX_PAGE", "METHODS", "PAGE_SIZE", "LogQuery", "audit_logs", "parse_log_query"]
 
 PAGE_SIZE = 50
 METHODS = ("DELETE", "GET", "PATCH", "POST", "PUT")
 """The seed's HTTP Methods filter."""
-_MAX_MESSAGE = 200
+MAX_PAGE = 1_000_000
+"""The furthest page of the grid (fifty million records in)."""
 _PATH = f"{BASE}/logs"
 
 
@@ -80,13 +82,15 @@ def parse_log_query(query: MultiMapping[str]) -> LogQuery:
                 f"HTTP Methods must be among {', '.join(METHODS)}, not {method!r}."
             )
     message = query.get("message", "").strip()
-    if len(message) > _MAX_MESSAGE:
+    if len(message) > MAX_MESSAGE:
         raise BadRequestError(
-            f"Error Message is {len(message)} characters long; at most {_MAX_MESSAGE} are allowed."
+            f"Error Message is {len(message)} characters long; at most {MAX_MESSAGE} are allowed."
         )
     raw_page = query.get("page", "1").strip() or "1"
-    if not raw_page.isdigit() or int(raw_page) < 1:
-        raise BadRequestError(f"The page must be a whole number from 1, not {raw_page!r}.")
+    if not (raw_page.isascii() and raw_page.isdigit()) or not 1 <= int(raw_page) <= MAX_PAGE:
+        raise BadRequestError(
+            f"The page must be a whole number from 1 to {MAX_PAGE}, not {raw_page!r}."
+        )
     return LogQuery(
         AuditFilter(
             date_from=_date(query, "date_from", "Date From"),
@@ -191,7 +195,7 @@ def _filters_form(where: AuditFilter, options: FilterOptions) -> Html:
                 name="message",
                 type="text",
                 value=where.message,
-                maxlength=str(_MAX_MESSAGE),
+                maxlength=str(MAX_MESSAGE),
             ),
             class_="wide",
         ),
