@@ -8,7 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import aiohttp
@@ -16,7 +16,7 @@ import pytest
 
 from schoolgraph.simulators.control import WorldHolder
 from schoolgraph.simulators.dataset import World, generate_world
-from schoolgraph.simulators.tass import company_names, create_tass_app
+from schoolgraph.simulators.tass import TassConfig, company_names, create_tass_app
 
 from .conftest import ServeApp
 
@@ -285,6 +285,39 @@ async def test_bad_odata_options_are_400(tass: Tass, params: dict[str, str]) -> 
     assert status == 400
     _is_problem(body, 400)
     assert body["errors"]
+
+
+@pytest.mark.parametrize(
+    ("top_over_max", "status", "rows"),
+    [
+        pytest.param("refuse", 400, None, id="refuse"),
+        pytest.param("cap", 200, 20, id="cap-silently"),
+    ],
+)
+async def test_a_top_over_the_configured_max_is_refused_or_capped(
+    holder: WorldHolder,
+    serve_app: ServeApp,
+    top_over_max: Literal["refuse", "cap"],
+    status: int,
+    rows: int | None,
+) -> None:
+    config = TassConfig(max_top=20, top_over_max=top_over_max)
+    app = create_tass_app(holder, config=config)
+    async with serve_app(app) as base, aiohttp.ClientSession() as http:
+        tass = Tass(base, http, holder.world)
+        token = await tass.token()
+        answer, body, _ = await tass.get("/api/01/students", token, **{"$top": "1000"})
+        assert answer == status
+        if rows is None:
+            assert "The limit of '20' for Top query has been exceeded" in body["detail"]
+        else:
+            assert len(body) == rows
+            _, tail, _ = await tass.get(
+                "/api/01/students", token, **{"$top": "1000", "$skip": "40"}
+            )
+            assert len(tail) == 8  # 48 students, 20 a page at most
+        _, within, _ = await tass.get("/api/01/students", token, **{"$top": "20"})
+        assert len(within) == 20
 
 
 async def test_filter_current_students_like_the_3p_client(tass: Tass) -> None:

@@ -16,7 +16,12 @@ import pytest
 
 from schoolgraph.simulators.control import WorldHolder
 from schoolgraph.simulators.dataset import World
-from schoolgraph.simulators.tass import create_tass_app, decrypt_token, encrypt_token
+from schoolgraph.simulators.tass import (
+    TassConfig,
+    create_tass_app,
+    decrypt_token,
+    encrypt_token,
+)
 from schoolgraph.simulators.tass.crypto import TokenError
 
 from .conftest import ServeApp
@@ -109,14 +114,23 @@ class Legacy:
         }
         if post:
             async with self.http.post(f"{self.base}/tassweb/api/index.cfm", data=query) as r:
-                return r.status, await r.json(content_type=None)
+                return r.status, await _envelope(r)
         async with self.http.get(f"{self.base}/tassweb/api/", params=query) as r:
-            return r.status, await r.json(content_type=None)
+            return r.status, await _envelope(r)
 
     async def sim(self, path: str, body: dict[str, Any]) -> Any:
         async with self.http.post(f"{self.base}/__sim/{path}", json=body) as r:
             assert r.status == 200, await r.text()
             return await r.json()
+
+
+async def _envelope(response: aiohttp.ClientResponse) -> Any:
+    """The JSON of an answer; of a 401 or 501, the envelope after IIS's error page."""
+    if response.status not in (401, 501) or response.content_type != "text/html":
+        return await response.json(content_type=None)
+    page, brace, envelope = (await response.text()).partition('{"__status"')
+    assert page.startswith("<!DOCTYPE html") and f"<h2>{response.status} - " in page
+    return json.loads(brace + envelope)
 
 
 @pytest.fixture
@@ -200,7 +214,7 @@ async def test_garbled_token_is_401(legacy: Legacy) -> None:
             "token": "garbage==",
         },
     ) as r:
-        assert (r.status, await r.json()) == (401, UNAUTHORIZED)
+        assert (r.status, await _envelope(r)) == (401, UNAUTHORIZED)
 
 
 async def test_unlicensed_method_and_wrong_version_are_501(legacy: Legacy) -> None:
@@ -217,6 +231,59 @@ async def test_unlicensed_method_and_wrong_version_are_501(legacy: Legacy) -> No
         "getStudents", "currentstatus=current", v="1", appcode="DEMOAPP", company="10", key=DOC_KEY
     )
     assert (status, body["students"]) == (200, [])
+
+
+@pytest.mark.parametrize(
+    ("appcode", "method", "status", "title"),
+    [
+        pytest.param(
+            "NOPE",
+            "getStudents",
+            401,
+            "401 - Unauthorized: Access is denied due to invalid credentials.",
+            id="refused-401",
+        ),
+        pytest.param(
+            None,
+            "getSuppliers",
+            501,
+            "501 - Header values specify a method that is not implemented.",
+            id="unlicensed-501",
+        ),
+    ],
+)
+async def test_refusals_put_the_iis_error_page_before_the_envelope(
+    legacy: Legacy, appcode: str | None, method: str, status: int, title: str
+) -> None:
+    # tass.md §A.6: schools quote IIS's page for the status, then the JSON envelope.
+    creds = legacy.world.credentials
+    token = encrypt_token('{"currentstatus":"current"}', creds.tass_legacy_token_key)
+    query = {
+        "method": method,
+        "appcode": appcode or creds.tass_legacy_appcode,
+        "company": "01",
+        "v": "3",
+        "token": token,
+    }
+    async with legacy.http.get(f"{legacy.base}/tassweb/api/", params=query) as r:
+        assert (r.status, r.content_type) == (status, "text/html")
+        text = await r.text()
+    page, _, envelope = text.partition('{"__status"')
+    assert f"<title>{title}</title>" in page and f"<h2>{title}</h2>" in page
+    assert "body{margin:0;" in page  # the page's CSS has braces of its own
+    message = "Unauthorized" if status == 401 else "Not Implemented"
+    assert json.loads('{"__status"' + envelope) == {**UNAUTHORIZED, "__msg": message}
+
+
+async def test_refusals_can_be_the_envelope_alone(holder: WorldHolder, serve_app: ServeApp) -> None:
+    app = create_tass_app(holder, config=TassConfig(legacy_error_pages=False))
+    async with (
+        serve_app(app) as base,
+        aiohttp.ClientSession() as http,
+        http.get(f"{base}/tassweb/api/", params={"appcode": "NOPE"}) as response,
+    ):
+        assert response.status == 401 and response.content_type == "application/json"
+        assert await response.json() == UNAUTHORIZED
 
 
 async def test_apps_restrict_methods_and_role_permissions(legacy: Legacy) -> None:

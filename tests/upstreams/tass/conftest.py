@@ -16,6 +16,7 @@ from aiohttp import web
 from schoolgraph.cache.store import UpstreamCache
 from schoolgraph.simulators.control import WorldHolder
 from schoolgraph.simulators.dataset import World, generate_world
+from schoolgraph.simulators.tass import TassConfig as SimConfig
 from schoolgraph.simulators.tass import create_tass_app
 from schoolgraph.upstreams.http import RetryPolicy, TransportPolicy
 from schoolgraph.upstreams.tass import (
@@ -165,9 +166,16 @@ def world() -> World:
 
 
 @pytest.fixture
-async def sim(world: World) -> AsyncIterator[Sim]:
+def sim_config() -> SimConfig:
+    """The simulator's switches for DOC-SILENT behaviour; parametrize `sim_config` to change."""
+    return SimConfig()
+
+
+@pytest.fixture
+async def sim(world: World, sim_config: SimConfig) -> AsyncIterator[Sim]:
     holder = WorldHolder(world)
-    async with serve(create_tass_app(holder)) as base, aiohttp.ClientSession() as http:
+    app = create_tass_app(holder, config=sim_config)
+    async with serve(app) as base, aiohttp.ClientSession() as http:
         yield Sim(base, holder, http)
 
 

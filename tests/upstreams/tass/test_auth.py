@@ -9,6 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from schoolgraph.errors import ConfigError, UpstreamAuthError
+from schoolgraph.simulators.tass import TassConfig as SimConfig
 from schoolgraph.simulators.tass import decrypt_token
 from schoolgraph.upstreams.tass import (
     TassApiKey,
@@ -113,6 +114,44 @@ async def test_a_method_the_app_may_not_call_is_an_auth_error_naming_the_method(
     with pytest.raises(UpstreamAuthError) as info:
         await client.teachers("01")
     assert "getTeachers" in info.value.message and "NARROW" in info.value.message
+
+
+ERROR_PAGES = pytest.mark.parametrize(
+    "sim_config",
+    [
+        pytest.param(SimConfig(), id="iis-page-then-json"),
+        pytest.param(SimConfig(legacy_error_pages=False), id="json-alone"),
+    ],
+)
+
+
+@ERROR_PAGES
+async def test_a_refused_legacy_app_is_an_auth_error_behind_the_iis_page(
+    make_client: MakeClient,
+) -> None:
+    # tass.md §A.6: a 401 is IIS's HTML page, then the JSON envelope; the status decides.
+    client = await make_client("legacy", legacy_app=TassLegacyApp("NOPE", DEMO_KEY))
+    with pytest.raises(UpstreamAuthError) as info:
+        await client.campuses("01")
+    assert info.value.code == "UPSTREAM_AUTH_FAILED"
+    assert "refused legacy app NOPE" in info.value.message
+    assert "(HTTP 401: Unauthorized)" in info.value.message  # the envelope's __msg
+
+
+@ERROR_PAGES
+async def test_an_unlicensed_legacy_method_is_an_auth_error_behind_the_iis_page(
+    sim: Sim, make_client: MakeClient
+) -> None:
+    await sim.post(
+        "/sim/admin/legacy-apps",
+        {"appcode": "NARROW", "token_key": DEMO_KEY, "companies": ["01"], "methods": []},
+    )
+    client = await make_client("legacy", legacy_app=TassLegacyApp("NARROW", DEMO_KEY, "2"))
+    with pytest.raises(UpstreamAuthError) as info:
+        await client.campuses("01")
+    assert info.value.code == "UPSTREAM_AUTH_FAILED"
+    assert "may not call getCampuses" in info.value.message
+    assert "(HTTP 501: Not Implemented)" in info.value.message
 
 
 # --------------------------------------------------------------------------- 2026 bearer

@@ -10,6 +10,7 @@ from datetime import UTC, date, timedelta
 import pytest
 
 from schoolgraph.errors import BadRequestError, NotFoundError, UpstreamBadResponseError
+from schoolgraph.simulators.tass import TassConfig as SimConfig
 from schoolgraph.upstreams.tass import (
     EndpointDeniedError,
     Lesson,
@@ -258,6 +259,59 @@ async def test_a_lower_max_top_is_learned_from_the_400_that_names_it(
     await sim.stats(reset=True)
     assert len(await client.employees("01")) > 0
     assert await sim.calls("/api/{cmpy_code}/employees") == 1  # no second refusal
+
+
+async def _students_in_school(sim: Sim, count: int) -> None:
+    """Add copies of students until company 01 has `count` of them (a copy per student at
+    most each time)."""
+    while (missing := count - len(_world_students(sim))) > 0:
+        await sim.mutate("students", "add", count=missing)
+    assert len(_world_students(sim)) == count
+
+
+@pytest.mark.parametrize(
+    "sim_config", [pytest.param(SimConfig(max_top=100, top_over_max="cap"), id="caps-at-100")]
+)
+@pytest.mark.parametrize(("students", "requests"), [(137, 2), (250, 3)])
+async def test_a_tass_that_caps_pages_silently_still_yields_every_student(
+    sim: Sim,
+    make_client: MakeClient,
+    caplog: pytest.LogCaptureFixture,
+    students: int,
+    requests: int,
+) -> None:
+    # tass.md §D.3 "Paging": what a server does with a `$top` above its limit is DOC-SILENT.
+    # This one answers `$top=1000` with 100 rows and no error: the round short page is
+    # followed up, the cap learned, and pages of 100 asked for from then on.
+    await _students_in_school(sim, students)
+    client = await make_client()
+    await sim.stats(reset=True)
+    with caplog.at_level(logging.INFO, logger="schoolgraph.upstreams.tass.api2026"):
+        read = await client.students("01")
+    assert {s.code for s in read} == set(_world_students(sim))
+    assert await sim.calls(STUDENTS) == requests  # 100, then 37; or 100, 100, 50
+    assert caplog.text.count("at most 100 rows") == 1
+    assert not any(code in caplog.text for code in _world_students(sim))
+
+    await sim.stats(reset=True)
+    staff = await client.employees("01")
+    assert staff and await sim.calls("/api/{cmpy_code}/employees") == 1
+    assert caplog.text.count("at most 100 rows") == 1
+
+
+async def test_a_round_short_page_costs_one_request_to_confirm_the_end(
+    sim: Sim, make_client: MakeClient
+) -> None:
+    # A healthy TASS answers pages of 1,000: a list of exactly 100 rows may be a silent cap
+    # of 100, so the page after it is asked for (empty); a list of 137 rows cannot be one.
+    await _students_in_school(sim, 100)
+    await sim.stats(reset=True)
+    assert len(await (await make_client()).students("01")) == 100
+    assert await sim.calls(STUDENTS) == 2
+    await _students_in_school(sim, 137)
+    await sim.stats(reset=True)
+    assert len(await (await make_client()).students("01")) == 137
+    assert await sim.calls(STUDENTS) == 1
 
 
 # --------------------------------------------------------------------------- permissions

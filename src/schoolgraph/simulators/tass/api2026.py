@@ -18,10 +18,14 @@ Every call runs the same checks, in this order (tass.md §D.3 "Request rules"):
    `$filter` naming any other field (403); Update 'Custom' refuses a body that changes any
    other field (403).
 
-Lists are JSON arrays paged with `$top` (default 100, at most 1000) and `$skip`, filtered by
-`$filter` (see `odata.py`) before paging, and sorted by the world's ids. Errors are RFC 7807
-problem details (`type`, `title`, `status`, `detail`, `errors` for validation, `traceId` = the
-audit Request ID, and `message` = `detail`, which the [3P] client also reads).
+Lists are JSON arrays paged with `$top` (default 100, at most `TassConfig.max_top`, 1000) and
+`$skip`, filtered by `$filter` (see `odata.py`) before paging, and sorted by the world's ids. A
+larger `$top` is refused with ASP.NET's 400 "The limit of 'N' for Top query has been exceeded",
+or with `TassConfig.top_over_max` "cap" answered with a page of `max_top` rows and no error, as
+a server that caps pages silently would (what a real server does is DOC-SILENT, §D.3).
+Errors are RFC 7807 problem details (`type`, `title`, `status`, `detail`, `errors` for
+validation, `traceId` = the audit Request ID, and `message` = `detail`, which the [3P] client
+also reads).
 
 Readings beyond the digest:
 
@@ -434,7 +438,11 @@ def _render(call: Call, result: Result) -> web.Response:
     if isinstance(result, Item):
         return _json(_project(result.row, allowed), result.status)
     request = call.request
-    top = _int_param(request, paths.QUERY_TOP, paths.DEFAULT_TOP, paths.MAX_TOP)
+    config = call.state.config
+    if config.top_over_max == "cap":
+        top = min(_int_param(request, paths.QUERY_TOP, paths.DEFAULT_TOP), config.max_top)
+    else:
+        top = _int_param(request, paths.QUERY_TOP, paths.DEFAULT_TOP, config.max_top)
     skip = _int_param(request, paths.QUERY_SKIP, 0)
     text = request.query.get(paths.QUERY_FILTER, "").strip()
     if not text:

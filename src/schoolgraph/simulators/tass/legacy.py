@@ -5,8 +5,9 @@ A request is answered in this order:
 
 1. `appcode` must name an enabled app, `company` one of its companies, and `token` must
    decrypt with the app's Token Key, else 401 with `{"__status":"invalid","__msg":
-   "Unauthorized","__invalid":{}}` (§A.6). The decrypted string is a query string for `v=1`
-   and a JSON object for `v=2`/`v=3`; one that does not parse is also 401.
+   "Unauthorized","__invalid":{}}` after IIS's error page (§A.6, below). The decrypted
+   string is a query string for `v=1` and a JSON object for `v=2`/`v=3`; one that does not
+   parse is also 401.
 2. The app must accept the version (an app with a Security Role only `v=3`, one without only
    `v=1`/`v=2`, §A.3), the method must be implemented and licensed for the app, and the role
    must hold the method's documented Permission, else 501 with `__msg` "Not Implemented"
@@ -21,9 +22,14 @@ A request is answered in this order:
 
 Readings beyond the digest:
 
-* Bodies are JSON alone: the IIS error page that real servers put before the JSON of a 401 or
-  501 (§A.6 [ISSUE]) is not reproduced (§D.2). Verbs other than GET and POST get 405 with the
-  same envelope. A `v` outside 1-3 is refused like a version the app does not accept (501).
+* A refused app, company or token (401) and a method the app may not call (501) are answered
+  as real servers answer them (§A.6 [ISSUE]): IIS's `text/html` error page for the status
+  ("401 - Unauthorized: Access is denied due to invalid credentials.", "501 - Header values
+  specify a method that is not implemented."), its CSS braces included, followed by the JSON
+  envelope. `TassConfig.legacy_error_pages` off answers the envelope alone (§D.2). Validation
+  errors are the envelope alone: the docs show them so (§A.6). Verbs other than GET and POST
+  get 405 with the envelope alone. A `v` outside 1-3 is refused like a version the app does
+  not accept (501).
 * `method` is matched case-insensitively (§A.1 [INFER]). Where two documented APIs share a
   method name, the simulator implements one: `getStudents` is lms-integration's (not IdM's
   `GetStudents` or library-integration's), `getCampuses` lms-integration's and
@@ -1195,12 +1201,71 @@ def _response(body: Mapping[str, Any], status: int = 200) -> web.Response:
     )
 
 
-def _unauthorized() -> web.Response:
-    return _response(legacy_error_body("Unauthorized"), 401)
+# IIS 7+'s detailed error page, as schools quote it before the envelope (§A.6 [ISSUE]).
+_IIS_PAGE = """\
+<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" \
+"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">
+<html xmlns="http://www.w3.org/1999/xhtml">
+<head>
+<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1"/>
+<title>{status} - {title}</title>
+<style type="text/css">
+<!--
+body{{margin:0;font-size:.7em;font-family:Verdana, Arial, Helvetica, sans-serif;\
+background:#EEEEEE;}}
+fieldset{{padding:0 15px 10px 15px;}}
+h1{{font-size:2.4em;margin:0;color:#FFF;}}
+h2{{font-size:1.7em;margin:0;color:#CC0000;}}
+h3{{font-size:1.2em;margin:10px 0 0 0;color:#000000;}}
+#header{{width:96%;margin:0 0 0 0;padding:6px 2% 6px 2%;font-family:"trebuchet MS", Verdana, \
+sans-serif;color:#FFF;background-color:#555555;}}
+#content{{margin:0 0 0 2%;position:relative;}}
+.content-container{{background:#FFF;width:96%;margin-top:8px;padding:10px;position:relative;}}
+-->
+</style>
+</head>
+<body>
+<div id="header"><h1>Server Error</h1></div>
+<div id="content">
+ <div class="content-container"><fieldset>
+  <h2>{status} - {title}</h2>
+  <h3>{detail}</h3>
+ </fieldset></div>
+</div>
+</body>
+</html>
+"""
+_IIS_ERRORS = {
+    401: (
+        "Unauthorized: Access is denied due to invalid credentials.",
+        "You do not have permission to view this directory or page using the credentials "
+        "that you supplied.",
+    ),
+    501: (
+        "Header values specify a method that is not implemented.",
+        "The page you are looking for cannot be displayed because a header value in the "
+        "request does not match certain configuration settings on the Web server.",
+    ),
+}
 
 
-def _not_implemented() -> web.Response:
-    return _response(legacy_error_body("Not Implemented"), 501)
+def _refused(state: TassState, message: str, status: int) -> web.Response:
+    """A 401 or 501 envelope, after IIS's error page unless `legacy_error_pages` is off."""
+    body = legacy_error_body(message)
+    if not state.config.legacy_error_pages:
+        return _response(body, status)
+    title, detail = _IIS_ERRORS[status]
+    page = _IIS_PAGE.format(status=status, title=title, detail=detail)
+    text = page + json.dumps(body, separators=(",", ":"))
+    return web.Response(text=text, status=status, content_type="text/html", charset="utf-8")
+
+
+def _unauthorized(state: TassState) -> web.Response:
+    return _refused(state, "Unauthorized", 401)
+
+
+def _not_implemented(state: TassState) -> web.Response:
+    return _refused(state, "Not Implemented", 501)
 
 
 def _echo_value(value: Any) -> Any:
@@ -1236,15 +1301,15 @@ async def legacy_api(request: web.Request) -> web.StreamResponse:
     company = params.get("company", "").strip()
     token = params.get("token", "").strip()
     if app is None or not app.enabled or company not in app.companies or not token:
-        return _unauthorized()
+        return _unauthorized(state)
     try:
         plaintext = decrypt_token(token, app.token_key)
     except TokenError:
-        return _unauthorized()
+        return _unauthorized(state)
     version = params.get("v", "").strip()
     decoded = _parse_params(plaintext, version if version in ("1", "2", "3") else "2")
     if decoded is None:
-        return _unauthorized()
+        return _unauthorized(state)
     method = METHODS.get(params.get("method", "").strip().lower())
     if (
         method is None
@@ -1256,7 +1321,7 @@ async def legacy_api(request: web.Request) -> web.StreamResponse:
             and method.permission not in app.security_role
         )
     ):
-        return _not_implemented()
+        return _not_implemented(state)
     now = state.now()
     view = state.store.view(company)
     call = LegacyCall(state, app, company, view, decoded, version, now)

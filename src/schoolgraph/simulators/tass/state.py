@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
 from ..control import SimControl
 from .accounts import Accounts, EndpointGrant, LegacyApp
 from .audit import AuditLog
-from .paths import ENDPOINTS
+from .paths import ENDPOINTS, MAX_TOP
 from .store import DataStore
 
 __all__ = ["STATE", "TassConfig", "TassState", "UdAreaData"]
@@ -30,7 +30,14 @@ class TassConfig:
             real limit is DOC-SILENT; `/__sim/faults` `rate_limit_per_minute` overrides it).
         token_lifetime: bearer lifetime, "valid for 15 minutes" (tass.md §C.6); the
             `token_lifetime_seconds` fault overrides it.
+        max_top: the OData MaxTop of 2026 lists (`paths.MAX_TOP`); what a real server
+            allows is DOC-SILENT (§D.3 "Paging").
+        top_over_max: what a `$top` above `max_top` gets: "refuse", ASP.NET's 400 "The limit
+            of 'N' for Top query has been exceeded"; or "cap", a page of `max_top` rows and no
+            error, as a server that caps pages silently would.
         legacy_validation_status: HTTP status of a legacy `__invalid` answer (§D.2: 401).
+        legacy_error_pages: put IIS's HTML error page before the legacy envelope of a 401
+            or 501, as real servers do (§A.6 [ISSUE]); off, the envelope alone (§D.2).
         legacy_quirks: opt-in documented key typos (`"multipar_flg "` and the deceased flags
             with a trailing space, §B.1.1, §B.7.1).
         tass_version: the legacy envelope's `__tassversion`.
@@ -38,7 +45,10 @@ class TassConfig:
 
     rate_limit_per_minute: int = 300
     token_lifetime: timedelta = timedelta(minutes=15)
+    max_top: int = MAX_TOP
+    top_over_max: Literal["refuse", "cap"] = "refuse"
     legacy_validation_status: int = 401
+    legacy_error_pages: bool = True
     legacy_quirks: bool = False
     tass_version: str = "01.060.02.100"
 

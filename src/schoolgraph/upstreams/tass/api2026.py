@@ -3,7 +3,9 @@
 Section numbers (§) are those of `shared/upstreams/tass.md`; paths are in `paths.py`.
 
 * Lists are JSON arrays paged with `$top`/`$skip` ([3P]); a page shorter than `$top` is the
-  last one. `$filter` narrows a list before paging (the client uses `update_on ge ...`).
+  last one, unless it may be a server's silent cap (what a server does with a `$top` above
+  its limit is DOC-SILENT, §D.3 "Paging"): see `pages`. `$filter` narrows a list before
+  paging (the client uses `update_on ge ...`).
   `pages` asks for the next page as soon as one arrives, so a caller parses each page while
   the next is on the wire. A caller may pass a typed reading of the rows (`decode`, see
   `typed_rows`): a page in its shape is decoded straight into its structs; any other page is
@@ -46,6 +48,7 @@ Decode = Callable[[bytes], "list[Any] | None"]
 _READ_STATUSES = frozenset({400, 403, 404})
 _WRITE_STATUSES = frozenset({400, 403, 404, 409, 415})
 _MAX_PAGES = 10_000
+_CAP_STEP = 50  # a silent page cap is a round number of rows: a multiple of this
 _TOP_LIMIT = re.compile(r"limit of '(\d+)' for Top query has been exceeded", re.IGNORECASE)
 
 logger = logging.getLogger(__name__)
@@ -104,6 +107,7 @@ class Api2026:
         self._transport = transport
         self._wire = wire
         self._page_size = page_size
+        self._limit: int | None = None  # the most rows a page has: a MaxTop or a silent cap
 
     def __repr__(self) -> str:
         return f"Api2026(auth={self.auth!r})"
@@ -158,6 +162,15 @@ class Api2026:
         Close it with `contextlib.aclosing`: closing it early (the caller failed or was
         cancelled) cancels the page being read ahead and waits for it.
 
+        A page shorter than `$top` ends the list, except one whose row count is a positive
+        multiple of 50: a server that caps pages silently, answering `$top=1000` with its
+        own limit of rows and no error, caps at a round number, and such a page is not known
+        to be the last. The next page is asked for to settle it: empty, the list has ended
+        (a list of exactly 100 rows costs this one request more); rows, the server caps
+        pages at that count, which is learned as the page size (as the 400 that names a
+        MaxTop is), and paging goes on. Once the server has shown its limit, pages of at
+        most that size are taken at their word.
+
         Args:
             company: the company code (`{cmpy_code}`).
             template: the endpoint template from `paths`.
@@ -180,6 +193,7 @@ class Api2026:
             return self._page(company, template, path, query, missing, decode)
 
         received = seen_pages = 0
+        suspect = 0  # rows of a short page that may be a silent cap, while the next is asked
         ahead: asyncio.Task[list[Any]] | None = None  # the next page, asked for
         try:
             while True:
@@ -193,19 +207,21 @@ class Api2026:
                     ahead = None
                     if not 1 <= refused.limit < top:
                         raise
-                    if refused.limit < self._page_size:  # reads side by side learn it once
-                        logger.info(
-                            "TASS pages %s at most %d rows; asking for pages of %d from now on.",
-                            self.route(template),
-                            refused.limit,
-                            refused.limit,
-                        )
-                        self._page_size = refused.limit
-                    top = refused.limit
+                    top = self._learn_limit(template, refused.limit)
                     continue
+                if suspect:
+                    if not page:  # the short page was the last one
+                        return
+                    if len(page) <= suspect:  # the server caps its pages there
+                        top = self._learn_limit(template, suspect)
+                    suspect = 0
                 received += len(page)
                 seen_pages += 1
-                last = len(page) < top or (max_rows is not None and received >= max_rows)
+                done = max_rows is not None and received >= max_rows
+                short = len(page) < top
+                if short and not done and self._may_be_capped(len(page), top):
+                    suspect = len(page)
+                last = done or (short and not suspect)
                 if not last:
                     if seen_pages >= _MAX_PAGES:
                         raise UpstreamBadResponseError(
@@ -219,6 +235,25 @@ class Api2026:
         finally:
             if ahead is not None:
                 await stop_task(ahead)
+
+    def _learn_limit(self, template: str, limit: int) -> int:
+        """Keep to pages of `limit` rows, which the server showed is its most; returns it."""
+        self._limit = limit if self._limit is None else min(self._limit, limit)
+        if limit < self._page_size:  # reads side by side learn it once
+            logger.info(
+                "TASS pages %s at most %d rows; asking for pages of %d from now on.",
+                self.route(template),
+                limit,
+                limit,
+            )
+            self._page_size = limit
+        return limit
+
+    def _may_be_capped(self, rows: int, top: int) -> bool:
+        """Whether a page of `rows` rows, short of `top`, may be a silent server cap: a
+        round number (a positive multiple of 50), above any limit the server has shown."""
+        round_number = rows > 0 and rows % _CAP_STEP == 0
+        return round_number and (self._limit is None or top > self._limit)
 
     async def _page(
         self,

@@ -9,12 +9,16 @@ Section numbers (§) are those of `shared/upstreams/tass.md`.
 * POST with a form body is the default (§A.1 allows GET and POST); it keeps the replayable
   token out of URLs and proxy logs. The token is deterministic (ECB, no IV), so identical
   calls are identical requests either way.
-* Errors are read from the body, not the status alone (§E.4 #8): `{"__status": "invalid",
-  "__msg", "__invalid"}`. A bare "Unauthorized" (HTTP 401) is a refused app, company or key;
-  "Not Implemented" (HTTP 501) a method the app is not licensed for or whose Security Role
-  permission it lacks; anything naming parameters in `__invalid` is a request TASS found
-  invalid, which TASS also answers with HTTP 401 (§D.2), so a 401 is never retried as an
-  authentication failure: the key is static and there is nothing to renew.
+* Errors are classified by status first, then by the envelope `{"__status": "invalid",
+  "__msg", "__invalid"}` where one can be found: IIS puts its HTML error page before the JSON
+  of a 401 or 501 and may reformat or replace JSON responses (§A.6, §E.4 #8), so an error
+  body is read as JSON whole or else from the first `{` that starts a JSON object with a
+  legacy envelope key, and a body without one is judged by its status alone. HTTP 501 (or
+  "Not Implemented") is a method the app is not licensed for or whose Security Role
+  permission it lacks; HTTP 401 is a refused app, company or key, unless its envelope names
+  parameters in `__invalid` or another `__msg`: TASS answers a request it found invalid with
+  401 too (§D.2). A 401 is never retried as an authentication failure: the key is static
+  and there is nothing to renew.
 * No paging and no conditional requests exist (§A.5, §E.4 #7): every read is a whole answer.
 """
 
@@ -33,6 +37,7 @@ __all__ = ["LEGACY_PATH", "LegacyApi"]
 
 LEGACY_PATH = "/tassweb/api/"  # §A.1; `/tassweb/api/index.cfm` is the same handler
 _READ_STATUSES = frozenset({400, 401, 403, 404, 405, 501})
+_ENVELOPE_KEYS = frozenset({"__status", "__msg", "__invalid"})
 
 
 class LegacyApi:
@@ -102,43 +107,72 @@ class LegacyApi:
                 idempotent=True,  # every method the client calls is a read
                 ok_statuses=_READ_STATUSES,
             )
-        body = response.json()
-        if not isinstance(body, dict):
-            raise UpstreamBadResponseError(
-                f"TASS answered {method} for company {company} with something other than a "
-                f"JSON object (HTTP {response.status}).",
-                upstream=UPSTREAM,
-            )
+        status = response.status
+        body: dict[str, Any]
+        if status < 400:
+            parsed = response.json()
+            if not isinstance(parsed, dict):
+                raise UpstreamBadResponseError(
+                    f"TASS answered {method} for company {company} with something other than "
+                    f"a JSON object (HTTP {status}).",
+                    upstream=UPSTREAM,
+                )
+            body = parsed
+        else:
+            body = _error_envelope(response.body)
         invalid = body.get("__invalid")
         message = body.get("__msg")
-        failed = (
-            response.status >= 400
-            or body.get("__status") == "invalid"
-            or (isinstance(invalid, Mapping) and bool(invalid))
-        )
-        if not failed:
+        names_params = isinstance(invalid, Mapping) and bool(invalid)
+        if status < 400 and body.get("__status") != "invalid" and not names_params:
             return body
-        if response.status == 501 or message == "Not Implemented":
+        found = problem_message(body) or ("no message" if body else "no legacy envelope")
+        detail = found.rstrip(".")
+        if status == 501 or message == "Not Implemented":
             raise UpstreamAuthError(
                 f"TASS legacy app {self.app.appcode} may not call {method} for company "
                 f"{company}: the method is not licensed for the app, or the app's Security Role "
-                f"lacks its permission (HTTP {response.status}).",
+                f"lacks its permission (HTTP {status}: {detail}).",
                 upstream=UPSTREAM,
             )
-        if (isinstance(invalid, Mapping) and invalid) or (message and message != "Unauthorized"):
+        if names_params or (message and message != "Unauthorized"):
             raise UpstreamBadResponseError(
                 f"TASS rejected the parameters of {method} for company {company} (HTTP "
-                f"{response.status}): {(problem_message(body) or 'no message').rstrip('.')}.",
+                f"{status}): {detail}.",
                 upstream=UPSTREAM,
             )
-        if response.status in (404, 405):
+        if status in (404, 405):
             raise UpstreamBadResponseError(
-                f"TASS answered {route} with HTTP {response.status}; check the legacy API path.",
+                f"TASS answered {route} with HTTP {status}; check the legacy API path.",
                 upstream=UPSTREAM,
             )
-        raise UpstreamAuthError(
-            f"TASS refused legacy app {self.app.appcode} for company {company} calling {method} "
-            f"(HTTP {response.status}: Unauthorized). Check the App Code, that the app is "
-            "configured for the company, and the Token Key.",
+        if status in (401, 403) or status < 400 or message == "Unauthorized":
+            raise UpstreamAuthError(
+                f"TASS refused legacy app {self.app.appcode} for company {company} calling "
+                f"{method} (HTTP {status}: {detail}). Check the App Code, that the app is "
+                "configured for the company, and the Token Key.",
+                upstream=UPSTREAM,
+            )
+        raise UpstreamBadResponseError(
+            f"TASS answered {method} for company {company} with HTTP {status}: {detail}.",
             upstream=UPSTREAM,
         )
+
+
+def _error_envelope(raw: bytes) -> dict[str, Any]:
+    """The legacy envelope of an error body: the body itself when it is a JSON object, else
+    the first JSON object with an envelope key that starts at a `{` in it (after IIS's error
+    page, whose CSS braces do not start JSON, §A.6); empty when there is none."""
+    text = raw.decode("utf-8", errors="replace")
+    decoder = json.JSONDecoder()
+    start = text.find("{")
+    while start != -1:
+        try:
+            value, end = decoder.raw_decode(text, start)
+        except (ValueError, RecursionError):  # not JSON there, or nested past the decoder
+            pass
+        else:
+            whole = not text[:start].strip() and not text[end:].strip()
+            if isinstance(value, dict) and (whole or _ENVELOPE_KEYS & value.keys()):
+                return value
+        start = text.find("{", start + 1)
+    return {}

@@ -87,7 +87,9 @@ QUERY_SKIP = "$skip"
 QUERY_FILTER = "$filter"  # [3P] `doe le 2026-02-20 and (dol ge 2026-02-20 or dol eq null)`
 DEFAULT_TOP = 100  # [3P] client default
 MAX_TOP = 1000  # the simulator's ASP.NET-style MaxTop; larger is a 400 (DOC-SILENT)
-PAGE_SIZE = MAX_TOP  # what the client asks for first; a lower MaxTop is learned from its 400
+# What the client asks for first; a lower MaxTop is learned from its 400, and a silent cap from
+# a round short page followed by more rows (`Api2026.pages`).
+PAGE_SIZE = MAX_TOP
 MOST_TOP = 10_000  # the largest `$top` the client may be configured to ask for
 UPDATE_ON = "update_on"  # [INFER] §D.3 "Incremental sync": `$filter=update_on ge <local time>`
 
