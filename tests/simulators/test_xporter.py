@@ -856,6 +856,53 @@ async def test_deleting_a_student_removes_its_memberships_in_the_change_set(xp: 
     }
 
 
+async def test_a_deleted_lesson_is_listed_by_its_lesson_id_not_its_period_id(xp: Xp) -> None:
+    # `_deleted` rows carry only `Id` (§2.2); a `Lessons` row's `Id` is the lesson and
+    # `PeriodId` the occurrence (§4.7.1).
+    token = await xp.token()
+    monday, sunday = "2026-11-16", "2026-11-29"
+    _, start = await xp.school(
+        "Timetable", token, changedRows="*", includeLessons="true", DateFrom=monday, DateTo=sunday
+    )
+    victim = start["Lessons"][0]
+    occurrences = [r for r in start["Lessons"] if r["Id"] == victim["Id"]]
+    assert victim["PeriodId"] != victim["Id"] and len(occurrences) == 2  # one a week
+    await xp.sim(
+        "/__sim/mutate", {"table": "timetable", "action": "delete", "ids": [int(victim["Id"])]}
+    )
+
+    _, changes = await xp.school(
+        "Timetable",
+        token,
+        changedRows=start["__changedRows__"][0]["NextChangedRows"],
+        includeLessons="true",
+        DateFrom=monday,
+        DateTo=sunday,
+    )
+
+    assert changes["Lessons_deleted"] == [{"Id": victim["Id"]}, {"Id": victim["Id"]}]
+    assert changes["Lessons"] == []
+
+
+async def test_a_deleted_attendance_code_is_listed_with_a_null_id(xp: Xp) -> None:
+    # `AttendCodes` has no `Id` (its natural key is `Mark`, §4.8.1), and a `_deleted` row
+    # carries only `Id` (§2.2): the mark is not what it carries.
+    token = await xp.token()
+    _, start = await xp.school("AttendanceCodes", token, changedRows="*")
+    gone = start["AttendCodes"][0]["Mark"]
+    codes = xp.world.attendance_codes
+    xp.world.attendance_codes = tuple(c for c in codes if c.code != gone)
+    # The codes are not a mutable table; any change moves the world's revision.
+    await xp.sim("/__sim/mutate", {"table": "students", "action": "update"})
+
+    _, changes = await xp.school(
+        "AttendanceCodes", token, changedRows=start["__changedRows__"][0]["NextChangedRows"]
+    )
+
+    assert changes["AttendCodes_deleted"] == [{"Id": None}]
+    assert changes["AttendCodes"] == []
+
+
 async def test_change_sets_are_paginated_after_the_diff(xp: Xp) -> None:
     token = await xp.token()
     _, start = await xp.school("Staff", token, changedRows="*", pageSize="4")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
 from schoolgraph.cache.store import CacheKey
 from schoolgraph.upstreams.http import CallLog, current_call_log
-from schoolgraph.upstreams.xporter import XporterClient
+from schoolgraph.upstreams.xporter import XporterClient, XporterTtls
 from tests.conftest import ManualClock
 
 from .conftest import MakeClient, Sim
@@ -123,6 +123,53 @@ async def test_a_refreshed_list_equals_a_fresh_full_read(
     old = {row.id: row for row in before}
     untouched = [row for row in after if row.id in old and int(row.id) not in ids[:3]]
     assert untouched and all(row is old[row.id] for row in untouched)
+
+
+async def test_a_lesson_deleted_upstream_leaves_the_cached_timetable_after_the_change_set(
+    sim: Sim, client: XporterClient, make_client: MakeClient, clock: ManualClock
+) -> None:
+    # `Lessons_deleted` names the lesson (`Id`), not the occurrence (`PeriodId`): §2.2, §4.7.1.
+    estab = sim.estab()
+    monday, friday = date(2026, 11, 23), date(2026, 11, 27)
+    before = await client.timetable(estab, monday, friday)
+    victim = before.lessons[0]
+    assert victim.lesson_id is not None and victim.lesson_id != victim.id
+    await sim.mutate("timetable", "delete", ids=[int(victim.lesson_id)])
+    await sim.stats(reset=True)
+    clock.advance(TTL_PASSED)
+
+    after = await client.timetable(estab, monday, friday)
+
+    assert await sim.calls("/Timetable") == 1
+    refresh = client.sync_log[-1]
+    assert (refresh.kind, refresh.rows, refresh.deleted) == ("changes", 0, 2)  # lesson, staff
+    assert victim.lesson_id not in {lesson.lesson_id for lesson in after.lessons}
+    assert after.lessons == tuple(x for x in before.lessons if x.lesson_id != victim.lesson_id)
+    assert after == await (await make_client()).timetable(estab, monday, friday)
+
+
+async def test_a_deleted_attendance_code_is_dropped_by_reading_the_codes_whole(
+    sim: Sim, make_client: MakeClient, clock: ManualClock
+) -> None:
+    # `AttendCodes` has no `Id` (keyed by `Mark`, §4.8.1): its `_deleted` Ids name no code.
+    client = await make_client(ttl=XporterTtls(attendance_codes=60.0))
+    estab = sim.estab()
+    before = await client.attendance_codes(estab)
+    gone = before[0].mark
+    sim.world.attendance_codes = tuple(c for c in sim.world.attendance_codes if c.code != gone)
+    student = next(s for s in sim.world.students.values() if s.school_id == sim.school_id())
+    sim.world.touch("students", student)  # the codes are no table; this moves the revision
+    clock.advance(TTL_PASSED)
+
+    after = await client.attendance_codes(estab)
+
+    assert [r.kind for r in client.sync_log] == ["full", "changes", "fallback", "full"]
+    assert client.sync_log[1].deleted == 1
+    assert [c.mark for c in after] == [c.mark for c in before if c.mark != gone]
+    assert after == await (await make_client()).attendance_codes(estab)
+    clock.advance(TTL_PASSED)
+    assert await client.attendance_codes(estab) is after
+    assert client.sync_log[-1].kind == "changes"  # the full read's token works
 
 
 @pytest.mark.parametrize(

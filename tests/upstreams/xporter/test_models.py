@@ -21,8 +21,17 @@ from schoolgraph.upstreams.xporter import (
     Student,
     StudentContact,
 )
-from schoolgraph.upstreams.xporter.changesets import Snapshot, Table, Wire, apply, row_hash
+from schoolgraph.upstreams.xporter.changesets import (
+    Snapshot,
+    Table,
+    Wire,
+    apply,
+    row_hash,
+    unnamed_deletions,
+)
 from schoolgraph.upstreams.xporter.models import (
+    ATTENDANCE_CODES,
+    LESSONS,
     STUDENTS,
     Fields,
     RowContext,
@@ -329,6 +338,40 @@ def test_a_change_set_keeps_unchanged_objects_and_applies_changes_and_deletions(
     assert list(after) == ["1", "2", "4", "10"]  # numeric order, not arrival order
     assert after["1"] is students["1"] and after["10"] is students["10"]
     assert after["2"].forename == "Renamed" and after["2"] is not students["2"]
+
+
+def _lesson(lesson_id: str, period_id: str, day: int) -> dict[str, Any]:
+    # The doc's `Lessons` example (§4.7.1): `Id` 81 is the lesson, `PeriodId` 46297 this one.
+    return {
+        "Id": lesson_id,
+        "PeriodId": period_id,
+        "ClassId": "9929",
+        "Period": "Mon:3",
+        "StartDateTime": f"2016-11-{day}T11:35:00",
+        "EndDateTime": f"2016-11-{day}T12:35:00",
+    }
+
+
+def test_a_deleted_lesson_id_removes_every_occurrence_of_that_lesson() -> None:
+    ctx = RowContext("3281102", LONDON, "/api/v1/School/{estab}/Timetable", "Lessons")
+    rows = [_lesson("81", "46297", 28), _lesson("82", "46298", 28), _lesson("81", "46301", 30)]
+    first = apply([LESSONS], Wire(rows={"Lessons": list(rows)}), None, ctx, delta=False).snapshot
+    wire = Wire(rows={"Lessons": []}, deleted={"Lessons": ["81"]})  # rows carry only `Id` (§2.2)
+
+    changed = apply([LESSONS], wire, first, ctx, delta=True)
+
+    assert unnamed_deletions([LESSONS], wire) == ()
+    assert changed.changed and list(changed.snapshot.table(LESSONS)) == ["46298"]
+
+
+def test_deleted_rows_that_name_no_row_make_the_change_set_unappliable() -> None:
+    codes = Wire(rows={"AttendCodes": []}, deleted={"AttendCodes": [None]})
+    no_id = Wire(rows={"Students": []}, deleted={"Students": ["3", None]})
+    by_id = Wire(rows={"Students": []}, deleted={"Students": ["3"]})
+
+    assert unnamed_deletions([ATTENDANCE_CODES], codes) == ("AttendCodes",)
+    assert unnamed_deletions([STUDENTS], no_id) == ("Students",)
+    assert unnamed_deletions([STUDENTS], by_id) == ()
 
 
 def test_an_empty_change_set_changes_nothing() -> None:

@@ -81,9 +81,12 @@ RowHash and change sets (§2.3, §6.4)
   does not leak changes to columns outside the caller's scopes.
 * Change sets follow the SIM-PROPOSAL; see `changesets.py`. Tokens are 32 hex digits derived
   from the partition (relying party, estab, endpoint, id, filters, switches) and
-  `world.revision`. `<Table>_deleted` (rows `{"Id": <key>}`) appears on token requests only
-  and lists keys that were in the snapshot and are gone now: deleted records (tombstoned in
-  the world) and rows that left the filter, e.g. the memberships of a deleted student.
+  `world.revision`. `<Table>_deleted` (rows `{"Id": ...}`) appears on token requests only
+  and lists the `Id` of each row that was in the snapshot and is gone now: deleted records
+  (tombstoned in the world) and rows that left the filter, e.g. the memberships of a deleted
+  student. That is the row's own `Id` column (§2.2, §2.7): the lesson `Id` of a gone
+  `Lessons` occurrence, not its `PeriodId` (§4.7.1), and null for a table without an `Id`
+  column (`AttendCodes`, keyed by `Mark`, §4.8.1).
   `__changedRows__` is `{SnapshotDate, SnapshotRP, PreviousChangedRows, RequestedChangedRows,
   NextChangedRows, NextUrl}` as in the EXT capture; `PreviousChangedRows` is the value the
   requested snapshot was itself taken in answer to. `SnapshotDate`, STS tokens and `expires`

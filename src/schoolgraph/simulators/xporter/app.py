@@ -291,7 +291,7 @@ def _respond(
     changed = params.get("changedRows")
 
     tables: list[tuple[TableSpec, list[Row]]] = [(s, rows) for s, rows, _ in rendered.tables]
-    deleted: dict[str, list[str]] | None = None
+    deleted: dict[str, list[str | None]] | None = None
     changed_rows: Row | None = None
     if changed is not None:
         now = state.control.clock()
@@ -338,8 +338,8 @@ def _respond(
     if deleted is not None:
         for spec, _ in tables:
             if not spec.info:
-                keys = sorted(deleted.get(spec.name, []), key=sort_key)
-                body[f"{spec.name}_deleted"] = [{"Id": key} for key in keys]
+                ids = sorted(deleted.get(spec.name, []), key=sort_key)
+                body[f"{spec.name}_deleted"] = [{"Id": id_} for id_ in ids]
     if endpoint.paginated:
         body["__pagination__"] = [
             {

@@ -45,7 +45,9 @@ class TableSpec:
     Attributes:
         name: the table's key in the response body.
         columns: in the doc's order; `RowHash` is computed, never taken from the source row.
-        key: the column change sets identify rows by (`Id`; `Mark` for AttendCodes).
+        key: the column change sets diff rows by (`Id`; `PeriodId` for Lessons, `Mark` for
+            AttendCodes). `<Table>_deleted` lists the gone rows' `Id` column whatever the key
+            (§2.2), so a gone occurrence of a lesson is named by its lesson `Id`.
         hashed: whether the doc gives the table a `RowHash` column (§2.3).
         info: a small descriptive table (`DateRange`) that is never paged or diffed.
         order_by: columns rows are sorted by; empty means by `key` (numeric ids numerically).

@@ -7,8 +7,15 @@ for the next change set with (`CacheEntry.token`).
 * A full read (`changedRows=*`) replaces every table. Rows whose hash equals the previous
   snapshot's keep the previous model object, so even a fallback full read does not re-parse
   or re-create what did not change.
-* A change set (`changedRows=<token>`) upserts the rows it carries and removes the keys in
-  `<Table>_deleted`; every other row is the previous snapshot's object, unchanged.
+* A change set (`changedRows=<token>`) removes the rows `<Table>_deleted` names and upserts
+  the rows it carries; every other row is the previous snapshot's object, unchanged.
+* A `_deleted` row carries only `Id` (§2.2): the gone row's `Id`, which is the key only of
+  tables keyed by `Id`. A `Lessons` occurrence is keyed by `PeriodId` but deleted by its
+  lesson `Id` (§4.7.1), so the deletion removes every occurrence of that lesson
+  (`TableSpec.deleted_id`). A table with no `Id` of its own (`AttendCodes`, keyed by `Mark`,
+  §4.8.1) gets `_deleted` Ids that name none of its rows; so does any `_deleted` row without
+  an `Id`. Such a change set cannot be applied: `unnamed_deletions` names the tables, and
+  the client re-reads the endpoint whole (`changedRows=*`) instead.
 * A table read narrowed by `select` converts its rows to structs in C first, or arrives
   decoded straight into them (`typed_rows`); rows in any other shape are read column by
   column as before.
@@ -95,7 +102,7 @@ class Wire:
     """Everything one (possibly paged) read returned, tables still raw."""
 
     rows: dict[str, list[WireRow]] = field(default_factory=dict)
-    deleted: dict[str, list[str]] = field(default_factory=dict)
+    deleted: dict[str, list[str | None]] = field(default_factory=dict)  # `Id`s; None if absent
     token: str | None = None
     as_of: datetime | None = None
     bytes: int = 0
@@ -118,6 +125,34 @@ class Applied:
     changed: bool
 
 
+def unnamed_deletions(specs: Sequence[TableSpec[Any]], wire: Wire) -> tuple[str, ...]:
+    """The tables whose `<Table>_deleted` rows in ``wire`` cannot name the rows they delete:
+    a row with no `Id`, or any row of a table whose `_deleted` Ids are not its rows' (see the
+    module docstring). A change set with any cannot be applied; read the endpoint whole."""
+    return tuple(
+        spec.name
+        for spec in specs
+        if (ids := wire.deleted.get(spec.name))
+        and (None in ids or not (spec.deletes_by_key or spec.deleted_id is not None))
+    )
+
+
+def _remove(spec: TableSpec[Any], rows: dict[str, Any], ids: Sequence[str | None]) -> list[str]:
+    """The keys of ``rows`` that the `<Table>_deleted` ``ids`` name."""
+    gone = {id_ for id_ in ids if id_ is not None}
+    if not gone:
+        return []
+    if spec.deletes_by_key:
+        return [key for key in gone if key in rows]
+    deleted_id = spec.deleted_id
+    if deleted_id is None:
+        raise ValueError(
+            f"The {spec.name} table's deleted Ids name none of its rows; read it whole "
+            "instead of applying the change set (see unnamed_deletions)."
+        )
+    return [key for key, model in rows.items() if deleted_id(model) in gone]
+
+
 def apply(
     specs: Sequence[TableSpec[Any]],
     wire: Wire,
@@ -133,7 +168,8 @@ def apply(
         wire: what the read returned.
         previous: the snapshot the change set applies to (and whose objects are reused).
         ctx: the school and route, for parsing and error messages.
-        delta: whether `wire` is a change set rather than a full result.
+        delta: whether `wire` is a change set rather than a full result; it must have no
+            `unnamed_deletions`.
     """
     tables: dict[str, Table[Any]] = {}
     changed = previous is None
@@ -143,10 +179,10 @@ def apply(
         if delta:
             rows: dict[str, Any] = dict(old.items())
             hashes = {key: old.hash_of(key) or "" for key in rows}
-            for key in wire.deleted.get(spec.name, ()):
-                if rows.pop(key, None) is not None:
-                    hashes.pop(key, None)
-                    changed = True
+            for key in _remove(spec, rows, wire.deleted.get(spec.name, ())):
+                del rows[key]
+                hashes.pop(key, None)
+                changed = True
         else:
             rows, hashes = {}, {}
         raws = wire.rows.get(spec.name, ())
@@ -182,4 +218,4 @@ def _as_of(previous: Snapshot | None) -> datetime | None:
     return previous.as_of if previous is not None else None
 
 
-__all__ = ["Applied", "Snapshot", "Table", "Wire", "apply", "row_hash"]
+__all__ = ["Applied", "Snapshot", "Table", "Wire", "apply", "row_hash", "unnamed_deletions"]

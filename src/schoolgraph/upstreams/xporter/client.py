@@ -41,9 +41,12 @@ Cache
 Every list is one `UpstreamCache` entry per (school, endpoint, filters) holding a
 `changesets.Snapshot`; the tenant of the key is the estab. The first read asks for
 `changedRows=*`; after the entry's TTL the refresh asks for `changedRows=<token>` and applies
-only the changed rows and `<Table>_deleted` keys, keeping unchanged rows as the same objects.
-A token the upstream refuses (its TTL and error shape are doc-silent, §6.4) falls back to a
-full `*` read.
+only the changed rows and the rows `<Table>_deleted` names, keeping unchanged rows as the same
+objects. A `_deleted` row carries only `Id` (§2.2): for `Lessons`, keyed by occurrence
+(`PeriodId`), that is the lesson, and every occurrence of it goes (§4.7.1). A token the
+upstream refuses (its TTL and error shape are doc-silent, §6.4), or a change set deleting rows
+of a table without an `Id` of its own (`AttendCodes`, §4.8.1), whose `_deleted` Ids name none
+of them, falls back to a full `*` read.
 """
 
 from __future__ import annotations
@@ -80,7 +83,7 @@ from .auth import (
     is_paused_message,
     paused_error,
 )
-from .changesets import Snapshot, Table, Wire, apply
+from .changesets import Snapshot, Table, Wire, apply, unnamed_deletions
 from .models import (
     ATTENDANCE_CODES,
     ATTENDANCE_MARKS,
@@ -101,6 +104,7 @@ from .models import (
     AttendanceCode,
     AttendanceMark,
     Contact,
+    Fields,
     Group,
     GroupType,
     Health,
@@ -117,7 +121,7 @@ from .models import (
     Timetable,
     parse_local,
 )
-from .typed_rows import TypedRows, decode_tables
+from .typed_rows import TypedRows, as_row, decode_tables
 
 logger = logging.getLogger(__name__)
 
@@ -262,9 +266,10 @@ class SyncRecord:
 
     Attributes:
         kind: `full` (`changedRows=*`), `changes` (a change set), or `fallback` (a change-set
-            token the upstream refused; a `full` read follows).
+            token the upstream refused, or a change set whose deletions name no rows; a
+            `full` read follows).
         rows: data rows received, all tables and pages.
-        deleted: keys received in `<Table>_deleted` tables.
+        deleted: rows received in `<Table>_deleted` tables.
     """
 
     estab: str
@@ -859,17 +864,29 @@ class XporterClient:
                 self._note(estab, read, "fallback", Wire())
             else:
                 self._note(estab, read, "changes", wire)
-                applied = await off_loop(
-                    wire.bytes, lambda: apply(read.specs, wire, before, ctx, delta=True)
-                )
-                if not applied.changed:
-                    return Refresh(not_modified=True, outcome="revalidated", token=wire.token)
-                return Refresh(
-                    value=applied.snapshot,
-                    size=_resize(previous, applied.snapshot),
-                    token=wire.token,
-                    outcome="revalidated",
-                )
+                if unnamed := unnamed_deletions(read.specs, wire):
+                    # What Id a `_deleted` row of a table without its own `Id` carries is
+                    # doc-silent (§2.2, §4.8.1); read the endpoint whole rather than guess.
+                    logger.info(
+                        "Xporter's change set for %s %s deletes %s rows by Ids that name "
+                        "none of them; reading it in full.",
+                        estab,
+                        read.endpoint,
+                        ", ".join(unnamed),
+                    )
+                    self._note(estab, read, "fallback", Wire())
+                else:
+                    applied = await off_loop(
+                        wire.bytes, lambda: apply(read.specs, wire, before, ctx, delta=True)
+                    )
+                    if not applied.changed:
+                        return Refresh(not_modified=True, outcome="revalidated", token=wire.token)
+                    return Refresh(
+                        value=applied.snapshot,
+                        size=_resize(previous, applied.snapshot),
+                        token=wire.token,
+                        outcome="revalidated",
+                    )
         wire = await self._read_wire(estab, read, changed_rows="*")
         self._note(estab, read, "full", wire)
         applied = await off_loop(
@@ -970,10 +987,14 @@ class XporterClient:
             wire.rows[spec.name].extend(_rows(body[found], found, read, estab))
             deleted = names.get(f"{found.lower()}_deleted")
             if deleted is not None:
-                for row in _rows(body[deleted], deleted, read, estab):
-                    key = row.get("Id", row.get(spec.key))
-                    if key is not None:
-                        wire.deleted[spec.name].append(str(key))
+                # A `_deleted` row carries only `Id` (§2.2), never the table's key when that
+                # is another column (`Lessons.PeriodId`, `AttendCodes.Mark`); `apply` and
+                # `unnamed_deletions` decide what an Id, or its absence, deletes.
+                ctx = RowContext(estab, self._zones[estab], read.route, deleted)
+                wire.deleted[spec.name].extend(
+                    Fields(as_row(row), ctx).text("Id")
+                    for row in _rows(body[deleted], deleted, read, estab)
+                )
 
     async def _get(
         self, estab: str, read: _Read, query: dict[str, str]

@@ -1189,7 +1189,12 @@ class TableSpec(Generic[M]):
     Attributes:
         name: the table's key in the body (matched case-insensitively).
         parse: wire row -> model.
-        key: the column that identifies a row in change sets and `<Table>_deleted`.
+        key: the column that identifies a row of the table, in change sets and the cache.
+        deleted_id: for a table keyed by a column other than `Id`, the `Id` of a model's row,
+            by which `<Table>_deleted` names it: a `_deleted` row "carries only `Id`" (§2.2),
+            whatever the key. None for such a table means its `_deleted` Ids cannot name its
+            rows, and a change set that deletes any is answered by a whole re-read
+            (`changesets.unnamed_deletions`). Unused when `key` is `Id`.
         aliases: other names the doc gives the table (§2.8 hazard 2).
         required: a full read without this table is a bad response.
         order: sort key for the models; by default the key, numbers numerically.
@@ -1200,10 +1205,16 @@ class TableSpec(Generic[M]):
     name: str
     parse: Callable[[Row, RowContext], M]
     key: str = "Id"
+    deleted_id: Callable[[M], str | None] | None = None
     aliases: tuple[str, ...] = ()
     required: bool = True
     order: Callable[[M], Any] | None = None
     typed: TypedRows[M] | None = None
+
+    @property
+    def deletes_by_key(self) -> bool:
+        """Whether a `<Table>_deleted` Id is the key of the row it names."""
+        return self.key == "Id"
 
     def sort_key(self, key: str, model: M) -> Any:
         return _numeric_first(key) if self.order is None else self.order(model)
@@ -1249,14 +1260,31 @@ NARROW_CONTACTS = TableSpec(
     typed=TypedRows("NarrowContactColumns", NarrowContact.COLUMNS, NarrowContact.from_columns),
 )
 STUDENT_CONTACTS = TableSpec("StudentContacts", StudentContact.from_row)
+
+
+def _cycle_lesson(lesson: Lesson) -> str | None:
+    return lesson.lesson_id
+
+
 # A `Lessons` row is one occurrence; `Id` is the lesson in the cycle and repeats every week,
-# so occurrences are keyed by `PeriodId` ("Id of this specific instance", §4.7.1).
-LESSONS = TableSpec("Lessons", Lesson.from_school_row, key="PeriodId", order=_lesson_order)
+# so occurrences are keyed by `PeriodId` ("Id of this specific instance", §4.7.1). But
+# `Lessons_deleted` carries only `Id` (§2.2): the lesson, so a deletion removes every
+# occurrence of it. Timetables are read one Monday-to-Sunday week per change-set partition
+# (`client.timetable`), in which a lesson of the cycle occurs at most once.
+LESSONS = TableSpec(
+    "Lessons",
+    Lesson.from_school_row,
+    key="PeriodId",
+    deleted_id=_cycle_lesson,
+    order=_lesson_order,
+)
 LESSON_STAFF = TableSpec("LessonStaff", LessonStaff.from_row, required=False)
 # The per-person table is `Timetable` in the FK table and `Lessons` in the sample (§4.7.3).
 PERSON_TIMETABLE = TableSpec(
     "Timetable", Lesson.from_person_row, aliases=("Lessons",), order=_lesson_order
 )
+# `AttendCodes` has no `Id` (its natural key is `Mark`, §4.8.1), so what Id its `_deleted`
+# rows carry is doc-silent and cannot name a mark: deleted codes are re-read in full.
 ATTENDANCE_CODES = TableSpec("AttendCodes", AttendanceCode.from_row, key="Mark")
 ATTENDANCE_MARKS = TableSpec("AttendMarks", AttendanceMark.from_row, order=_mark_order)
 
