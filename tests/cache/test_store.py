@@ -419,6 +419,37 @@ async def test_a_load_under_way_when_its_key_is_evicted_does_not_put_back_what_i
     assert (await ahead.read(load)).value == [1, 2, 100]
 
 
+async def test_a_fetch_that_starts_after_an_evict_does_not_join_the_load_before_it(
+    ahead: Ahead,
+) -> None:
+    """A request that begins after a write returned must see the write: it may not be
+    handed what a load under way read before the write landed."""
+    inner = _loader(ahead.transport, "a")
+    read, release = asyncio.Event(), asyncio.Event()
+    hold = True
+
+    async def load(entry: CacheEntry[list[int]] | None) -> Refresh[list[int]]:
+        found = await inner(entry)
+        if hold:  # read before the write, answered after it
+            read.set()
+            await release.wait()
+        return found
+
+    ahead.state.rows["a"] = [1, 2, 99]
+    before = asyncio.create_task(ahead.read(load))
+    await asyncio.wait_for(read.wait(), 5)
+    ahead.state.rows["a"] = [1, 2, 100]  # the write lands upstream, and evicts what it changed
+    ahead.cache.evict("fake", tenant="a")
+    hold = False
+    after = await asyncio.wait_for(ahead.read(load), 5)
+    release.set()
+
+    assert after.value == [1, 2, 100]
+    assert (await before).value == [1, 2, 99]  # what its own load read, kept for nobody
+    entry = ahead.cache.peek(KEY)
+    assert entry is not None and entry.value == [1, 2, 100]
+
+
 @pytest.mark.parametrize(
     ("failure", "logged"),
     [

@@ -40,6 +40,7 @@ import asyncio
 import contextvars
 import logging
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, NamedTuple, TypeVar
@@ -166,7 +167,7 @@ class UpstreamCache:
         )
         self._loading: dict[CacheKey, asyncio.Future[Cached[Any]]] = {}
         self._ahead: set[asyncio.Task[Cached[Any]]] = set()
-        self._outdated: set[CacheKey] = set()
+        self._outdated: weakref.WeakSet[asyncio.Future[Any]] = weakref.WeakSet()
         """Keys evicted while a load of them was under way: that load's result is not kept."""
 
     def __len__(self) -> int:
@@ -234,7 +235,8 @@ class UpstreamCache:
 
         A load of one of those keys already under way (a request's, or a revalidation ahead)
         may have read the upstream before the write landed: what it brings back is handed to
-        whoever waits for it, but not kept.
+        whoever already waits for it, but not kept, and a fetch that starts after the evict
+        does not join it: it starts a load of its own, which reads after the write.
         """
 
         def wrong(key: CacheKey) -> bool:
@@ -247,12 +249,18 @@ class UpstreamCache:
         doomed = [key for key in list(self._entries.keys()) if wrong(key)]
         for key in doomed:
             self._entries.pop(key, None)
-        self._outdated.update(key for key in self._loading if wrong(key))
+        self._outdate([key for key in self._loading if wrong(key)])
         return len(doomed)
 
     def clear(self) -> None:
         self._entries.clear()
-        self._outdated.update(self._loading)
+        self._outdate(list(self._loading))
+
+    def _outdate(self, keys: list[CacheKey]) -> None:
+        """Mark the loads of ``keys`` under way as not to be kept, and stop handing them to
+        new fetches."""
+        for key in keys:
+            self._outdated.add(self._loading.pop(key))
 
     async def fetch(
         self,
@@ -299,7 +307,8 @@ class UpstreamCache:
         close). It runs once the server has drained, so a load still running is one every
         request gave up on (a hung upstream, a request cut short): left to run, it would end
         against a closed client."""
-        doomed = set(self._ahead) | {task for task in self._loading.values() if not task.done()}
+        under_way = [*self._loading.values(), *self._outdated]
+        doomed = set(self._ahead) | {task for task in under_way if not task.done()}
         for task in doomed:
             task.cancel()
         if doomed:
@@ -377,7 +386,7 @@ class UpstreamCache:
         route: str,
     ) -> Cached[V]:
         cache_loading()  # this task's own context: its upstream reads become this entry
-        self._outdated.discard(key)
+        this_load = asyncio.current_task()
         try:
             refresh = await load(entry)
         except UpstreamError:
@@ -386,8 +395,7 @@ class UpstreamCache:
             self.stats.stale += 1
             record_call(UpstreamCall(key.upstream, "GET", route, None, 0.0, "stale"))
             return Cached(entry.value, "stale", stale=True)
-        if key in self._outdated:  # evicted meanwhile: serve what was read, keep nothing
-            self._outdated.discard(key)
+        if this_load in self._outdated:  # evicted meanwhile: serve what was read, keep nothing
             value = entry.value if refresh.not_modified and entry is not None else refresh.value
             if value is None:
                 raise RuntimeError("A load returned neither a value nor 'not modified'.")
