@@ -111,3 +111,65 @@ async def test_a_student_leaving_changes_their_groups_and_is_delivered_deleted(
         "node": None,
     }
     await theirs.nothing_within(0.6)
+
+
+async def test_a_student_update_and_delete_reach_node_at_once_not_after_its_own_ttl(
+    gateway: LiveGateway, connect: Connect
+) -> None:
+    school = xporter_schools(gateway)[0]
+    student = min(
+        (
+            s
+            for s in gateway.world.students.values()
+            if s.school_id == school.id and s.leaving_date is None
+        ),
+        key=lambda s: s.id,
+    )
+    student_id = global_id("Student", f"xporter:{school.code}:{student.id}")
+    read = "query ($id: ID!) { node(id: $id) { ... on Student { updatedAt } } }"
+    before = (await gateway.graphql(read, {"id": student_id}))["node"]  # cached by id
+    socket = await acknowledged(connect)
+    await socket.subscribe("subscription { studentChanged { id deleted node { updatedAt } } }")
+    await gateway.subscribers(ChangeKind.STUDENT, 1)
+    await gateway.settled()
+
+    await gateway.sim_mutate(
+        "xporter", {"table": "students", "action": "update", "ids": [student.id]}
+    )
+
+    change = (await socket.receive())["payload"]["data"]["studentChanged"]
+    assert change["id"] == student_id and change["deleted"] is False
+    assert change["node"]["updatedAt"] > before["updatedAt"]
+    after = (await gateway.graphql(read, {"id": student_id}))["node"]
+    assert after == change["node"]
+
+    await gateway.sim_mutate(
+        "xporter", {"table": "students", "action": "delete", "ids": [student.id]}
+    )
+
+    gone = (await socket.receive())["payload"]["data"]["studentChanged"]
+    assert gone == {"id": student_id, "deleted": True, "node": None}
+    assert (await gateway.graphql(read, {"id": student_id}))["node"] is None
+
+
+async def test_a_member_of_staff_added_reaches_a_staff_subscriber(
+    gateway: LiveGateway, connect: Connect
+) -> None:
+    school = xporter_schools(gateway)[0]
+    socket = await acknowledged(connect)
+    await socket.subscribe(
+        STAFF_CHANGED, {"schoolId": global_id("School", f"xporter:{school.code}")}
+    )
+    await gateway.subscribers(ChangeKind.STAFF, 1)
+    await gateway.settled()
+
+    added = await gateway.sim_mutate(
+        "xporter", {"table": "staff", "action": "add", "count": 1, "school": school.code}
+    )
+
+    change = (await socket.receive())["payload"]["data"]["staffChanged"]
+    member = gateway.world.staff[added["ids"][0]]
+    assert change["deleted"] is False and change["missed"] == 0
+    assert change["node"]["domainId"] == f"xporter:{school.code}:{member.id}"
+    assert change["node"]["payrollNumber"] == member.payroll_number
+    await socket.nothing_within(0.6)  # delivered once

@@ -513,8 +513,8 @@ async def test_a_school_granting_staff_lite_only_is_read_with_every_staff_column
     estab = sim.estab()
     await sim.stats(reset=True)
 
-    staff = await client.staff(estab)
-    again = await client.staff_member(estab, staff[0].id)
+    staff = await client.staff(estab, include_previous=True)
+    again = await client.staff_member(estab, staff[0].id, include_previous=True)
 
     assert len(staff) > 10 and all(s.date_of_birth is None and not s.roles for s in staff)
     assert all(s.forename and s.is_teacher is not None and s.row_hash for s in staff)

@@ -47,6 +47,10 @@ objects. A `_deleted` row carries only `Id` (§2.2): for `Lessons`, keyed by occ
 upstream refuses (its TTL and error shape are doc-silent, §6.4), or a change set deleting rows
 of a table without an `Id` of its own (`AttendCodes`, §4.8.1), whose `_deleted` Ids name none
 of them, falls back to a full `*` read.
+
+A student or member of staff read by id (`/Students/{id}`, `/Staff/{id}`) is an entry of its
+own; a refresh of the school's list that changes or deletes the row evicts it, so reads by id
+agree with the list from that refresh on. Live updates poll the lists the graph reads.
 """
 
 from __future__ import annotations
@@ -133,6 +137,8 @@ SCHOOL_PATH = "/api/v1/School"
 _READ_STATUSES = frozenset({400, 403, 404})
 _MAX_PAGES = 10_000
 _READ_ATTEMPTS = 3  # reads restarted because the data moved between pages
+_READ_BY_ID = frozenset({"Students", "Staff"})  # lists whose rows are also cached by id
+_EVICT_EACH_UP_TO = 64  # changed rows evicted one by one; more evict every by-id entry
 
 
 # --------------------------------------------------------------------------- configuration
@@ -753,7 +759,9 @@ class XporterClient:
         if endpoint == "Students":
             return self._students(False)
         if endpoint == "Staff":
-            return self._staff(False, False)
+            # The list the graph's staff come from (`sources.xporter.staff_rows`), so a change
+            # the poll reports is one a query reads, a member of staff added included.
+            return self._staff(True, False)
         return self._groups(narrow=True)  # the read the graph's groups come from
 
     def cached_row_hashes(self, estab: str, endpoint: PolledEndpoint) -> dict[str, str] | None:
@@ -881,6 +889,7 @@ class XporterClient:
                     )
                     if not applied.changed:
                         return Refresh(not_modified=True, outcome="revalidated", token=wire.token)
+                    self._evict_by_id(estab, read, before, applied.snapshot)
                     return Refresh(
                         value=applied.snapshot,
                         size=_resize(previous, applied.snapshot),
@@ -894,7 +903,26 @@ class XporterClient:
         )
         if before is not None and not applied.changed:
             return Refresh(not_modified=True, outcome="revalidated", token=wire.token)
+        self._evict_by_id(estab, read, before, applied.snapshot)
         return Refresh(value=applied.snapshot, size=wire.bytes, token=wire.token)
+
+    def _evict_by_id(
+        self, estab: str, read: _Read, before: Snapshot | None, after: Snapshot
+    ) -> None:
+        """Evict the by-id entries (``/Students/{id}``, ``/Staff/{id}``) of the rows a list
+        refresh changed or deleted, so a read by id agrees with the list at once rather than
+        at the end of its own TTL."""
+        if before is None or read.record_id is not None or read.endpoint not in _READ_BY_ID:
+            return
+        spec = read.specs[0]
+        old, new = before.table(spec), after.table(spec)
+        # Unchanged rows are the previous snapshot's very objects (`changesets.apply`).
+        changed = [key for key in old.keys() | new.keys() if old.get(key) is not new.get(key)]
+        if len(changed) > _EVICT_EACH_UP_TO:
+            self.cache.evict(UPSTREAM, tenant=estab, resource_prefix=f"{read.endpoint}/")
+            return
+        for key in changed:
+            self.cache.evict(UPSTREAM, tenant=estab, resource_prefix=f"{read.endpoint}/{key}?")
 
     def _note(self, estab: str, read: _Read, kind: SyncKind, wire: Wire) -> None:
         record = SyncRecord(
