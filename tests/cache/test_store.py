@@ -380,26 +380,34 @@ async def test_close_stops_the_background_revalidations(ahead: Ahead) -> None:
     assert entry is not None and entry.value is first.value and ahead.cache.fresh(KEY)
 
 
+class Held:
+    """A loader of tenant ``a`` that, while ``hold``, reads the upstream, then waits for
+    ``release``: a read from before a write, answered after it."""
+
+    def __init__(self, ahead: Ahead, *, hold: bool = False) -> None:
+        self.inner = _loader(ahead.transport, "a")
+        self.read, self.release = asyncio.Event(), asyncio.Event()
+        self.hold = hold
+
+    async def __call__(self, entry: CacheEntry[list[int]] | None) -> Refresh[list[int]]:
+        found = await self.inner(entry)
+        if self.hold:
+            self.read.set()
+            await self.release.wait()
+        return found
+
+
 @pytest.mark.parametrize("revalidating", [True, False], ids=["ahead", "a request's load"])
 async def test_a_load_under_way_when_its_key_is_evicted_does_not_put_back_what_it_read(
     ahead: Ahead, revalidating: bool
 ) -> None:
     """A write through the gateway evicts what it made wrong; a load that read the upstream
     before the write landed must not put the old rows back for a whole freshness period."""
-    inner = _loader(ahead.transport, "a")
-    read, release = asyncio.Event(), asyncio.Event()
-    hold = False
-
-    async def load(entry: CacheEntry[list[int]] | None) -> Refresh[list[int]]:
-        found = await inner(entry)
-        if hold:  # read before the write, answered after it
-            read.set()
-            await release.wait()
-        return found
+    load = Held(ahead)
 
     await ahead.read(load)
     ahead.state.rows["a"] = [1, 2, 99]
-    hold = True
+    load.hold = True
     if revalidating:
         ahead.clock.now += 9
         await ahead.read(load)  # served; revalidation under way
@@ -408,14 +416,14 @@ async def test_a_load_under_way_when_its_key_is_evicted_does_not_put_back_what_i
         ahead.clock.now += 11
         ahead.cache.evict("fake", tenant="a")
         waiting = asyncio.create_task(ahead.read(load))
-    await asyncio.wait_for(read.wait(), 5)
+    await asyncio.wait_for(load.read.wait(), 5)
     ahead.state.rows["a"] = [1, 2, 100]  # the write lands upstream, and evicts what it changed
     assert ahead.cache.evict("fake", tenant="a") == (1 if revalidating else 0)
-    release.set()
+    load.release.set()
     await ahead.cache.settle()
     if waiting is not None:  # the request gets what its load read, not kept
         assert (await waiting).value == [1, 2, 99] and ahead.cache.peek(KEY) is None
-    hold = False
+    load.hold = False
     assert (await ahead.read(load)).value == [1, 2, 100]
 
 
@@ -424,25 +432,16 @@ async def test_a_fetch_that_starts_after_an_evict_does_not_join_the_load_before_
 ) -> None:
     """A request that begins after a write returned must see the write: it may not be
     handed what a load under way read before the write landed."""
-    inner = _loader(ahead.transport, "a")
-    read, release = asyncio.Event(), asyncio.Event()
-    hold = True
-
-    async def load(entry: CacheEntry[list[int]] | None) -> Refresh[list[int]]:
-        found = await inner(entry)
-        if hold:  # read before the write, answered after it
-            read.set()
-            await release.wait()
-        return found
+    load = Held(ahead, hold=True)
 
     ahead.state.rows["a"] = [1, 2, 99]
     before = asyncio.create_task(ahead.read(load))
-    await asyncio.wait_for(read.wait(), 5)
+    await asyncio.wait_for(load.read.wait(), 5)
     ahead.state.rows["a"] = [1, 2, 100]  # the write lands upstream, and evicts what it changed
     ahead.cache.evict("fake", tenant="a")
-    hold = False
+    load.hold = False
     after = await asyncio.wait_for(ahead.read(load), 5)
-    release.set()
+    load.release.set()
 
     assert after.value == [1, 2, 100]
     assert (await before).value == [1, 2, 99]  # what its own load read, kept for nobody
