@@ -24,7 +24,6 @@ requests. Bounded by bytes, least recently used first.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import time
@@ -34,13 +33,11 @@ from typing import NamedTuple
 
 from aiohttp import web
 from cachetools import LRUCache
-from graphql import GraphQLError, OperationType, parse
-from graphql.utilities import get_operation_ast
 
 from schoolgraph.accounts.models import Caller
 from schoolgraph.cache.reads import Read, ReadSet
 
-__all__ = ["ANSWERS", "AnswerCache", "AnswerKey", "AnswerStats", "is_query"]
+__all__ = ["ANSWERS", "AnswerCache", "AnswerKey", "AnswerStats"]
 
 QUARTER_HOUR = 900.0
 _READ_OVERHEAD = 200  # bytes a remembered dependency costs, roughly
@@ -94,20 +91,6 @@ def caller_fingerprint(caller: Caller) -> Hashable:
     """Everything about the caller an answer may depend on."""
     grants = None if caller.grants is None else frozenset(caller.grants.items())
     return (caller.account, caller.name, caller.admin, caller.schools, grants)
-
-
-@functools.lru_cache(maxsize=512)
-def _operation_type(document: str, operation_name: str | None) -> OperationType | None:
-    try:
-        operation = get_operation_ast(parse(document), operation_name)
-    except GraphQLError:
-        return None
-    return operation.operation if operation is not None else None
-
-
-def is_query(document: str, operation_name: str | None) -> bool:
-    """Whether the operation the request runs is a query (not a mutation or subscription)."""
-    return _operation_type(document, operation_name) is OperationType.QUERY
 
 
 class AnswerCache:

@@ -4,7 +4,9 @@ The GraphQL spec leaves no guess: a document with several operations needs the r
 ``operationName``, and a name must be one of the document's operations. Strawberry, left
 alone, picks the first operation of such a document; the gateway refuses instead, with
 graphql-core's wording and Apollo's code (``OPERATION_RESOLUTION_FAILURE``, HTTP 400).
-A document that does not parse is left to the parser's own error.
+A document that does not parse is left to the parser's own error. The view decides here,
+once per request, both whether it may run over HTTP and whether it is a query the answer
+cache may keep.
 """
 
 from __future__ import annotations

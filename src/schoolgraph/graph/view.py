@@ -25,7 +25,7 @@ from schoolgraph.config import Settings
 from schoolgraph.context import Context, ContextSource
 from schoolgraph.errors import BadRequestError
 from schoolgraph.graph.answer_json import answer_bytes, answer_text
-from schoolgraph.graph.answers import AnswerCache, AnswerKey, is_query
+from schoolgraph.graph.answers import AnswerCache, AnswerKey
 from schoolgraph.graph.extensions.error_codes import REQUEST_ERROR_CODES, mask_error
 from schoolgraph.graph.extensions.explain import EXPLAIN_HEADER, explain_requested
 from schoolgraph.graph.extensions.limits import QUERY_LIMIT_EXCEEDED
@@ -184,7 +184,7 @@ class GatewayView(GraphQLView[Context, None]):
             return ExecutionResult(data=None, errors=[error])
         if answer.query != request_data.query:
             request_data = dataclasses.replace(request_data, query=answer.query)
-        refusal = self._refusal(request_data)
+        kind, refusal = self._operation(request_data)
         if refusal is not None:
             sub_response.set_status(400)
             return ExecutionResult(data=None, errors=[refusal])
@@ -227,28 +227,31 @@ class GatewayView(GraphQLView[Context, None]):
             and result.data is not None
             and not result.errors
             and not result.extensions
-            and is_query(request_data.query, request_data.operation_name)
+            and kind is OperationType.QUERY
         ):
             sub_response[_ANSWER_PENDING] = (key, reads, request.get(GRAPHQL_FACTS))
         return result
 
-    def _refusal(self, request_data: GraphQLRequestData) -> GraphQLError | None:
-        """Why the request cannot run over HTTP at all, if it cannot: it does not name one
+    def _operation(
+        self, request_data: GraphQLRequestData
+    ) -> tuple[OperationType | None, GraphQLError | None]:
+        """The type of the operation the request runs (None when its document does not parse),
+        and why the request cannot run over HTTP at all, if it cannot: it does not name one
         operation of its document, or the operation is a subscription."""
         if request_data.query is None:
-            return None  # strawberry says that no query was given
+            return None, None  # strawberry says that no query was given
         try:
             kind = choose_operation(request_data.query, request_data.operation_name)
         except OperationChoiceError as refused:
-            return refused
+            return None, refused
         if kind is not OperationType.SUBSCRIPTION:
-            return None
+            return kind, None
         where = (
             "over a WebSocket at this same URL (graphql-transport-ws)"
             if self.protocols
             else "nowhere: this gateway runs without subscriptions"
         )
-        return GraphQLError(
+        return kind, GraphQLError(
             f"Subscriptions are not served over HTTP requests; they are served {where}.",
             extensions={"code": BadRequestError.code},
         )
