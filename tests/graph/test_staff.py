@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, timedelta
 
+from yarl import URL
+
 from schoolgraph.simulators.dataset import TandaUser, World
 from tests.graph.conftest import Gateway, global_id
 
@@ -258,3 +260,27 @@ async def test_staff_filters(gateway: Gateway) -> None:
                 (node["surname"] or "", node["forename"] or "", node["displayName"])
             ).casefold()
         )
+
+
+async def test_a_schools_staff_do_not_wait_for_its_details(gateway: Gateway) -> None:
+    """``staff(schoolId:)`` checks the school against configuration, as ``students`` does:
+    the school's details (Xporter's SchoolInfo) are not read, so a slow upstream holding them
+    does not hold up its staff."""
+    world = gateway.world
+    school = next(s for s in world.schools.values() if s.system == "xporter")
+    url = URL(gateway.simulators.urls["xporter"]) / "__sim" / "stats"
+    async with gateway.http.get(url, params={"reset": "true"}):
+        pass
+
+    data = await gateway.data(
+        "query ($id: ID!) { staff(schoolId: $id, first: 1) { totalCount } }",
+        {"id": global_id("School", f"xporter:{school.code}")},
+    )
+
+    assert data["staff"]["totalCount"] == sum(
+        1 for s in world.staff.values() if s.school_id == school.id
+    )
+    async with gateway.http.get(url) as response:
+        routes = {row["route"] for row in (await response.json())["routes"]}
+    assert "/api/v1/School/{estab}/Staff" in routes
+    assert "/api/v1/School/{estab}/SchoolInfo" not in routes
