@@ -22,6 +22,7 @@ from schoolgraph.accounts.models import (
     STATUS_PENDING,
 )
 from schoolgraph.accounts.outbox import EMAIL_SUBJECT
+from schoolgraph.audit.web import AUDIT
 from tests.accounts.conftest import SERVICE
 from tests.accounts.harness import ADMIN, PASSPHRASE, Harness
 
@@ -209,3 +210,24 @@ async def test_two_views_at_once_show_the_secret_to_one(harness: Harness) -> Non
     statuses = sorted(await asyncio.gather(view(), view(), view()))
 
     assert statuses == [200, 410, 410]
+
+
+async def test_a_refused_link_page_is_audited_with_its_code(harness: Harness) -> None:
+    """A browser's wrong passphrase gets a page, not a JSON error: its audit record still
+    carries the code and the message shown, never the passphrase."""
+    link = await harness.generate(await harness.create("Acme"))
+
+    async with harness.http.post(
+        link, data={"passphrase": WRONG}, headers={"X-Request-Id": "keys-wrong-1"}
+    ) as response:
+        page = await response.text()
+        assert response.status == 401
+    assert "<html" in page.lower()
+    audit = harness.app[AUDIT]
+    await audit.flush()
+    record = await audit.reader.record("keys-wrong-1")
+
+    assert record is not None
+    assert record.error_codes == ("WRONG_PASSPHRASE",)
+    assert record.error_message is not None and record.error_message in page
+    assert WRONG not in repr(record)

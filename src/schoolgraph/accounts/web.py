@@ -26,6 +26,7 @@ from aiohttp.typedefs import Handler
 from schoolgraph.accounts import hashing
 from schoolgraph.accounts.models import ANONYMOUS, NOBODY, Caller
 from schoolgraph.accounts.service import AccountService
+from schoolgraph.audit.facts import REFUSAL
 from schoolgraph.errors import BadRequestError, SchoolgraphError, UnauthenticatedError
 from schoolgraph.middlewares import error_response, json_dumps_compact
 
@@ -206,6 +207,9 @@ def _problem(request: web.Request, error: SchoolgraphError) -> web.Response:
         response = error_response(error)
         response.headers.update(_NO_STORE)
         return response
+    # The page holds no error code the audit log could read: name the refusal for its record
+    # (the message is the one shown, never the passphrase).
+    request[REFUSAL] = error
     return _page("Key and secret", f"<p>{html.escape(error.message)}</p>", error.http_status)
 
 

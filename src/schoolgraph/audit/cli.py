@@ -116,7 +116,7 @@ def _grid(records: Sequence[AuditRecord]) -> list[str]:
         lines.append(
             f"{display_time(record.at):<19}  {user[:20]:<20}  {record.method:<6}  "
             f"{record.endpoint[:36]:<36}  {record.status:<6}  {record.request_id[:32]:<32}  "
-            + (record.error_message or "" if record.is_error else "")
+            + (record.error_message or "")
         )
     return lines
 

@@ -1,8 +1,12 @@
-"""What a request's GraphQL execution tells its audit record, gathered while it runs.
+"""What a request tells its audit record, gathered while it runs.
 
 The schema extension :class:`schoolgraph.graph.extensions.audit_facts.AuditFacts` fills a
 :class:`GraphQLFacts` in ``request[GRAPHQL_FACTS]``; the audit middleware reads it when the
 response is ready. Nothing here parses a query again.
+
+A handler that refuses a request with a page rather than a JSON error body (the ``/admin``
+dashboard) names the error in ``request[REFUSAL]``, so the record carries its code and message
+as a JSON error body's would.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from typing import Any
 
 from aiohttp import web
 
-__all__ = ["GRAPHQL_FACTS", "STACK", "GraphQLFacts"]
+from schoolgraph.errors import SchoolgraphError
+
+__all__ = ["GRAPHQL_FACTS", "REFUSAL", "STACK", "GraphQLFacts"]
 
 
 @dataclass(slots=True)
@@ -47,3 +53,7 @@ class GraphQLFacts:
 GRAPHQL_FACTS = web.RequestKey("graphql_facts", GraphQLFacts)
 STACK = web.RequestKey("audit_stack", str)
 """The traceback of an unexpected exception the error middleware masked (server-side only)."""
+REFUSAL = web.RequestKey("audit_refusal", SchoolgraphError)
+"""Why a request was refused when its response says so in a page (or a redirect to one), not
+in a JSON error body: the record's error code and message. Its message is recorded as it is,
+so it must never quote a secret, a token or a cookie."""

@@ -69,7 +69,10 @@ class AuditRecord:
 
     @property
     def is_error(self) -> bool:
-        return self.status >= 400 or bool(self.error_codes)
+        """Its status is 400 or more, or it carries errors (a GraphQL 200 with
+        ``FORBIDDEN_FIELD``). A redirect is not one, though it may carry the code and message
+        of why it was sent (the dashboard sending a browser to sign in)."""
+        return self.status >= 400 or (bool(self.error_codes) and not 300 <= self.status < 400)
 
 
 @dataclass(frozen=True, slots=True)

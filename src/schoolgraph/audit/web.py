@@ -3,7 +3,9 @@
 Recorded: every request except the probes and the scrape (``/healthz``, ``/readyz``,
 ``/metrics``), which would bury the traffic a school wants to see. GraphQL requests, the
 auth routes (``/auth/token``, the key-share ``/keys`` pages), GraphiQL and the ``/admin``
-pages are all recorded: who looked at the audit log is itself audited.
+pages are all recorded: who looked at the audit log is itself audited, and why a page was
+refused (the dashboard's sign-in, its sessions and its forms) is recorded as its code and
+message, as a JSON error's are.
 
 The middleware sits just inside :func:`~schoolgraph.middlewares.request_id_middleware`, so
 it sees the final response (the error middleware's bodies included) and the request id.
@@ -25,7 +27,7 @@ from aiohttp.typedefs import Handler, Middleware
 from schoolgraph.accounts.models import Caller
 from schoolgraph.accounts.sqlite import SqliteStore
 from schoolgraph.accounts.web import ACCOUNTS, CALLER
-from schoolgraph.audit.facts import GRAPHQL_FACTS, STACK, GraphQLFacts
+from schoolgraph.audit.facts import GRAPHQL_FACTS, REFUSAL, STACK, GraphQLFacts
 from schoolgraph.audit.models import AuditRecord, UpstreamCallRecord
 from schoolgraph.audit.recorder import AuditRecorder
 from schoolgraph.audit.redaction import redacted_json, redacted_query
@@ -121,6 +123,8 @@ def build_record(
 ) -> AuditRecord:
     """The audit record of a request that has its response (or failed with ``status``).
 
+    The error codes and message are those of the GraphQL response's errors, else of the
+    refusal a page named (:data:`~schoolgraph.audit.facts.REFUSAL`), else of a JSON error body.
     ``details=False`` leaves out what comes from the request's content (facts of the
     GraphQL execution, parameters, variables, the error body): the fallback record when
     reading those failed. ``sizes`` (bytes received, bytes sent) replaces the lengths of the
@@ -130,7 +134,10 @@ def build_record(
     caller = request.get(CALLER)
     codes: tuple[str, ...] = tuple(facts.error_codes)
     message = facts.error_message
-    if not codes and status >= 400 and details:
+    refusal = request.get(REFUSAL)
+    if not codes and refusal is not None:
+        codes, message = (refusal.code,), refusal.message
+    elif not codes and status >= 400 and details:
         codes, message = _error_of_body(response)
     calls = request.get(CALL_LOG)
     return AuditRecord(

@@ -25,7 +25,7 @@ from schoolgraph.dashboard.display import count, timestamp
 from schoolgraph.dashboard.facets import FACETS
 from schoolgraph.dashboard.layout import BASE, page
 from schoolgraph.dashboard.markup import Child, Html, el
-from schoolgraph.dashboard.session import AdminSession, admin_page
+from schoolgraph.dashboard.session import AdminSession, admin_page, refuse
 from schoolgraph.dashboard.sources import audit_reader
 from schoolgraph.errors import BadRequestError, SchoolgraphError
 
@@ -273,11 +273,10 @@ def _grid(found: AuditPage, query: MultiMapping[str], number: int) -> Html:
     last = found.offset + len(found.records)
     rows = []
     for record in found.records:
-        status: Child = str(record.status)
+        # A redirect to sign in is no error, but says why as one does.
+        status: Child = " ".join((str(record.status), *record.error_codes))
         if record.is_error:
-            status = el(
-                "span", " ".join((str(record.status), *record.error_codes)), class_="status-error"
-            )
+            status = el("span", status, class_="status-error")
         rows.append(
             el(
                 "tr",
@@ -286,7 +285,7 @@ def _grid(found: AuditPage, query: MultiMapping[str], number: int) -> Html:
                 el("td", record.method),
                 el("td", record.endpoint, " ", el("span", record.path, class_="summary")),
                 el("td", status),
-                el("td", record.error_message if record.is_error else None),
+                el("td", record.error_message),
                 el(
                     "td",
                     link(
@@ -338,22 +337,23 @@ async def audit_logs(request: web.Request, session: AdminSession) -> web.StreamR
     facets, accounts = await asyncio.gather(
         request.app[FACETS].get(reader), request.app[ACCOUNTS].accounts()
     )
-    problem: str | None = None
-    status = 200
+    problem: SchoolgraphError | None = None
     found: AuditPage | None = None
     try:
         parsed = parse_log_query(request.query)
     except BadRequestError as error:
-        parsed, problem, status = LogQuery(AuditFilter()), error.message, error.http_status
+        parsed, problem = LogQuery(AuditFilter()), error
     else:
         try:
             found = await reader.search(
                 parsed.where, offset=(parsed.page - 1) * PAGE_SIZE, limit=PAGE_SIZE
             )
         except SchoolgraphError as error:
-            problem, status = error.message, error.http_status
+            problem = error
+    if problem is not None:
+        refuse(request, problem)
     results: Child = (
-        el("p", problem, class_="problem", role="alert")
+        el("p", problem.message, class_="problem", role="alert")
         if problem is not None
         else _grid(found, request.query, parsed.page)
         if found is not None
@@ -366,5 +366,5 @@ async def audit_logs(request: web.Request, session: AdminSession) -> web.StreamR
         section("API Audit Logs Grid", "grid", results),
         session=session,
         current=_PATH,
-        status=status,
+        status=200 if problem is None else problem.http_status,
     )

@@ -5,6 +5,11 @@ Signing in trades an admin account's key and secret for the same 15-minute beare
 so a disabled account, a deleted key or a removed admin flag takes effect on the next page.
 Forms that change state carry a CSRF token: the sign-in form a random one, double-submitted
 in a cookie; signed-in forms one derived from the session token, which never reaches a page.
+
+Every refusal (no session, an expired or revoked one, an account without the admin flag, a
+form without its CSRF token, an error of ours on a page) names its error in
+``request[REFUSAL]``, so its audit record carries a stable code and the message the person
+saw, never a secret, token or cookie.
 """
 
 from __future__ import annotations
@@ -17,13 +22,20 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from aiohttp import web
+from multidict import MultiMapping
 
 from schoolgraph.accounts.models import Caller
 from schoolgraph.accounts.service import TOKEN_EXPIRED
 from schoolgraph.accounts.web import ACCOUNTS, CALLER
+from schoolgraph.audit.facts import REFUSAL
 from schoolgraph.dashboard.layout import BASE, page, redirect
 from schoolgraph.dashboard.markup import el
-from schoolgraph.errors import SchoolgraphError, UnauthenticatedError
+from schoolgraph.errors import (
+    BadRequestError,
+    ForbiddenError,
+    SchoolgraphError,
+    UnauthenticatedError,
+)
 
 __all__ = [
     "FORM_COOKIE",
@@ -35,6 +47,8 @@ __all__ = [
     "csrf_for",
     "local_target",
     "not_an_admin",
+    "read_form",
+    "refuse",
     "sign_in_location",
 ]
 
@@ -87,24 +101,52 @@ def sign_in_location(reason: str, target: str | None = None) -> str:
     return f"{SIGN_IN}?{urlencode(query)}"
 
 
-def not_an_admin(caller: Caller) -> web.Response:
+def refuse(request: web.Request, error: SchoolgraphError) -> None:
+    """Name why ``request`` is refused, for its audit record: the response is a page or a
+    redirect, which holds no error code the audit log could read."""
+    request[REFUSAL] = error
+
+
+async def read_form(request: web.Request) -> MultiMapping[object]:
+    """The request's form fields.
+
+    Raises:
+        BadRequestError: the body is not a form aiohttp can read (a multipart body without
+            its boundary, bytes that are not in the form's charset, an unknown charset).
+    """
+    try:
+        return await request.post()
+    except (ValueError, LookupError):
+        # aiohttp's own words would quote the request; a fixed sentence quotes nothing.
+        raise BadRequestError(
+            "The form could not be read: its body is not a form in a known encoding."
+        ) from None
+
+
+def not_an_admin(request: web.Request, caller: Caller) -> web.Response:
     """The clear refusal for an account without the admin flag."""
+    error = ForbiddenError(
+        f"The account {caller.account} ({caller.name}) is not an administrator, so it "
+        "cannot open the dashboard."
+    )
+    refuse(request, error)
     return page(
         "Not an administrator",
         el(
             "p",
-            f"The account {caller.account} ({caller.name}) is not an administrator, so it "
-            "cannot open the dashboard. Sign in with an account that has the admin flag "
+            f"{error.message} Sign in with an account that has the admin flag "
             f"(schoolgraph accounts update {caller.account} --admin gives it one).",
             class_="problem",
         ),
         el("p", el("a", "Sign in with another account", href=SIGN_IN)),
         session=None,
-        status=403,
+        status=error.http_status,
     )
 
 
 def _signed_out(request: web.Request, reason: str) -> web.Response:
+    # The sign-in page this redirects to tells the person why; the record says it too.
+    refuse(request, UnauthenticatedError(REASONS[reason]))
     target = request.path_qs if request.method == "GET" else None
     response = redirect(sign_in_location(reason, target))
     if SESSION_COOKIE in request.cookies:
@@ -139,10 +181,11 @@ def admin_page(handler: AdminHandler) -> Callable[[web.Request], Awaitable[web.S
         if isinstance(session, str):
             return _signed_out(request, session)
         if isinstance(session, Caller):
-            return not_an_admin(session)
+            return not_an_admin(request, session)
         try:
             return await handler(request, session)
         except SchoolgraphError as error:
+            refuse(request, error)
             return page(
                 "Cannot show this page",
                 el("p", error.message, class_="problem"),

@@ -21,9 +21,16 @@ from schoolgraph.dashboard.session import (
     current_session,
     local_target,
     not_an_admin,
+    read_form,
+    refuse,
     sign_in_location,
 )
-from schoolgraph.errors import UnauthenticatedError
+from schoolgraph.errors import (
+    BadRequestError,
+    ForbiddenError,
+    SchoolgraphError,
+    UnauthenticatedError,
+)
 
 __all__ = ["show_sign_in", "sign_in", "sign_out"]
 
@@ -41,6 +48,7 @@ def _sign_in_page(
     target: str | None = None,
     status: int = 200,
 ) -> web.Response:
+    """The form, with ``message`` above it."""
     form_token = request.cookies.get(FORM_COOKIE) or secrets.token_urlsafe(32)
     notice = el("p", message, class_="problem" if problem else "notice", role="status")
     form = el(
@@ -102,36 +110,44 @@ async def show_sign_in(request: web.Request) -> web.StreamResponse:
     )
 
 
+def _refused(
+    request: web.Request, error: SchoolgraphError, target: str | None = None
+) -> web.Response:
+    """The form again, saying why the last attempt was refused (and so does the record)."""
+    refuse(request, error)
+    return _sign_in_page(
+        request, message=error.message, problem=True, target=target, status=error.http_status
+    )
+
+
 async def sign_in(request: web.Request) -> web.StreamResponse:
     """``POST /admin/sign-in``: a session for an admin account's key and secret."""
-    form = await request.post()
+    try:
+        form = await read_form(request)
+    except BadRequestError as error:
+        return _refused(request, error)
     target = _field(form, "next")
     expected = request.cookies.get(FORM_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, _field(form, "csrf")):
-        return _sign_in_page(
-            request,
-            message="The sign-in form had expired or came from another page; try again.",
-            problem=True,
-            target=target,
-            status=403,
+        forged = ForbiddenError(
+            "The sign-in form had expired or came from another page; try again."
         )
+        return _refused(request, forged, target)
     key, secret = _field(form, "key").strip(), _field(form, "secret")
     if not key or not secret:
-        return _sign_in_page(
-            request, message="Enter the key and the secret.", problem=True, status=400
-        )
+        return _refused(request, BadRequestError("Enter the key and the secret."), target)
     accounts = request.app[ACCOUNTS]
     try:
         issued = await accounts.issue_token(key, secret)
         caller: Caller = await accounts.caller(issued.token)
     except UnauthenticatedError as error:
-        return _sign_in_page(
-            request, message=error.message, problem=True, target=target, status=401
-        )
+        # Recorded under no account, as a refused POST /auth/token is: the key is not one
+        # the account has proved it holds.
+        return _refused(request, error, target)
     request[CALLER] = caller  # the audit log names who signed in
     if not caller.admin:
         await accounts.revoke_token(issued.token)
-        return not_an_admin(caller)
+        return not_an_admin(request, caller)
     response = redirect(local_target(target))
     response.set_cookie(
         SESSION_COOKIE,
@@ -149,19 +165,19 @@ async def sign_in(request: web.Request) -> web.StreamResponse:
 async def sign_out(request: web.Request) -> web.StreamResponse:
     """``POST /admin/sign-out``: end the session's token and forget the cookie."""
     token = request.cookies.get(SESSION_COOKIE)
-    form = await request.post()
+    try:
+        form = await read_form(request)
+        if token and not hmac.compare_digest(csrf_for(token), _field(form, "csrf")):
+            raise ForbiddenError("The sign-out form came from another page; nothing changed.")
+    except SchoolgraphError as error:
+        refuse(request, error)
+        return page(
+            "Sign out",
+            el("p", error.message, class_="problem"),
+            session=None,
+            status=error.http_status,
+        )
     if token:
-        if not hmac.compare_digest(csrf_for(token), _field(form, "csrf")):
-            return page(
-                "Sign out",
-                el(
-                    "p",
-                    "The sign-out form came from another page; nothing changed.",
-                    class_="problem",
-                ),
-                session=None,
-                status=403,
-            )
         await request.app[ACCOUNTS].revoke_token(token)
     response = redirect(sign_in_location("signed-out"))
     response.del_cookie(SESSION_COOKIE, path=BASE)
