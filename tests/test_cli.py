@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -21,7 +23,9 @@ from schoolgraph.graph.schema import export_sdl
 
 SCRATCH = Path(tempfile.mkdtemp(prefix="schoolgraph-test-cli-"))
 """The data folder of the commands run here (accounts database, outbox), not the home one:
-one per test run, so runs from other checkouts never share an accounts database."""
+one per test run, so runs from other checkouts never share an accounts database; removed when
+the run ends."""
+atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
 
 
 def clean_env(**variables: str) -> dict[str, str]:

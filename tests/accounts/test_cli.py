@@ -21,6 +21,8 @@ from schoolgraph.accounts.models import (
 )
 from schoolgraph.app import create_app
 from schoolgraph.config import Settings
+from schoolgraph.domain.refs import System, entity_id
+from schoolgraph.simulators.dataset import school_codes
 from tests.accounts.harness import PASSPHRASE
 from tests.conftest import Serve
 from tests.test_cli import clean_env, start_serve
@@ -33,7 +35,8 @@ def cli(data: Path, *args: str, stdin: str | None = None) -> subprocess.Complete
         text=True,
         timeout=60,
         input=stdin,
-        env=clean_env(SCHOOLGRAPH_DATA_DIR=str(data)),
+        # The demo world these tests' gateways serve: the CLI checks schools against it.
+        env=clean_env(SCHOOLGRAPH_DATA_DIR=str(data), SCHOOLGRAPH_DEMO_SCALE="small"),
         check=False,
     )
 
@@ -228,3 +231,26 @@ def test_changes_refuses_a_limit_out_of_range(tmp_path: Path, limit: str) -> Non
     assert (result.returncode, result.stdout) == (2, "")
     assert f"argument --limit: {limit!r} is not a whole number from 1 to 1000" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_school_the_gateway_does_not_serve_is_warned_of(tmp_path: Path) -> None:
+    """The change is made (the school may be configured later), but the administrator is told
+    that the account will see nothing of it, and which schools the gateway does serve."""
+    create = [
+        "accounts", "create", "--name", "Acme", "--contact-name", "Ann Lee",
+        "--contact-email", "ann@acme.example", "--purpose", "Timetabling",
+    ]  # fmt: skip
+    served = [entity_id(System(s), code) for s, code in school_codes(7, "small")]
+
+    made = cli(tmp_path, *create, "--school", "xporter:1234567=Nowhere", "--school", served[0])
+    added = cli(tmp_path, "accounts", "update", "SG0001", "--add-school", "tass:99")
+    fine = cli(tmp_path, "accounts", "update", "SG0001", "--add-school", served[2])
+
+    assert made.returncode == 0 and made.stdout.strip() == "SG0001"
+    assert made.stderr == (
+        "schoolgraph accounts create: warning: xporter:1234567 is not a school this gateway "
+        f"serves ({', '.join([*served, 'tanda'])}); the account sees nothing of it until it is.\n"
+    )
+    assert added.returncode == 0 and "warning: tass:99 is not a school" in added.stderr
+    assert "tass:99" in added.stdout  # added all the same
+    assert ok(fine)

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from schoolgraph.simulators.dataset import World, generate_world
+from schoolgraph.simulators.dataset import Scale, World, generate_world, school_codes
 
 TODAY = date(2026, 11, 23)
 
@@ -116,3 +116,12 @@ def test_approved_leave_appears_as_leave_shifts(small_world: World) -> None:
             if (request.start + timedelta(days=n)).weekday() < 5
         )
         assert len(shifts) == weekdays
+
+
+@pytest.mark.parametrize(("seed", "scale"), [(7, "small"), (11, "small"), (7, "demo")])
+def test_school_codes_are_the_worlds_without_building_it(seed: int, scale: Scale) -> None:
+    world = generate_world(seed, scale, TODAY)
+
+    assert school_codes(seed, scale) == tuple(
+        (school.system, school.code) for school in world.schools.values()
+    )

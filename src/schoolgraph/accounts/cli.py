@@ -24,15 +24,18 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from schoolgraph.accounts.errors import AccountInputError
 from schoolgraph.accounts.models import (
+    ALL_SCHOOLS,
     LINK_EXPIRY_HOURS,
     ROLES,
+    TANDA_SCOPE,
     Account,
     AccountSchool,
     Grant,
     roles_for,
 )
 from schoolgraph.accounts.service import AccountInput, AccountService, KeyStatus, parse_school
-from schoolgraph.config import Settings, load_settings
+from schoolgraph.config import Mode, Settings, load_settings
+from schoolgraph.domain.refs import System, entity_id
 from schoolgraph.errors import SchoolgraphError
 
 if TYPE_CHECKING:
@@ -44,6 +47,7 @@ __all__ = [
     "add_accounts",
     "add_grants",
     "add_keys",
+    "served_schools",
     "whole_number",
     "with_data_dir",
 ]
@@ -123,6 +127,38 @@ def _run(command: str, work: Callable[[AccountService], Awaitable[T]]) -> int:
 
 def _schools(entries: Sequence[str] | None) -> list[AccountSchool]:
     return [parse_school(entry) for entry in entries or ()]
+
+
+def served_schools(settings: Settings) -> tuple[str, ...]:
+    """The school ids (and ``tanda``) the gateway of ``settings`` serves: its configured
+    upstreams' schools, or the demo world's (the same seed and scale, without building it)."""
+    if settings.mode is Mode.DEMO:
+        from schoolgraph.simulators.dataset import school_codes
+
+        codes = school_codes(settings.demo_seed, settings.demo_scale)
+        return (*(entity_id(System(system), code) for system, code in codes), TANDA_SCOPE)
+    served: list[str] = []
+    if settings.xporter is not None:
+        served += (entity_id(System.XPORTER, school.estab) for school in settings.xporter.schools)
+    if settings.tass is not None:
+        served += (entity_id(System.TASS, company.code) for company in settings.tass.companies)
+    if settings.tanda is not None:
+        served.append(TANDA_SCOPE)
+    return tuple(served)
+
+
+def _warn_unserved(command: str, schools: Sequence[AccountSchool]) -> None:
+    """A warning (the change is still made: the school may be configured later) for each
+    school that the configured gateway does not serve, and so the account would not see."""
+    served = served_schools(with_data_dir(load_settings(os.environ)))
+    for school in schools:
+        if school.school_id != ALL_SCHOOLS and school.school_id not in served:
+            print(
+                f"{PROG} {command}: warning: {school.school_id} is not a school this gateway "
+                f"serves ({', '.join(served) or 'none configured'}); the account sees nothing "
+                "of it until it is.",
+                file=sys.stderr,
+            )
 
 
 # -- output -------------------------------------------------------------------------------
@@ -270,6 +306,7 @@ def accounts_create(args: argparse.Namespace) -> int:
         )
         if schools:
             await service.set_schools(_actor(), account.code, schools)
+            _warn_unserved("accounts create", schools)
         print(account.code, flush=True)
 
     return _run("accounts create", work)
@@ -323,7 +360,9 @@ def accounts_update(args: argparse.Namespace) -> int:
             contact_phone=args.phone,
         )
         if args.add_school:
-            await service.add_schools(actor, args.code, _schools(args.add_school))
+            added = _schools(args.add_school)
+            await service.add_schools(actor, args.code, added)
+            _warn_unserved("accounts update", added)
         if args.remove_school:
             await service.remove_schools(actor, args.code, args.remove_school)
         await _show(service, args.code)

@@ -1051,6 +1051,18 @@ def generate_world(seed: int = 7, scale: Scale = "demo", today: date | None = No
     return world
 
 
+def school_codes(seed: int = 7, scale: Scale = "demo") -> tuple[tuple[SchoolSystem, str], ...]:
+    """The system and code (Xporter estab, TASS company) of each school
+    :func:`generate_world` builds from ``seed`` at ``scale``, without building it: the
+    credentials are the first thing drawn, so this costs microseconds (the accounts CLI checks
+    the schools an account is given against them)."""
+    credentials = _credentials(_Gen(seed, scale, date.today()))
+    return (
+        *(("xporter", school.estab) for school in credentials.xporter_schools[:2]),
+        ("tass", credentials.tass_company_codes[0]),
+    )
+
+
 def _credentials(g: _Gen) -> Credentials:
     estabs = tuple(f"{g.rng.randrange(200, 999)}{g.rng.randrange(1000, 9999)}" for _ in range(2))
     key = bytes(g.rng.getrandbits(8) for _ in range(16))
