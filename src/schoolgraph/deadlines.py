@@ -5,7 +5,8 @@
 rate-limit waits included, gives up when it passes, and the fields that needed it answer
 null with ``UPSTREAM_TIMEOUT`` while the rest of the answer stands. The handler as a whole
 gets :data:`GRACE` seconds more to assemble that answer; past them, the request is cancelled
-and answered HTTP 504, code ``REQUEST_TIMEOUT``.
+and answered HTTP 504, code ``REQUEST_TIMEOUT``. A query or mutation sent over a WebSocket
+is bounded the same way, on its own (:mod:`schoolgraph.graph.websocket`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,15 @@ class RequestTimeoutError(SchoolgraphError):
     code = "REQUEST_TIMEOUT"
     http_status = 504
 
+    @classmethod
+    def after(cls, timeout: float) -> RequestTimeoutError:
+        """The error of a request stopped past a deadline of ``timeout`` seconds (and its
+        grace): HTTP's 504 body, and the ``error`` of an operation over a WebSocket."""
+        return cls(
+            f"The request was not answered within the gateway's limit of {timeout:g} "
+            "seconds; it was stopped."
+        )
+
 
 def deadline_middleware(timeout: float) -> Middleware:
     """A middleware bounding each request by ``timeout`` seconds (plus :data:`GRACE`)."""
@@ -38,7 +48,8 @@ def deadline_middleware(timeout: float) -> Middleware:
     @web.middleware
     async def bounded(request: web.Request, handler: Handler) -> web.StreamResponse:
         if request.headers.get("Upgrade", "").lower() == "websocket":
-            # A WebSocket lives as long as its subscriptions; each event sets its own deadline.
+            # A WebSocket lives as long as its subscriptions: each query or mutation sent over
+            # it gets a deadline of its own (graph/websocket.py), each subscription event too.
             return await handler(request)
         token = set_deadline(timeout)
         try:
@@ -47,12 +58,7 @@ def deadline_middleware(timeout: float) -> Middleware:
         except TimeoutError:
             if not scope.expired():
                 raise
-            return error_response(
-                RequestTimeoutError(
-                    f"The request was not answered within the gateway's limit of {timeout:g} "
-                    "seconds; it was stopped."
-                )
-            )
+            return error_response(RequestTimeoutError.after(timeout))
         finally:
             token.var.reset(token)
 

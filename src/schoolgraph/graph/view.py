@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Mapping
+from typing import Any
 
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
+from cachetools import LRUCache
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError, OperationType
 from strawberry.aiohttp.views import GraphQLView
@@ -20,6 +22,7 @@ from strawberry.types import ExecutionResult
 from schoolgraph.accounts.models import NOBODY
 from schoolgraph.accounts.web import ACCOUNTS, CALLER
 from schoolgraph.audit.facts import GRAPHQL_FACTS, GraphQLFacts
+from schoolgraph.audit.redaction import DocumentSecrets, redact_variables, text_secrets
 from schoolgraph.cache.reads import ReadSet, current_reads
 from schoolgraph.config import Settings
 from schoolgraph.context import Context, ContextSource
@@ -49,6 +52,9 @@ _ANSWERED = ExecutionResult(data=None, errors=None)
 """What execute_single returns for a request the answer cache answered."""
 
 _REFUSED_BEFORE_EXECUTION = REQUEST_ERROR_CODES | {QUERY_LIMIT_EXCEEDED}
+
+_SECRETS_KEPT = 512
+"""Documents whose secret variables the view remembers for the audit of kept answers."""
 
 _JSON_KINDS: Mapping[type, str] = {
     str: "a string",
@@ -104,8 +110,12 @@ class GatewayView(GraphQLView[Context, None]):
         self.persisted = persisted if persisted is not None else PersistedQueries(allow_list=None)
         self.answers = answers
         # The server is one thread and executing is CPU-bound: more operations at once only
-        # hold more half-built answers in memory and lengthen every one's latency.
+        # hold more half-built answers in memory and lengthen every one's latency. Operations
+        # over a WebSocket take their places here too (graph/websocket.py).
         self.executing = asyncio.Semaphore(settings.max_concurrent_operations)
+        self.request_timeout = settings.request_timeout
+        """The deadline of an operation over a WebSocket, as HTTP's middleware has it."""
+        self._secret_variables: LRUCache[bytes, frozenset[str]] = LRUCache(_SECRETS_KEPT)
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
         try:
@@ -198,7 +208,7 @@ class GatewayView(GraphQLView[Context, None]):
                 request[GRAPHQL_FACTS] = GraphQLFacts(
                     operation=kept.operation,
                     root_fields=list(kept.root_fields),
-                    variables=request_data.variables,
+                    variables=self._kept_variables(key, request_data),
                 )
                 if answer.register is not None and answer.query is not None:
                     self.persisted.register(answer.register, answer.query)
@@ -255,6 +265,23 @@ class GatewayView(GraphQLView[Context, None]):
             f"Subscriptions are not served over HTTP requests; they are served {where}.",
             extensions={"code": BadRequestError.code},
         )
+
+    def _kept_variables(
+        self, key: AnswerKey, request_data: GraphQLRequestData
+    ) -> dict[str, Any] | None:
+        """The variables of a request a kept answer serves, redacted as AuditFacts redacts
+        an executed one's: a variable feeding a secret argument goes, whatever its name. The
+        document was parsed when its answer was computed, not now: its secret variables are
+        read off its text once and remembered by its digest."""
+        variables = request_data.variables
+        if not variables or request_data.query is None:
+            return variables
+        names = self._secret_variables.get(key.document)
+        if names is None:
+            names = text_secrets(request_data.query).variables
+            self._secret_variables[key.document] = names
+        redacted: dict[str, Any] = redact_variables(variables, DocumentSecrets(variables=names))
+        return redacted
 
     def _answer_key(self, request_data: GraphQLRequestData, context: Context) -> AnswerKey | None:
         """The answer-cache key of a request the answer cache may serve, else None."""

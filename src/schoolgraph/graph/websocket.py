@@ -17,7 +17,16 @@ Every operation sent over the socket is handled as an HTTP request would be:
 - it takes one request from the caller's rate-limit bucket (the one HTTP requests draw
   from); past the rate it is refused with ``RATE_LIMITED`` and ``retryAfter`` seconds, and
   the socket stays open;
-- it leaves one audit record of its own (see :class:`AuthenticatedTransportWS`).
+- a query or a mutation is bounded as an HTTP request is (:mod:`schoolgraph.deadlines`):
+  its upstream calls by ``SCHOOLGRAPH_REQUEST_TIMEOUT``, and the whole of it by that and
+  :data:`~schoolgraph.deadlines.GRACE`, past which it is stopped and answered with HTTP's
+  ``REQUEST_TIMEOUT`` error (the socket stays open); and it executes within the view's bound
+  on operations executed at once, which HTTP requests share. A subscription holds neither
+  while it waits for its events (each event's reads get the deadline of their own:
+  :mod:`schoolgraph.graph.subscriptions`);
+- it leaves one audit record of its own (see :class:`AuthenticatedTransportWS`), and is
+  counted in the app's metrics: by type and status, with its time, the errors of its answers
+  by code, and its upstream calls (a subscription's, event by event).
 
 A running subscription re-resolves the token before each event it delivers (as an HTTP
 request would: the same lookup, no cache), and the socket watches its token's expiry: when
@@ -34,13 +43,13 @@ import itertools
 import time
 import weakref
 from collections.abc import AsyncGenerator, Mapping
-from contextlib import suppress
+from contextlib import aclosing, suppress
 from dataclasses import dataclass
 from json import JSONDecodeError
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from aiohttp import WSMsgType, web
-from graphql import GraphQLFormattedError
+from graphql import GraphQLFormattedError, OperationType
 from strawberry.aiohttp.views import AiohttpWebSocketAdapter
 from strawberry.http.async_base_view import AsyncBaseHTTPView, AsyncWebSocketAdapter
 from strawberry.http.exceptions import NonJsonMessageReceived, NonTextMessageReceived
@@ -61,14 +70,20 @@ from schoolgraph.accounts.web import AUTHENTICATOR, CALLER, Authenticator
 from schoolgraph.audit.facts import GRAPHQL_FACTS, GraphQLFacts
 from schoolgraph.audit.web import AUDIT, put_record
 from schoolgraph.context import Context, ContextSource
+from schoolgraph.deadlines import GRACE, RequestTimeoutError
 from schoolgraph.errors import SchoolgraphError, UnauthenticatedError
 from schoolgraph.graph.answer_json import answer_bytes
+from schoolgraph.graph.operations import OperationChoiceError, choose_operation
 from schoolgraph.loaders import make_loaders
 from schoolgraph.middlewares import CALL_LOG, REQUEST_ID
+from schoolgraph.observability.metrics import METRICS
 from schoolgraph.ratelimit import RATE_LIMIT
 from schoolgraph.request_var import RequestVar
 from schoolgraph.sources.scoped import scoped_directory
-from schoolgraph.upstreams.http import CallLog, current_call_log
+from schoolgraph.upstreams.http import CallLog, current_call_log, set_deadline
+
+if TYPE_CHECKING:
+    from strawberry.schema.schema import StreamResult
 
 __all__ = ["OPEN_SOCKETS", "AuthenticatedTransportWS", "close_open_sockets"]
 
@@ -84,9 +99,19 @@ _operation_context: RequestVar[Context] = RequestVar("schoolgraph_ws_operation_c
 """The context of the operation a task runs, as its caller was when it arrived."""
 
 
-class _HasSource(Protocol):
+class _Gateway(Protocol):
+    """What the handler reads of its view (:class:`~schoolgraph.graph.view.GatewayView`)."""
+
     @property
     def source(self) -> ContextSource: ...
+
+    @property
+    def executing(self) -> asyncio.Semaphore:
+        """The app's bound on operations executed at once, HTTP's and the sockets'."""
+
+    @property
+    def request_timeout(self) -> float:
+        """``SCHOOLGRAPH_REQUEST_TIMEOUT``, as the app's deadline middleware has it."""
 
 
 class _MeasuredWebSocket(AiohttpWebSocketAdapter):
@@ -115,7 +140,8 @@ class _Running:
     """One operation of the socket, from its ``subscribe`` message to its end.
 
     ``request`` is its own copy of the upgrade request (its own request id, caller, call log
-    and GraphQL facts), which its resolvers and its audit record read.
+    and GraphQL facts), which its resolvers and its audit record read. ``stop_at`` is the
+    event-loop time at which a query or a mutation is stopped; None for a subscription.
     """
 
     request: web.Request
@@ -126,6 +152,7 @@ class _Running:
     sent: int = 0
     refused_status: int | None = None
     failed: bool = False
+    stop_at: float | None = None
 
     @property
     def facts(self) -> GraphQLFacts:
@@ -155,6 +182,34 @@ class _Running:
 def _formatted(error: SchoolgraphError) -> list[GraphQLFormattedError]:
     """An ``error`` message's payload: the ``errors`` of HTTP's body for the same error."""
     return [{"message": error.message, "extensions": error.to_extensions()}]
+
+
+def _runs_once(operation: Operation[Context, None]) -> bool:
+    """Whether ``operation`` is a query or a mutation: one execution, bounded as an HTTP
+    request is. One whose document does not parse, or does not name one of its operations,
+    counts as one: strawberry refuses it before anything runs."""
+    query: object = operation.query  # as the client sent it: any JSON
+    name: object = operation.operation_name
+    if not isinstance(query, str) or not isinstance(name, str | None):
+        return True
+    try:
+        return choose_operation(query, name) is not OperationType.SUBSCRIPTION
+    except OperationChoiceError:
+        return True
+
+
+def _error_codes(message: Message) -> list[object]:
+    """The ``extensions.code`` of each error a ``next`` or ``error`` message carries."""
+    payload = cast(Mapping[str, object], message).get("payload")
+    if message["type"] == "next" and isinstance(payload, Mapping):
+        payload = payload.get("errors")
+    if message["type"] not in {"next", "error"} or not isinstance(payload, list):
+        return []
+    codes: list[object] = []
+    for error in payload:
+        extensions = error.get("extensions") if isinstance(error, Mapping) else None
+        codes.append(extensions.get("code") if isinstance(extensions, Mapping) else None)
+    return codes
 
 
 class AuthenticatedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
@@ -197,7 +252,7 @@ class AuthenticatedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             connection_init_wait_timeout,
             max_subscriptions_per_connection,
         )
-        self._source = cast(_HasSource, view).source
+        self._gateway = cast(_Gateway, view)
         self._authorization: str | None = None
         self._running: dict[str, _Running] = {}
         self._numbers = itertools.count(1)
@@ -290,12 +345,60 @@ class AuthenticatedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             return  # ended before its task started
         context = _operation_context.set(running.context)
         calls = current_call_log.set(running.request[CALL_LOG])
+        deadline = None
+        if _runs_once(operation):
+            # Bounded as the deadline middleware bounds an HTTP request: its upstream calls
+            # by the deadline, the whole of it by the deadline and its grace (_bounded).
+            timeout = self._gateway.request_timeout
+            deadline = set_deadline(timeout)
+            running.stop_at = asyncio.get_running_loop().time() + timeout + GRACE
         try:
             await super().run_operation(operation)
         finally:
+            if deadline is not None:
+                deadline.var.reset(deadline)
             current_call_log.reset(calls)
             _operation_context.reset(context)
             await self._record(operation.id, running)
+
+    async def _send_result_stream(
+        self, operation: Operation[Context, None], result_source: StreamResult
+    ) -> None:
+        running = self._running.get(operation.id)
+        if running is None or running.stop_at is None:
+            await super()._send_result_stream(operation, result_source)
+            return
+        bounded = self._bounded(operation, running, running.stop_at, result_source)
+        async with aclosing(bounded):
+            await super()._send_result_stream(operation, bounded)
+
+    async def _bounded(
+        self,
+        operation: Operation[Context, None],
+        running: _Running,
+        stop_at: float,
+        results: StreamResult,
+    ) -> StreamResult:
+        """``results`` (a query's or a mutation's: one, unless it is delivered in parts),
+        each computed within the app's bound on operations executed at once and before
+        ``stop_at``; past it, the operation ends with HTTP's ``REQUEST_TIMEOUT`` error. Only
+        the computing is bounded: a client slow to read its answer holds no place."""
+        while True:
+            try:
+                async with asyncio.timeout_at(stop_at) as scope, self._gateway.executing:
+                    result = await anext(results)
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                if not scope.expired():
+                    raise
+                error = RequestTimeoutError.after(self._gateway.request_timeout)
+                running.refused(error)
+                await operation.send_operation_message(
+                    {"id": operation.id, "type": "error", "payload": _formatted(error)}
+                )
+                return
+            yield result
 
     async def cleanup_operation(self, operation_id: str) -> None:
         running = self._running.get(operation_id)
@@ -320,6 +423,21 @@ class AuthenticatedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
                 return
         if message["type"] == "error":
             running.failed = True
+        metrics = self._upgrade.app.get(METRICS)
+        if metrics is not None:
+            if running.refused_status is None:
+                # As the view counts an HTTP answer's; a refusal (RATE_LIMITED,
+                # REQUEST_TIMEOUT...) is counted by its status, as HTTP's error bodies are.
+                metrics.observe_error_codes(_error_codes(message))
+            events = current_call_log.get()
+            if (
+                message["type"] == "next"
+                and events is not None
+                and events is not running.request[CALL_LOG]
+            ):
+                # A subscription's event, read with a call log of its own (subscriptions.py)
+                # in this task: its calls are counted as it goes out.
+                metrics.observe_calls(events)
         running.sent += len(answer_bytes(message))
         await super().send_message(message)
 
@@ -336,7 +454,7 @@ class AuthenticatedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
     def _context_for(self, caller: Caller, request: web.Request) -> Context:
         """A context for ``caller``: its schools' directory, fresh loaders and memos."""
         connection = self._connection_context
-        directory = scoped_directory(self._source.directory, caller)
+        directory = scoped_directory(self._gateway.source.directory, caller)
         return dataclasses.replace(
             connection,
             request=request,
@@ -416,11 +534,18 @@ class AuthenticatedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         await self.websocket.close(code=4403, reason=reason[:_MAX_REASON])
 
     async def _record(self, operation_id: str, running: _Running) -> None:
-        """Record ``running`` in the audit log, once (whichever of its ends comes first)."""
+        """Record ``running`` in the audit log and the metrics, once (whichever of its ends
+        comes first)."""
         if self._running.get(operation_id) is running:
             del self._running[operation_id]
         elif running.context is not None:
             return  # recorded already
+        elapsed = time.perf_counter() - running.started
+        metrics = self._upgrade.app.get(METRICS)
+        if metrics is not None:
+            metrics.observe_socket_operation(
+                running.facts.operation, running.status, elapsed, running.request[CALL_LOG]
+            )
         log = self._upgrade.app.get(AUDIT)
         if log is None:
             return
@@ -430,7 +555,7 @@ class AuthenticatedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
             None,
             status=running.status,
             at=running.at,
-            elapsed_ms=(time.perf_counter() - running.started) * 1000,
+            elapsed_ms=elapsed * 1000,
             sizes=(running.received, running.sent),
         )
 

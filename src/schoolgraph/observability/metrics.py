@@ -6,12 +6,17 @@ Counts come from where they originate, without a second bookkeeping of their own
 - upstream calls by upstream, outcome and cache outcome: the request's ``CallLog``, which the
   transport and the cache already fill, read once the request is answered;
 - GraphQL errors by ``extensions.code``: :meth:`GatewayMetrics.observe_errors`, called by the
-  view with the errors an answer leaves with;
+  view with the errors an answer leaves with (and by the WebSocket handler with those of each
+  message answering an operation);
+- GraphQL operations over a WebSocket, their time and the upstream calls they caused:
+  :meth:`GatewayMetrics.observe_socket_operation`, called as each one ends (the upgrade request
+  itself is an HTTP request, counted when the socket closes);
 - the cache's lookups, circuit-breaker states and token fetches: read at scrape time from the
   runtime (:class:`RuntimeCollector`), so they are exact whatever caused them.
 
 Label values are bounded: route templates (never raw paths), the methods of HTTP, the
-upstreams' names, the error tree's codes. No id, account, school or company is a label.
+upstreams' names, the error tree's codes, the operation types. No id, account, school or
+company is a label.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ __all__ = [
 _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 _CIRCUIT_STATES = ("closed", "open", "half-open")
+_OPERATIONS = frozenset({"query", "mutation", "subscription"})
 
 
 def call_outcome(call: UpstreamCall) -> tuple[str, str]:
@@ -101,6 +107,21 @@ class GatewayMetrics:
             ["code"],
             registry=registry,
         )
+        self.socket_operations = Counter(
+            "schoolgraph_websocket_operations",
+            "GraphQL operations over a WebSocket, by type (unknown when it did not validate or "
+            "was refused) and the status HTTP would have answered.",
+            ["operation", "status"],
+            registry=registry,
+        )
+        self.socket_operation_seconds = Histogram(
+            "schoolgraph_websocket_operation_duration_seconds",
+            "Seconds from an operation's subscribe message to its end (a subscription's whole "
+            "life), by type.",
+            ["operation"],
+            buckets=_LATENCY_BUCKETS,
+            registry=registry,
+        )
         self.upstream_calls = Counter(
             "schoolgraph_upstream_calls",
             "Upstream reads and attempts, by upstream, outcome (ok or the error code) and "
@@ -128,10 +149,32 @@ class GatewayMetrics:
 
     def observe_errors(self, errors: Iterable[GraphQLError]) -> None:
         """Count the errors of one GraphQL answer by their ``extensions.code``."""
-        for error in errors:
-            code = (error.extensions or {}).get("code")
+        self.observe_error_codes((error.extensions or {}).get("code") for error in errors)
+
+    def observe_error_codes(self, codes: Iterable[object]) -> None:
+        """Count the errors of one GraphQL answer by their ``extensions.code`` as sent (any
+        JSON value, or None); one that is not a code of ours counts as ``OTHER``."""
+        for code in codes:
             label = code if isinstance(code, str) and _CODE.fullmatch(code) else "OTHER"
             self.graphql_errors.labels(label).inc()
+
+    def observe_socket_operation(
+        self, operation: str | None, status: int, seconds: float, calls: CallLog
+    ) -> None:
+        """Count one GraphQL operation over a WebSocket as it ends, and its upstream calls.
+
+        Args:
+            operation: ``query``, ``mutation`` or ``subscription``; None (``unknown``) when it
+                did not validate or was refused before it ran.
+            status: The status HTTP would have answered the same operation with.
+            seconds: From its ``subscribe`` message to its end.
+            calls: The upstream calls it made itself (a subscription's events count theirs
+                with :meth:`observe_calls`, each as it goes out).
+        """
+        label = operation if operation in _OPERATIONS else "unknown"
+        self.socket_operations.labels(label, str(status)).inc()
+        self.socket_operation_seconds.labels(label).observe(seconds)
+        self.observe_calls(calls)
 
     def exposition(self) -> bytes:
         """Every metric in the Prometheus text format."""
