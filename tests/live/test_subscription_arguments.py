@@ -4,6 +4,7 @@ never fires."""
 from __future__ import annotations
 
 import pytest
+from yarl import URL
 
 from schoolgraph.domain import ChangeKind
 from tests.live.conftest import Connect, LiveGateway, global_id
@@ -40,3 +41,26 @@ async def test_a_subscription_with_arguments_a_query_refuses_is_refused(
     assert (await socket.receive())["type"] == "complete"
     for kind in (ChangeKind.SHIFT, ChangeKind.STUDENT, ChangeKind.STAFF):
         assert gateway.live.broker.subscribers(kind) == []
+
+
+async def test_a_subscriptions_school_is_checked_against_configuration(
+    gateway: LiveGateway, connect: Connect
+) -> None:
+    """A configured school is taken as a query's ``schoolId`` is, from configuration: its
+    details are not read (a slow upstream holding them would hold up the subscription)."""
+    school = next(s for s in gateway.world.schools.values() if s.system == "xporter")
+    stats = URL(gateway.stack.urls["xporter"]) / "__sim" / "stats"
+    async with gateway.http.get(stats, params={"reset": "true"}):
+        pass
+    socket = await acknowledged(connect)
+
+    await socket.subscribe(
+        "subscription ($id: ID!) { studentChanged(schoolId: $id) { id } }",
+        {"id": global_id("School", f"xporter:{school.code}")},
+    )
+    await gateway.subscribers(ChangeKind.STUDENT, 1)
+
+    async with gateway.http.get(stats) as response:
+        routes = {row["route"] for row in (await response.json())["routes"]}
+    assert "/api/v1/School/{estab}/SchoolInfo" not in routes
+    await socket.nothing_within(0.1)  # no refusal either

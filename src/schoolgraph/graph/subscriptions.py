@@ -22,12 +22,12 @@ import strawberry
 
 from schoolgraph.domain import Change, ChangeKind
 from schoolgraph.graph.arguments import date_window
+from schoolgraph.graph.configured_schools import check_configured_school
 from schoolgraph.graph.fields import subscription
 from schoolgraph.graph.ids import decode_id_of, encode_global_id
 from schoolgraph.graph.info import Info, loaders
 from schoolgraph.graph.types.group import Group
 from schoolgraph.graph.types.scheduled_shift import ScheduledShift
-from schoolgraph.graph.types.school import School
 from schoolgraph.graph.types.shift import Shift
 from schoolgraph.graph.types.staff import Staff
 from schoolgraph.graph.types.student import Student
@@ -124,13 +124,13 @@ SchoolId = Annotated[
 ]
 
 
-async def _school(info: Info, school_id: strawberry.ID | None) -> str | None:
+def _school(info: Info, school_id: strawberry.ID | None) -> str | None:
     """The school a subscription is limited to; ``NOT_FOUND``, as a query's ``schoolId`` is,
     when it is not configured or not the caller's (it would never have an event)."""
     if school_id is None:
         return None
     school = decode_id_of("School", school_id, field="schoolId")
-    await School.load_node(info, school)
+    check_configured_school(info, school)
     return school
 
 
@@ -200,7 +200,7 @@ class Subscription:
     async def student_changed(
         self, info: Info, school_id: SchoolId = None
     ) -> AsyncGenerator[StudentChange, None]:
-        school = await _school(info, school_id)
+        school = _school(info, school_id)
         async for change, missed in _changes(info, ChangeKind.STUDENT):
             if school is not None and change.scope != school:
                 continue
@@ -217,7 +217,7 @@ class Subscription:
     async def staff_changed(
         self, info: Info, school_id: SchoolId = None
     ) -> AsyncGenerator[StaffChange, None]:
-        school = await _school(info, school_id)
+        school = _school(info, school_id)
         async for change, missed in _changes(info, ChangeKind.STAFF):
             if school is not None and change.scope != school:
                 continue

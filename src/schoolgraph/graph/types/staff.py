@@ -10,7 +10,7 @@ import strawberry
 
 from schoolgraph import domain
 from schoolgraph.domain import System
-from schoolgraph.errors import NotFoundError, SchoolgraphError
+from schoolgraph.errors import SchoolgraphError
 from schoolgraph.graph.arguments import (
     DEFAULT_PAGE_SIZE,
     After,
@@ -19,6 +19,7 @@ from schoolgraph.graph.arguments import (
     To,
     date_window,
 )
+from schoolgraph.graph.configured_schools import check_configured_school
 from schoolgraph.graph.connections import (
     Connection,
     SortedRows,
@@ -336,10 +337,8 @@ async def resolve_staff(
 ) -> Connection[Staff] | None:
     check_page("Staff", first, after)
     school = decode_id_of("School", school_id, field="schoolId") if school_id else None
-    if school is not None and school not in info.context.directory.school_ids():
-        # NOT_FOUND, word for word as for students, from configuration alone: the school's
-        # details are not read, so a slow upstream holding them does not hold up its staff.
-        raise NotFoundError(f"School '{school}' is not a configured school.")
+    if school is not None:
+        check_configured_school(info, school)  # NOT_FOUND, as for students
     rows = await _find_staff(
         info,
         school,
