@@ -5,8 +5,10 @@ The rule, in order, and never a guess:
 1. **Explicit key.** A Tanda user's `employee_id` equal to a school staff member's key: by
    default the MIS staff code or the payroll number (`MatchPolicy.keys`). Staff codes are
    unique only within a school, so one `employee_id` can name staff in two schools; then the
-   match is ambiguous and both stay split, with the candidates listed.
-2. **Email**, compared case-insensitively after trimming, for people the keys left unmatched;
+   key matches no one, and the candidates are listed unless the email rule settles it.
+2. **Email**, compared case-insensitively after trimming, for people the keys left unmatched,
+   an ambiguous key's user and its candidates included (a user whose email is one candidate's
+   is merged with that one, by `email`, and the other candidates stay split, listing none);
    again only a unique candidate on both sides counts.
 3. Otherwise the person stays split: school staff without a Tanda user, and Tanda users
    without school records (agency workers, office staff) are still people in the graph.
