@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 import aiohttp
-from yarl import URL
 
 from schoolgraph.app import create_app
 from schoolgraph.config import Settings
@@ -17,20 +16,11 @@ from tests.conftest import Serve
 from tests.graph.conftest import Gateway
 from tests.hardening.conftest import Harden, codes, post_raw
 from tests.hardening.test_faults import Stuck
-from tests.live.conftest import PROTOCOL, Socket
+from tests.live.conftest import Socket
 
 SCHOOLS = "{ schools { name system } }"
 TEAMS = "{ teams { id name } }"
 """Tanda only."""
-
-
-async def anonymous_socket(http: aiohttp.ClientSession, url: URL) -> Socket:
-    """An acknowledged graphql-transport-ws connection, anonymous (the demo allows it)."""
-    ws = await http.ws_connect(url / "graphql", protocols=[PROTOCOL])
-    await ws.send_json({"type": "connection_init", "payload": {}})
-    socket = Socket(ws)
-    assert (await socket.receive())["type"] == "connection_ack"
-    return socket
 
 
 async def answers(socket: Socket, *operations: str) -> list[list[dict[str, Any]]]:
@@ -54,7 +44,7 @@ async def test_work_past_the_deadline_over_a_socket_is_stopped_with_http_s_error
     app = create_app(settings, schema=build_schema(Stuck, mutation=None))
     url = await serve(app)
     status, _, over_http = await post_raw(Gateway(url, app, http), {"query": "{ stuck }"})
-    socket = await anonymous_socket(http, url)
+    socket = await Socket.acknowledged(http, url)
 
     started = time.perf_counter()
     operation = await socket.subscribe("{ stuck }")
@@ -75,7 +65,7 @@ async def test_a_hung_upstream_costs_a_socket_query_its_own_fields_at_the_deadli
 ) -> None:
     gateway = await harden(request_timeout=2.0)
     await gateway.faults("xporter", hang=True)
-    socket = await anonymous_socket(gateway.http, gateway.url)
+    socket = await Socket.acknowledged(gateway.http, gateway.url)
 
     started = time.perf_counter()
     operation = await socket.subscribe(SCHOOLS)
@@ -99,7 +89,7 @@ async def test_socket_operations_take_places_among_the_operations_executed_at_on
     gateway = await harden(max_concurrent_operations=1, answer_cache=False)
     await gateway.data(SCHOOLS)  # every read of it in the upstream cache from now on
     await gateway.faults("tanda", hang=True)
-    socket = await anonymous_socket(gateway.http, gateway.url)
+    socket = await Socket.acknowledged(gateway.http, gateway.url)
 
     # Tanda's teams were never read: this operation takes the only place and hangs.
     stuck = await socket.subscribe(TEAMS)
@@ -127,7 +117,7 @@ async def test_a_socket_operation_waits_for_the_place_an_http_one_holds(
     gateway = await harden(max_concurrent_operations=1, answer_cache=False)
     await gateway.data(SCHOOLS)
     await gateway.faults("tanda", hang=True)
-    socket = await anonymous_socket(gateway.http, gateway.url)
+    socket = await Socket.acknowledged(gateway.http, gateway.url)
 
     stuck = asyncio.create_task(post_raw(gateway, {"query": TEAMS}))
     await asyncio.sleep(0.2)

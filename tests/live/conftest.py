@@ -97,6 +97,16 @@ class Socket:
         self.ws = ws
         self._ids = itertools.count(1)
 
+    @classmethod
+    async def acknowledged(cls, http: aiohttp.ClientSession, url: URL) -> Socket:
+        """An acknowledged connection to the gateway at ``url``, anonymous (as the demo
+        allows); the caller closes it (``socket.ws.close()``)."""
+        ws = await http.ws_connect(url / "graphql", protocols=[PROTOCOL])
+        await ws.send_json({"type": "connection_init", "payload": {}})
+        socket = cls(ws)
+        assert (await socket.receive())["type"] == "connection_ack"
+        return socket
+
     async def subscribe(self, query: str, variables: dict[str, Any] | None = None) -> str:
         operation = str(next(self._ids))
         await self.ws.send_json(

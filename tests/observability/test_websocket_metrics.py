@@ -7,14 +7,13 @@ import time
 from typing import Any
 
 import aiohttp
-from yarl import URL
 
 from schoolgraph.app import create_app
 from schoolgraph.config import Settings
 from schoolgraph.graph.schema import build_schema
 from tests.conftest import Serve
 from tests.hardening.test_faults import Stuck
-from tests.live.conftest import PROTOCOL, Socket
+from tests.live.conftest import Socket
 from tests.observability.conftest import Observe, scrape, total, value
 
 SCHOOLS = "{ schools { name system } }"
@@ -22,14 +21,6 @@ OPERATIONS = "schoolgraph_websocket_operations_total"
 SECONDS = "schoolgraph_websocket_operation_duration_seconds_count"
 ERRORS = "schoolgraph_graphql_errors_total"
 CALLS = "schoolgraph_upstream_calls_total"
-
-
-async def anonymous_socket(http: aiohttp.ClientSession, url: URL) -> Socket:
-    ws = await http.ws_connect(url / "graphql", protocols=[PROTOCOL])
-    await ws.send_json({"type": "connection_init", "payload": {}})
-    socket = Socket(ws)
-    assert (await socket.receive())["type"] == "connection_ack"
-    return socket
 
 
 async def answer(socket: Socket, query: str) -> list[dict[str, Any]]:
@@ -47,7 +38,7 @@ async def test_socket_operations_are_counted_with_their_errors_and_upstream_call
     observed: Observe,
 ) -> None:
     gateway = await observed()
-    socket = await anonymous_socket(gateway.http, gateway.url)
+    socket = await Socket.acknowledged(gateway.http, gateway.url)
 
     answered = await answer(socket, SCHOOLS)
     invalid = await answer(socket, "{ schools { nope } }")
@@ -73,7 +64,7 @@ async def test_a_socket_operation_stopped_at_the_deadline_is_counted_by_its_stat
     settings = Settings(demo_scale="small", rate_limit=0, request_timeout=0.3)
     app = create_app(settings, schema=build_schema(Stuck, mutation=None))
     url = await serve(app)
-    socket = await anonymous_socket(http, url)
+    socket = await Socket.acknowledged(http, url)
 
     started = time.perf_counter()
     [stopped] = await answer(socket, "{ stuck }")
