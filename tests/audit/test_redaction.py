@@ -100,3 +100,19 @@ def test_a_message_loses_each_secret_it_quotes_and_keeps_the_rest() -> None:
     assert (
         redacted == f"Variable '$h' got {REDACTED} (one of 1, 72); '{REDACTED}' is \"{REDACTED}\"."
     )
+
+
+def test_a_text_is_read_no_further_than_the_token_limit() -> None:
+    """Past the query limits' token limit the text is not read (a 200,000-token document was
+    read whole, for seconds, before the limits refused it): the rest is taken as secret."""
+    head = 'mutation { k(passphrase: "one") '
+    tail = " ".join(f'f{n}(passphrase: "s{n}")' for n in range(50_000)) + " }"
+
+    secrets = text_secrets(head + tail, max_tokens=100)
+    whole = text_secrets("mutation { k(passphrase: $p) }", max_tokens=100)
+
+    assert "one" in secrets.values and "s1" in secrets.values
+    assert "s49999" not in secrets.values and len(secrets.values) < 100
+    start, end = secrets.spans[-1]
+    assert end == len(head + tail) and start < 100 * len(' f99(passphrase: "s99")')
+    assert whole.variables == {"p"}

@@ -287,13 +287,18 @@ def _literal_values(literals: Iterable[Node], source: str | None) -> Iterator[st
             yield source[node.loc.start : node.loc.end]
 
 
-def text_secrets(text: str) -> DocumentSecrets:
+def text_secrets(text: str, *, max_tokens: int | None = None) -> DocumentSecrets:
     """:func:`document_secrets` of a query text; for a text that does not parse, what its
-    tokens show (:func:`_token_secrets`): a broken query is recorded too."""
+    tokens show (:func:`_token_secrets`): a broken query is recorded too.
+
+    ``max_tokens`` (the query limits' token limit) bounds the reading: a text longer than
+    that is read up to it, and the rest is taken as secret. Read whole, a 200,000-token
+    document held the event loop for seconds before the limits refused it.
+    """
     try:
-        document = parse(text)
+        document = parse(text, max_tokens=max_tokens)
     except (GraphQLSyntaxError, RecursionError):
-        return _token_secrets(text)
+        return _token_secrets(text, max_tokens)
     return document_secrets(document)
 
 
@@ -302,15 +307,20 @@ _CLOSING = {TokenKind.BRACE_R, TokenKind.BRACKET_R, TokenKind.PAREN_R}
 _LITERALS = {TokenKind.STRING, TokenKind.BLOCK_STRING, TokenKind.INT, TokenKind.FLOAT}
 
 
-def _token_secrets(text: str) -> DocumentSecrets:
+def _token_secrets(text: str, max_tokens: int | None = None) -> DocumentSecrets:
     """What a query that does not parse sends to secret names, read token by token
-    (:class:`_TokenScan`); the text after the last token that can be read is taken as secret,
-    as nothing of it can be told apart."""
+    (:class:`_TokenScan`); the text after the last token that can be read, or after the
+    first ``max_tokens``, is taken as secret, as nothing of it can be told apart."""
     scan = _TokenScan()
     lexer = Lexer(Source(text))
     spans: list[tuple[int, int]] = []
+    read = 0
     try:
         while (token := lexer.advance()).kind is not TokenKind.EOF:
+            read += 1
+            if max_tokens is not None and read > max_tokens:
+                spans.append((token.start, len(text)))
+                break
             scan.read(token)
     except GraphQLSyntaxError:
         # From the end of the last token read: an unterminated string is reported at its end.

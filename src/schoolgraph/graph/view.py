@@ -114,6 +114,7 @@ class GatewayView(GraphQLView[Context, None]):
         # over a WebSocket take their places here too (graph/websocket.py).
         self.executing = asyncio.Semaphore(settings.max_concurrent_operations)
         self.request_timeout = settings.request_timeout
+        self.max_tokens = settings.max_query_tokens  # the query limits' token limit
         """The deadline of an operation over a WebSocket, as HTTP's middleware has it."""
         self._secret_variables: LRUCache[bytes, frozenset[str]] = LRUCache(_SECRETS_KEPT)
 
@@ -251,7 +252,9 @@ class GatewayView(GraphQLView[Context, None]):
         if request_data.query is None:
             return None, None  # strawberry says that no query was given
         try:
-            kind = choose_operation(request_data.query, request_data.operation_name)
+            kind = choose_operation(
+                request_data.query, request_data.operation_name, max_tokens=self.max_tokens
+            )
         except OperationChoiceError as refused:
             return None, refused
         if kind is not OperationType.SUBSCRIPTION:
@@ -278,7 +281,7 @@ class GatewayView(GraphQLView[Context, None]):
             return variables
         names = self._secret_variables.get(key.document)
         if names is None:
-            names = text_secrets(request_data.query).variables
+            names = text_secrets(request_data.query, max_tokens=self.max_tokens).variables
             self._secret_variables[key.document] = names
         redacted: dict[str, Any] = redact_variables(variables, DocumentSecrets(variables=names))
         return redacted

@@ -113,6 +113,10 @@ class _Gateway(Protocol):
     def request_timeout(self) -> float:
         """``SCHOOLGRAPH_REQUEST_TIMEOUT``, as the app's deadline middleware has it."""
 
+    @property
+    def max_tokens(self) -> int:
+        """``SCHOOLGRAPH_MAX_QUERY_TOKENS``: documents are parsed under it."""
+
 
 class _MeasuredWebSocket(AiohttpWebSocketAdapter):
     """strawberry's aiohttp adapter, noting the size of the message it read last: the bytes
@@ -184,7 +188,7 @@ def _formatted(error: SchoolgraphError) -> list[GraphQLFormattedError]:
     return [{"message": error.message, "extensions": error.to_extensions()}]
 
 
-def _runs_once(operation: Operation[Context, None]) -> bool:
+def _runs_once(operation: Operation[Context, None], max_tokens: int) -> bool:
     """Whether ``operation`` is a query or a mutation: one execution, bounded as an HTTP
     request is. One whose document does not parse, or does not name one of its operations,
     counts as one: strawberry refuses it before anything runs."""
@@ -193,7 +197,9 @@ def _runs_once(operation: Operation[Context, None]) -> bool:
     if not isinstance(query, str) or not isinstance(name, str | None):
         return True
     try:
-        return choose_operation(query, name) is not OperationType.SUBSCRIPTION
+        return (
+            choose_operation(query, name, max_tokens=max_tokens) is not OperationType.SUBSCRIPTION
+        )
     except OperationChoiceError:
         return True
 
@@ -346,7 +352,7 @@ class AuthenticatedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         context = _operation_context.set(running.context)
         calls = current_call_log.set(running.request[CALL_LOG])
         deadline = None
-        if _runs_once(operation):
+        if _runs_once(operation, self._gateway.max_tokens):
             # Bounded as the deadline middleware bounds an HTTP request: its upstream calls
             # by the deadline, the whole of it by the deadline and its grace (_bounded).
             timeout = self._gateway.request_timeout

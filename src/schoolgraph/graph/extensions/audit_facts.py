@@ -108,7 +108,11 @@ class AuditFacts(SchemaExtension):
         if document is not None:
             return document_secrets(document)
         query = self.execution_context.query
-        return text_secrets(query) if query else DocumentSecrets()
+        if not query:
+            return DocumentSecrets()
+        # Read no further than the parser was let (the query limits' token limit).
+        max_tokens = self.execution_context.parse_options.get("max_tokens")
+        return text_secrets(query, max_tokens=max_tokens if isinstance(max_tokens, int) else None)
 
     def _errors(self) -> list[GraphQLError]:
         result = self.execution_context.result
