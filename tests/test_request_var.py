@@ -19,7 +19,7 @@ class Payload:
 class Source:
     """A cache the request read from (`ReadSource`)."""
 
-    def holds(self, key: object, value: object) -> bool:
+    def holds(self, key: object, version: int) -> bool:
         return True
 
 
@@ -51,17 +51,21 @@ def test_resets_nest_like_a_context_variable() -> None:
     assert var.get() is None
 
 
+class Gathered(ReadSet):
+    """A request's reads, weakly referenceable (to see them go)."""
+
+
 async def test_a_cancelled_timer_does_not_keep_a_requests_reads() -> None:
     loop = asyncio.get_running_loop()
-    reads, row = ReadSet(), Payload()
-    reads.add(Source(), "students", row)  # what the request read: a cache entry's value
+    reads = Gathered()
+    reads.add(Source(), "students", 1)  # what the request read: a cache entry's version
     token = current_reads.set(reads)
     timer = loop.call_later(600, lambda: None)  # a deadline, as a request's timeout sets
     current_reads.reset(token)
     timer.cancel()  # the request ended early; the handle stays scheduled until its time
 
-    gone = weakref.ref(row)
-    del reads, row
+    gone = weakref.ref(reads)
+    del reads
     gc.collect()
 
     assert timer in getattr(loop, "_scheduled", ())  # what asyncio keeps is the point

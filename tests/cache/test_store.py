@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import dataclasses
 import gc
 import hashlib
 import json
 import logging
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -261,17 +263,18 @@ async def test_a_change_found_ahead_is_what_the_next_read_gets(ahead: Ahead) -> 
 async def test_the_answer_caches_check_of_a_kept_answer_also_revalidates_ahead(
     ahead: Ahead,
 ) -> None:
-    value = (await ahead.read()).value
+    entry = (await ahead.read()).entry
+    assert entry is not None
     ahead.clock.now += 5
-    assert ahead.cache.holds(KEY, value)
+    assert ahead.cache.holds(KEY, entry.version)
     await ahead.cache.settle()
     assert ahead.state.statuses == [200]
     ahead.clock.now += 4
-    assert ahead.cache.holds(KEY, value)  # still holds: the revalidation is in the background
+    assert ahead.cache.holds(KEY, entry.version)  # the revalidation is in the background
     await ahead.cache.settle()
     assert ahead.state.statuses == [200, 304]
     ahead.clock.now += 5  # past the first freshness: the 304 renewed it, the same value
-    assert ahead.cache.holds(KEY, value)
+    assert ahead.cache.holds(KEY, entry.version)
 
 
 async def test_refresh_ahead_is_off_unless_asked_for(server: tuple[Transport, Upstream]) -> None:
@@ -500,3 +503,35 @@ async def test_a_load_every_caller_gave_up_on_fails_later_without_an_error_log(
     assert [
         (r.levelno, r.getMessage()) for r in caplog.records if r.levelno >= logging.WARNING
     ] == logged
+
+
+class Rows(list[int]):
+    """Rows a test can hold by weak reference."""
+
+
+async def test_what_a_request_read_does_not_keep_a_replaced_value_alive(ahead: Ahead) -> None:
+    """A kept answer holds its request's reads; a list the cache has since replaced must not
+    live on in them (it did: hundreds of old lists, far past the answer cache's budget)."""
+    inner = _loader(ahead.transport, "a")
+
+    async def load(entry: CacheEntry[list[int]] | None) -> Refresh[list[int]]:
+        found = await inner(entry)
+        return found if found.value is None else dataclasses.replace(found, value=Rows(found.value))
+
+    reads = ReadSet()
+    token = current_reads.set(reads)
+    try:
+        first = await ahead.read(load)
+    finally:
+        current_reads.reset(token)
+    gone = weakref.ref(first.value)
+    ahead.state.rows["a"] = [1, 2, 99]
+    ahead.clock.now += 11  # stale: the next read replaces the value
+    second = await ahead.read(load)
+    del first
+    gc.collect()
+
+    assert second.value == [1, 2, 99]
+    assert gone() is None
+    [read] = reads
+    assert not read.still_holds()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import tracemalloc
 from collections.abc import AsyncIterator, Mapping
 from datetime import timedelta
 from typing import Any
@@ -266,3 +267,28 @@ async def test_operations_over_the_bound_wait_while_kept_answers_do_not(
     assert (await stuck)[0] == "miss"
     header, schools = await waiting
     assert header == "miss" and b'"schools"' in schools
+
+
+def test_a_kept_answer_holds_no_more_than_its_length() -> None:
+    """orjson's bytes come in the 4 KB buffer it wrote them into: kept as they came, a
+    40-byte answer held 4 KB, a hundred times what the budget counted for it."""
+    from schoolgraph.accounts.models import ANONYMOUS
+    from schoolgraph.cache.reads import ReadSet
+    from schoolgraph.graph.answer_json import answer_bytes
+
+    cache = AnswerCache(max_bytes=64 * 1024 * 1024)
+    keys = [cache.key("{ students { totalCount } }", None, {"n": n}, ANONYMOUS) for n in range(500)]
+
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for n, key in enumerate(keys):
+            assert key is not None
+            body = answer_bytes({"data": {"students": {"totalCount": n}}})  # as the view does
+            assert cache.put(key, body, ReadSet())
+            del body
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+    assert held / 500 < 1024, f"{held / 500:.0f} bytes an answer"

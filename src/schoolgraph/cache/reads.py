@@ -38,21 +38,22 @@ __all__ = [
 class ReadSource(Protocol):
     """A cache whose entries an answer can depend on (`UpstreamCache`)."""
 
-    def holds(self, key: Hashable, value: object) -> bool:
-        """Whether `key` still holds the very `value` it handed out, and is fresh."""
+    def holds(self, key: Hashable, version: int) -> bool:
+        """Whether `key` still holds the value it handed out as `version`, and is fresh."""
         ...
 
 
 @dataclass(frozen=True, slots=True)
 class Read:
-    """One cache entry a request read: its key and the value it handed out."""
+    """One cache entry a request read: its key and the version of the value it handed out
+    (not the value: an answer kept on it must not keep a replaced value alive)."""
 
     source: ReadSource
     key: Hashable
-    value: object
+    version: int
 
     def still_holds(self) -> bool:
-        return self.source.holds(self.key, self.value)
+        return self.source.holds(self.key, self.version)
 
 
 @dataclass(slots=True)
@@ -63,12 +64,12 @@ class ReadSet:
     tainted: str | None = None
     """Why the answer may not be kept (e.g. ``"stale"``); None while it may."""
 
-    def add(self, source: ReadSource, key: Hashable, value: object) -> None:
+    def add(self, source: ReadSource, key: Hashable, version: int) -> None:
         known = self.reads.get(key)
-        if known is not None and known.value is not value:
+        if known is not None and known.version != version:
             # The entry changed while the request ran: the answer mixes two versions.
             self.tainted = "an entry it read changed while it ran"
-        self.reads[key] = Read(source, key, value)
+        self.reads[key] = Read(source, key, version)
 
     def __iter__(self) -> Iterator[Read]:
         return iter(self.reads.values())
@@ -86,11 +87,11 @@ _accounted: contextvars.ContextVar[bool] = contextvars.ContextVar(
 fetching credentials (a token is not data an answer shows)."""
 
 
-def record_read(source: ReadSource, key: Hashable, value: object) -> None:
-    """Note that the current request read `value` under `key`."""
+def record_read(source: ReadSource, key: Hashable, version: int) -> None:
+    """Note that the current request read the `version` of `key`'s value."""
     reads = current_reads.get()
     if reads is not None:
-        reads.add(source, key, value)
+        reads.add(source, key, version)
 
 
 def taint(reason: str) -> None:

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import itertools
 import logging
 import time
 import weakref
@@ -73,6 +74,11 @@ class CacheEntry(Generic[V]):
     meta: dict[str, Any] = field(default_factory=dict)  # e.g. row hashes per id
     reload: Reload[V] | None = None
     """How the entry was loaded, to revalidate it ahead of its end (set by `fetch`)."""
+    version: int = 0
+    """Which value the key holds: a new value, a new version; a renewal of the same value
+    (a 304, a change set with no change) keeps it. What the answer cache remembers of each
+    entry an answer read, rather than the value itself: a kept answer must not hold a
+    replaced list alive (it did, some hundred megabytes beyond the answer cache's budget)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +174,7 @@ class UpstreamCache:
         self._loading: dict[CacheKey, asyncio.Future[Cached[Any]]] = {}
         self._ahead: set[asyncio.Task[Cached[Any]]] = set()
         self._outdated: weakref.WeakSet[asyncio.Future[Any]] = weakref.WeakSet()
+        self._versions = itertools.count(1)
         """Keys evicted while a load of them was under way: that load's result is not kept."""
 
     def __len__(self) -> int:
@@ -185,19 +192,19 @@ class UpstreamCache:
         entry = self._entries.get(key)
         return entry is not None and entry.fresh_until > self._clock()
 
-    def holds(self, key: Hashable, value: object) -> bool:
-        """Whether `key` still holds the very `value` it handed out, and it is fresh.
+    def holds(self, key: Hashable, version: int) -> bool:
+        """Whether `key` still holds the value it handed out as `version`, and it is fresh.
 
         What the answer cache asks of each dependency of a kept answer. Values are immutable
-        and a change of content is always a new value, so the same object means the same
-        content (a revalidation that found nothing new keeps the value, and so the answer).
-        A kept answer is served without fetching, so this is also where a dependency read late
-        in its freshness is revalidated ahead (see the module).
+        and a change of content is always a new value, so the same version means the same
+        content (a revalidation that found nothing new keeps the value and its version, and so
+        the answer). A kept answer is served without fetching, so this is also where a
+        dependency read late in its freshness is revalidated ahead (see the module).
         """
         if not isinstance(key, CacheKey):
             return False
         found = self._entries.get(key)
-        if found is None or found.value is not value:
+        if found is None or found.version != version:
             return False
         now = self._clock()
         if found.fresh_until <= now:
@@ -217,9 +224,12 @@ class UpstreamCache:
         meta: dict[str, Any] | None = None,
     ) -> CacheEntry[V]:
         now = self._clock()
+        held = self._entries.get(key)
+        version = held.version if held is not None and held.value is value else next(self._versions)
         entry = CacheEntry(
             value, size, now + ttl, now + ttl + self.stale_for, etag, token, meta or {}
         )
+        entry.version = version
         if entry.size > self._entries.maxsize or self.max_entries == 0:
             return entry  # larger than the whole budget, or no cache: serve it, do not keep it
         self._entries[key] = entry
@@ -279,7 +289,7 @@ class UpstreamCache:
         if entry is not None and entry.fresh_until > now:
             self.stats.hits += 1
             record_call(UpstreamCall(key.upstream, "GET", route, None, 0.0, "hit"))
-            record_read(self, key, entry.value)
+            record_read(self, key, entry.version)
             self._ahead_if_due(key, entry, now)
             return Cached(entry.value, "hit", entry=entry)
         task = self._loading.get(key)
@@ -294,7 +304,7 @@ class UpstreamCache:
         if result.entry is None:
             taint(f"a {result.outcome} read of {key.upstream}")
         else:
-            record_read(self, key, result.value)
+            record_read(self, key, result.entry.version)
         return result
 
     async def settle(self) -> None:
