@@ -125,3 +125,32 @@ def test_school_codes_are_the_worlds_without_building_it(seed: int, scale: Scale
     assert school_codes(seed, scale) == tuple(
         (school.system, school.code) for school in world.schools.values()
     )
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+@pytest.mark.parametrize(
+    "today",
+    [TODAY, date(2027, 3, 10), date(2026, 8, 20)],
+    ids=["november", "march", "august-holidays"],
+)
+def test_every_students_age_fits_their_year_group(today: date) -> None:
+    world = generate_world(7, "small", today)
+    # England: the school year starts on 1 September and pupils are placed by their age on
+    # 31 August (Year 7 are 11). Queensland: the school year is the calendar year and Prep
+    # children turn 5 by 30 June, so Year N are N + 5 on 30 June.
+    england_start = today.year if today.month >= 9 else today.year - 1
+    cutoff = {"GB": date(england_start, 8, 31), "AU": date(today.year, 6, 30)}
+    countries: set[str] = set()
+    for student in world.students.values():
+        country = world.schools[student.school_id].country
+        countries.add(country)
+        offset = 4 if country == "GB" else 5
+        assert _age(student.date_of_birth, cutoff[country]) == student.year + offset, (
+            student.code,
+            student.year,
+            student.date_of_birth,
+        )
+    assert countries == {"GB", "AU"}

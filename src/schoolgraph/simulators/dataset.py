@@ -294,12 +294,14 @@ class Location(Record):
 
 @dataclass(slots=True, kw_only=True)
 class Team(Record):
+    """A Tanda department. Its managers are not held here: they are the users whose
+    `managed_department_ids` name it (one source for both views, tanda.md §4.2, §4.7)."""
+
     location_id: int
     name: str
     export_name: str | None
     colour: str | None
     user_ids: list[int]
-    manager_ids: list[int]
 
 
 @dataclass(slots=True, kw_only=True)
@@ -1017,6 +1019,23 @@ def _academic_terms(today: date, country: str) -> tuple[tuple[date, date], ...]:
     )
 
 
+def birth_window(country: str, year: int, today: date) -> tuple[date, date]:
+    """The first and last dates of birth of a pupil in `year` in the school year holding
+    `today`.
+
+    England (GB): the school year starts on 1 September and pupils are placed by their age
+    on the day before (Year 7 are 11 on 31 August), so Year N were born 1 September (S-N-5)
+    to 31 August (S-N-4), S the year the school year started.
+
+    Queensland (AU): the school year is the calendar year Y and Prep takes children who turn
+    5 by 30 June of it, so Year N were born 1 July (Y-N-6) to 30 June (Y-N-5).
+    """
+    if country == "GB":
+        start = today.year if today.month >= 9 else today.year - 1
+        return date(start - year - 5, 9, 1), date(start - year - 4, 8, 31)
+    return date(today.year - year - 6, 7, 1), date(today.year - year - 5, 6, 30)
+
+
 def generate_world(seed: int = 7, scale: Scale = "demo", today: date | None = None) -> World:
     """Build the world. Same arguments, same world (see `World.fingerprint`).
 
@@ -1282,10 +1301,9 @@ def _school(
             family_code = f"{school_id}{family_seq:05d}"
             address = f"{g.rng.randrange(1, 250)} {g.rng.choice(_STREETS)}"
             town_, pc = town, school.postcode
-        age = year + 4 if country == "GB" else year + 5
-        dob = date(g.today.year - age - (1 if g.today.month < 9 else 0), 9, 1) + timedelta(
-            days=g.rng.randrange(0, 365)
-        )
+        # One draw of 365 days into the year group's birth window (`birth_window`), as
+        # before, so the rest of the world's random stream is unchanged.
+        dob = birth_window(country, year, g.today)[0] + timedelta(days=g.rng.randrange(0, 365))
         form = forms[year][i % len(forms[year])]
         student = Student(
             id=base + 50_000 + i,
@@ -1548,7 +1566,6 @@ def _workforce(g: _Gen, world: World) -> None:
                 export_name=f"{location.short_name}-{name[:3].upper()}",
                 colour=g.rng.choice(("#4f46e5", "#16a34a", "#dc2626", "#ca8a04")),
                 user_ids=[],
-                manager_ids=[],
             )
             world.teams[team.id] = team
             teams.append(team)
@@ -1661,7 +1678,6 @@ def _workforce(g: _Gen, world: World) -> None:
         workers.append(user)
     for team in teams:
         if team.user_ids:
-            team.manager_ids = [team.user_ids[0]]
             world.tanda_users[team.user_ids[0]].managed_department_ids.append(team.id)
 
     # Rosters: one per week, Monday to Sunday, from weeks_before to weeks_after.

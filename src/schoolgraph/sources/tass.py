@@ -17,8 +17,9 @@ Readings (see `shared/upstreams/tass.md` for the wire):
 * Groups: year groups, tutor (pastoral care) groups, houses, and the current semester's
   classes; tutor-group staff are the teachers whose tutor group it is.
 * Contacts are the parents named on students' communication-rule addresses; a contact's
-  priority is the order of the addresses (then Parent 1 before Parent 2), and `lives_with`
-  is the address's LW communication type.
+  priority is the order of the addresses (then Parent 1 before Parent 2), its relationship
+  is the person's own description (`m_description`/`f_description`), else the address's
+  description, label or relationship, and `lives_with` is the address's LW communication type.
 * Lessons are each timetable's weekly slots on its calendar; a slot TASS gives no bell time
   for has no time and is left out.
 * TASS lists absences only, per period: each absent session (periods starting before noon
@@ -418,7 +419,12 @@ class TassSource:
                     StudentContact(
                         student_id=self._id(company, row.student_code),
                         contact_id=contact.id,
-                        relationship=row.description or row.label or row.relationship,
+                        # The person's own description first: the address's values are
+                        # the same for both people of a shared address (tass.md §B.7.1).
+                        relationship=person.description
+                        or row.description
+                        or row.label
+                        or row.relationship,
                         priority=priority,
                         parental_responsibility=None,  # TASS records no such flag
                         lives_with="LW" in {c.upper() for c in row.communication_types},

@@ -28,6 +28,10 @@ Contract points read one way where the digest is silent or conflicting:
   `updated_at`, §3.5). Only admins manage webhooks and create or delete teams. Reading an
   existing object one may not see is 403; an unknown id is 404 "No known <thing> with that
   id!" (§3.7 recommendation).
+* Team managers (§4.2, §4.7): a team's `managers` are exactly the users whose
+  `managed_department_ids` name it (the admin manages every team, so every team lists it);
+  the world keeps them on the users only, so a write on either side (`manager_ids` of a
+  team, `managed_department_ids` of a user) shows on the other, and marks the team changed.
 * Rate limit (§3.1): fixed one-minute windows from a requester's first request; every API
   request counts, 304s included; unauthenticated API requests are counted per client
   address; `/api/oauth/*` is not counted but reports the address's window. Faults injected

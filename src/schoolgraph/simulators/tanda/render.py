@@ -8,6 +8,7 @@ does not model are rendered with the values the doc shows for a fresh record (`a
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -173,10 +174,26 @@ def render_me(world: World, user: TandaUser, permissions: list[str]) -> JSON:
     }
 
 
-def render_department(world: World, team: Team, *, full: bool) -> JSON:
+def team_managers(world: World) -> dict[int, list[int]]:
+    """Team id -> its managers: the users whose `managed_department_ids` name it, by id."""
+    out: dict[int, list[int]] = {}
+    for user_id in sorted(world.tanda_users):
+        for team_id in world.tanda_users[user_id].managed_department_ids:
+            out.setdefault(team_id, []).append(user_id)
+    return out
+
+
+def render_department(
+    world: World,
+    team: Team,
+    *,
+    full: bool,
+    managers: Mapping[int, Sequence[int]] | None = None,
+) -> JSON:
     """A Team; employees get only id, name, location_id and colour (tanda.md §4.7).
 
-    `staff` and `managers` name only users that still exist.
+    `staff` names only users that still exist; `managers` are the users whose
+    `managed_department_ids` name the team (pass `team_managers(world)` when rendering many).
     """
     if not full:
         return {
@@ -186,6 +203,8 @@ def render_department(world: World, team: Team, *, full: bool) -> JSON:
             "colour": team.colour,
             "updated_at": unix(team.updated_at),
         }
+    if managers is None:
+        managers = team_managers(world)
     return {
         "id": team.id,
         "location_id": team.location_id,
@@ -193,7 +212,7 @@ def render_department(world: World, team: Team, *, full: bool) -> JSON:
         "export_name": team.export_name,
         "colour": team.colour,
         "staff": sorted(u for u in team.user_ids if u in world.tanda_users),
-        "managers": sorted(u for u in team.manager_ids if u in world.tanda_users),
+        "managers": list(managers.get(team.id, ())),
         "associated_tags": [],
         "qualification_ids": [],
         "updated_at": unix(team.updated_at),

@@ -20,7 +20,7 @@ from .params import (
     query_page,
     query_updated_after,
 )
-from .render import render_department, render_location
+from .render import render_department, render_location, team_managers
 from .state import context
 
 
@@ -46,8 +46,12 @@ async def list_departments(request: web.Request) -> web.Response:
         if full is None or (updated_after is not None and team.updated_at <= updated_after):
             continue
         rows.append((team, full))
+    managers = team_managers(state.world)
     return json_response(
-        [render_department(state.world, t, full=f) for t, f in paginate(rows, page)]
+        [
+            render_department(state.world, t, full=f, managers=managers)
+            for t, f in paginate(rows, page)
+        ]
     )
 
 
@@ -72,8 +76,8 @@ async def get_department(request: web.Request) -> web.Response:
     return json_response(render_department(principal.world, team, full=full))
 
 
-def _sync_users(world: World, team: Team, old_staff: set[int], old_managers: set[int]) -> None:
-    """Keep users' `department_ids`/`managed_department_ids` in step with the team."""
+def _sync_users(world: World, team: Team, old_staff: set[int]) -> None:
+    """Keep users' `department_ids` in step with the team's staff."""
     for user_id in sorted(old_staff ^ set(team.user_ids)):
         user = world.tanda_users.get(user_id)
         if user is not None:
@@ -81,12 +85,17 @@ def _sync_users(world: World, team: Team, old_staff: set[int], old_managers: set
             if user_id in team.user_ids:
                 ids.append(team.id)
             world.touch("tanda_users", user, department_ids=sorted(ids))
-    for user_id in sorted(old_managers ^ set(team.manager_ids)):
-        user = world.tanda_users.get(user_id)
-        if user is not None:
-            ids = [t for t in user.managed_department_ids if t != team.id]
-            if user_id in team.manager_ids:
-                ids.append(team.id)
+
+
+def _set_managers(world: World, team_id: int, manager_ids: list[int]) -> None:
+    """Make `manager_ids` exactly the users whose `managed_department_ids` name the team:
+    a team's managers are read from its users (`dataset.Team`)."""
+    for user_id in sorted(world.tanda_users):
+        user = world.tanda_users[user_id]
+        if (team_id in user.managed_department_ids) != (user_id in manager_ids):
+            ids = [t for t in user.managed_department_ids if t != team_id]
+            if user_id in manager_ids:
+                ids.append(team_id)
             world.touch("tanda_users", user, managed_department_ids=sorted(ids))
 
 
@@ -125,6 +134,7 @@ async def create_department(request: web.Request) -> web.Response:
     if not isinstance(body.get("name"), str) or body.get("location_id") is None:
         raise TandaError(400, "A team needs a name and a location_id.")
     changes = _team_changes(world, body)
+    managers = changes.pop("manager_ids", [])
     team = Team(
         id=world.new_id(),
         updated_at=state.now(),
@@ -134,10 +144,11 @@ async def create_department(request: web.Request) -> web.Response:
         export_name=nullable_field(changes.get("export_name")),
         colour=nullable_field(changes.get("colour")),
         user_ids=changes.get("user_ids", []),
-        manager_ids=changes.get("manager_ids", []),
     )
+    # Managers first, so the team's own change (and its webhook body) already lists them.
+    _set_managers(world, team.id, managers)
     world.add("teams", team)
-    _sync_users(world, team, set(), set())
+    _sync_users(world, team, set())
     return json_response(render_department(world, team, full=True))
 
 
@@ -149,9 +160,12 @@ async def update_department(request: web.Request) -> web.Response:
     if team.id not in principal.managed_team_ids:
         raise TandaError(403, "You do not have permission to update that team!")
     changes = _team_changes(state.world, await json_body(request))
-    old_staff, old_managers = set(team.user_ids), set(team.manager_ids)
+    managers = changes.pop("manager_ids", None)
+    if managers is not None:
+        _set_managers(state.world, team.id, managers)
+    old_staff = set(team.user_ids)
     state.world.touch("teams", team, **changes)
-    _sync_users(state.world, team, old_staff, old_managers)
+    _sync_users(state.world, team, old_staff)
     return json_response(render_department(state.world, team, full=True))
 
 
@@ -165,9 +179,10 @@ async def delete_department(request: web.Request) -> web.Response:
     world = state.world
     body = render_department(world, team, full=True)
     world.delete("teams", team.id)
-    for user_id in sorted(set(team.user_ids) | set(team.manager_ids)):
-        user = world.tanda_users.get(user_id)
-        if user is not None:
+    for user_id in sorted(world.tanda_users):
+        user = world.tanda_users[user_id]
+        member = user_id in team.user_ids or team.id in user.department_ids
+        if member or team.id in user.managed_department_ids:
             world.touch(
                 "tanda_users",
                 user,

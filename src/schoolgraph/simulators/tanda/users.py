@@ -240,7 +240,8 @@ def _changes(
 def _sync_teams(
     world: World, user: TandaUser, old_members: set[int], old_managers: set[int]
 ) -> None:
-    """Keep team `staff`/`managers` in step with the user's `department_ids` (§4.7)."""
+    """Keep team `staff` in step with the user's `department_ids` (§4.7), and mark the
+    teams whose managers changed as changed: their `managers` are read from the users."""
     for team_id in sorted(old_members ^ set(user.department_ids)):
         team = world.teams.get(team_id)
         if team is None:
@@ -253,10 +254,7 @@ def _sync_teams(
         team = world.teams.get(team_id)
         if team is None:
             continue
-        managers = [u for u in team.manager_ids if u != user.id]
-        if team_id in user.managed_department_ids:
-            managers.append(user.id)
-        world.touch("teams", team, manager_ids=managers)
+        world.touch("teams", team)
 
 
 async def create_user(request: web.Request) -> web.Response:

@@ -70,7 +70,7 @@ from .api2026 import teacher_name
 from .crypto import TokenError, decrypt_token
 from .formats import cf_datetime, cf_timestamp, dmy, dmy_hms, local, parse_legacy_date
 from .state import STATE, TassState
-from .store import SchoolView, Slot, days, week_of_year
+from .store import Address, SchoolView, Slot, days, week_of_year
 
 __all__ = ["LEGACY_PATHS", "METHODS", "install_legacy", "legacy_error_body"]
 
@@ -432,7 +432,9 @@ def get_communication_rules(call: LegacyCall) -> dict[str, Any]:
     return {"commrules": out}
 
 
-def _person(prefix: str, person: Contact | None, quirks: bool) -> dict[str, Any]:
+def _person(
+    prefix: str, person: Contact | None, description: str | None, quirks: bool
+) -> dict[str, Any]:
     fields = (
         "description",
         "title",
@@ -448,7 +450,7 @@ def _person(prefix: str, person: Contact | None, quirks: bool) -> dict[str, Any]
         out[f"{prefix}_person_num"] = ""
     else:
         out = {
-            f"{prefix}_description": "Mother/Parent 1" if prefix == "m" else "Father/Parent 2",
+            f"{prefix}_description": description or "",
             f"{prefix}_title": person.title,
             f"{prefix}_initials": person.forename[:1],
             f"{prefix}_surname": person.surname,
@@ -462,7 +464,7 @@ def _person(prefix: str, person: Contact | None, quirks: bool) -> dict[str, Any]
     return out
 
 
-def _address(view: SchoolView, s: Student, address: Any, quirks: bool) -> dict[str, Any]:
+def _address(view: SchoolView, s: Student, address: Address, quirks: bool) -> dict[str, Any]:
     p1, p2 = address.parent1, address.parent2
     people: list[Contact] = address.people
     link = address.links[0] if address.links else None
@@ -503,8 +505,8 @@ def _address(view: SchoolView, s: Student, address: Any, quirks: bool) -> dict[s
         "post_code": int(p1.postcode) if p1 and p1.postcode.isdigit() else "",
         "country": "",
         "call_order": "",
-        **_person("m", p1, quirks),
-        **_person("f", p2, quirks),
+        **_person("m", p1, address.description(1), quirks),
+        **_person("f", p2, address.description(2), quirks),
     }
 
 

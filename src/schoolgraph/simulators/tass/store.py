@@ -33,9 +33,11 @@ Readings shared by both faces (each is also listed in the package docstring):
   the year (`%U`), which reproduces the documented example (2019-06-05 -> 22).
 * Contacts: the student's mother/father contacts (priority 1-2) form address 1 of the family
   (`par_code` = `Student.family_code`, Parent 1 = `m_*`, Parent 2 = `f_*`); every further
-  contact is its own address (2, 3, ...). Communication types: EC for all, GEN when the contact
-  receives correspondence, LW when the student lives with them, ACA/ATT/TK/TKCO with parental
-  responsibility.
+  contact is its own address (2, 3, ...). `m_description`/`f_description` (values DOC-SILENT)
+  are that person's own relationship to the student ("Mother", "Father", "Carer"), else the
+  slot's label "Mother/Parent 1"/"Father/Parent 2". Communication types: EC for all, GEN when
+  the contact receives correspondence, LW when the student lives with them, ACA/ATT/TK/TKCO
+  with parental responsibility.
 * Values TASS records but the world does not (religion, residency status) are derived from a
   hash of the student's MIS GUID, so they are stable and deterministic.
 """
@@ -144,6 +146,16 @@ class Address:
     @property
     def people(self) -> list[Contact]:
         return [p for p in (self.parent1, self.parent2) if p is not None]
+
+    def description(self, position: int) -> str | None:
+        """`m_description` (position 1) or `f_description` (2): that person's relationship
+        to the student from their own link, else the slot's label; None when no one is there.
+        """
+        person = self.parent1 if position == 1 else self.parent2
+        if person is None:
+            return None
+        own = next((x.relationship for x in self.links if x.contact_id == person.id), None)
+        return own or ("Mother/Parent 1" if position == 1 else "Father/Parent 2")
 
     @property
     def types(self) -> list[str]:

@@ -425,12 +425,17 @@ class Absence:
 
 @dataclass(frozen=True, slots=True)
 class ContactPerson:
-    """Parent 1 (`m_*`) or Parent 2 (`f_*`) of an address (§B.7.1)."""
+    """Parent 1 (`m_*`) or Parent 2 (`f_*`) of an address (§B.7.1).
+
+    `description` is `{prefix}_description`, this person's own description; its values are
+    DOC-SILENT (the simulators give the person's relationship to the student, "Mother").
+    """
 
     title: str | None = None
     first_name: str | None = None
     surname: str | None = None
     preferred_name: str | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -1136,6 +1141,7 @@ def _person(row: Row, prefix: str) -> ContactPerson | None:
         first_name=_text(row.get(f"{prefix}_first_name")),
         surname=_text(row.get(f"{prefix}_surname")),
         preferred_name=_text(row.get(f"{prefix}_preferred_name")),
+        description=_text(row.get(f"{prefix}_description")),
     )
     return person if (person.first_name or person.surname) else None
 
