@@ -24,6 +24,7 @@ from schoolgraph.collector import requests_in_flight
 from schoolgraph.config import Settings
 from schoolgraph.dashboard import add_dashboard_routes
 from schoolgraph.deadlines import deadline_middleware
+from schoolgraph.execution_slots import EXECUTION_SLOTS
 from schoolgraph.graph.answers import ANSWERS, AnswerCache
 from schoolgraph.graph.cursors import use_cursor_secret
 from schoolgraph.graph.extensions.limits import QueryLimits
@@ -201,6 +202,7 @@ def create_app(
         subscriptions=settings.live_updates,
         answers=answers if settings.answer_cache else None,
     )
+    app[EXECUTION_SLOTS] = view.executing
     if accounts is None:
         accounts = AccountService.from_settings(settings, catalogue=grantable_types(view.schema))
     app[ACCOUNTS] = accounts

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
-from collections.abc import Awaitable, Callable, Mapping
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +17,7 @@ from yarl import URL
 
 from schoolgraph.app import RUNTIME, create_app
 from schoolgraph.config import Settings
+from schoolgraph.execution_slots import EXECUTION_SLOTS
 from schoolgraph.graph.plain_fields import PlainFieldsExecutor
 from schoolgraph.simulators.dataset import World
 from schoolgraph.simulators.stack import SimulatorStack
@@ -131,3 +134,26 @@ async def start_gateway(serve: Serve, http: aiohttp.ClientSession) -> Start:
         return Gateway(url=await serve(app), app=app, http=http)
 
     return start
+
+
+@contextlib.asynccontextmanager
+async def computing(gateway: Gateway) -> AsyncIterator[None]:
+    """Every place among the operations executed at once taken, as operations computing
+    their answers take them (not waiting for an upstream: a wait gives its place up), until
+    the block ends."""
+    slots = gateway.app[EXECUTION_SLOTS]
+    release = asyncio.Event()
+    taken = asyncio.Event()
+
+    async def operation() -> None:
+        async with slots.place():
+            taken.set()
+            await release.wait()
+
+    holders = [asyncio.create_task(operation()) for _ in range(slots.limit)]
+    await taken.wait()
+    try:
+        yield
+    finally:
+        release.set()
+        await asyncio.gather(*holders)

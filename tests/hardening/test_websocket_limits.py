@@ -13,7 +13,7 @@ from schoolgraph.app import create_app
 from schoolgraph.config import Settings
 from schoolgraph.graph.schema import build_schema
 from tests.conftest import Serve
-from tests.graph.conftest import Gateway
+from tests.graph.conftest import Gateway, computing
 from tests.hardening.conftest import Harden, codes, post_raw
 from tests.hardening.test_faults import Stuck
 from tests.live.conftest import Socket
@@ -82,54 +82,48 @@ async def test_a_hung_upstream_costs_a_socket_query_its_own_fields_at_the_deadli
     await socket.ws.close()
 
 
-async def test_socket_operations_take_places_among_the_operations_executed_at_once(
-    harden: Harden,
-) -> None:
+async def test_socket_operations_wait_for_a_place_as_http_ones_do(harden: Harden) -> None:
     # No answer cache: a kept answer would not execute, so it would not wait.
     gateway = await harden(max_concurrent_operations=1, answer_cache=False)
     await gateway.data(SCHOOLS)  # every read of it in the upstream cache from now on
-    await gateway.faults("tanda", hang=True)
     socket = await Socket.acknowledged(gateway.http, gateway.url)
 
-    # Tanda's teams were never read: this operation takes the only place and hangs.
-    stuck = await socket.subscribe(TEAMS)
-    await asyncio.sleep(0.2)
-    over_http = asyncio.create_task(post_raw(gateway, {"query": SCHOOLS}))
-    waiting = await socket.subscribe(SCHOOLS)
-    await socket.nothing_within(0.5)
-    assert not over_http.done(), "an HTTP operation waits for the socket's place"
+    async with computing(gateway):
+        over_http = asyncio.create_task(post_raw(gateway, {"query": SCHOOLS}))
+        waiting = await socket.subscribe(SCHOOLS)
+        await socket.nothing_within(0.5)
+        assert not over_http.done(), "an HTTP operation waits for a place too"
 
-    await gateway.faults("tanda", hang=False)
-    first, second = await answers(socket, stuck, waiting)
+    [messages] = await answers(socket, waiting)
     status, _, body = await over_http
-
-    assert [message["type"] for message in first] == ["next", "complete"]
-    assert first[0]["payload"]["data"]["teams"]
-    assert [message["type"] for message in second] == ["next", "complete"]
-    assert "errors" not in second[0]["payload"] and second[0]["payload"]["data"]["schools"]
+    assert [message["type"] for message in messages] == ["next", "complete"]
+    assert "errors" not in messages[0]["payload"] and messages[0]["payload"]["data"]["schools"]
     assert status == 200 and "errors" not in body
     await socket.ws.close()
 
 
-async def test_a_socket_operation_waits_for_the_place_an_http_one_holds(
-    harden: Harden,
-) -> None:
+async def test_an_operation_waiting_for_a_hung_upstream_holds_no_place(harden: Harden) -> None:
+    """Four operations queued on a rate-limited or hung Tanda held every place until their
+    deadline, and a query that needed nothing of Tanda waited 22 s behind them."""
     gateway = await harden(max_concurrent_operations=1, answer_cache=False)
     await gateway.data(SCHOOLS)
     await gateway.faults("tanda", hang=True)
     socket = await Socket.acknowledged(gateway.http, gateway.url)
 
-    stuck = asyncio.create_task(post_raw(gateway, {"query": TEAMS}))
+    stuck_over_http = asyncio.create_task(post_raw(gateway, {"query": TEAMS}))
+    stuck = await socket.subscribe(TEAMS)  # Tanda's teams were never read: both hang
     await asyncio.sleep(0.2)
-    waiting = await socket.subscribe(SCHOOLS)
-    await socket.nothing_within(0.5)
-    assert not stuck.done()
+    async with asyncio.timeout(5):
+        status, _, body = await post_raw(gateway, {"query": SCHOOLS})
+        waiting = await socket.subscribe(SCHOOLS)
+        [messages] = await answers(socket, waiting)
+    assert not stuck_over_http.done()
 
     await gateway.faults("tanda", hang=False)
-    [messages] = await answers(socket, waiting)
-    status, _, body = await stuck
-
-    assert [message["type"] for message in messages] == ["next", "complete"]
+    [teams] = await answers(socket, stuck)
+    hung_status, _, hung_body = await stuck_over_http
+    assert status == 200 and body["data"]["schools"]
     assert messages[0]["payload"]["data"]["schools"]
-    assert status == 200 and body["data"]["teams"]
+    assert teams[0]["payload"]["data"]["teams"]
+    assert hung_status == 200 and hung_body["data"]["teams"]
     await socket.ws.close()

@@ -49,6 +49,7 @@ from typing import Any, Generic, Literal, NamedTuple, TypeVar
 from cachetools import TLRUCache
 
 from ..errors import UpstreamError
+from ..execution_slots import waiting_upstream
 from ..upstreams.http import CacheOutcome, UpstreamCall, record_call, retrieve_when_done
 from .reads import cache_loading, record_read, taint
 
@@ -300,7 +301,8 @@ class UpstreamCache:
             retrieve_when_done(task, f"load of a {key.upstream} {route} entry")
         # Recorded here, in the caller's context: a load shared by several requests is a
         # dependency of each of their answers.
-        result: Cached[V] = await asyncio.shield(task)
+        async with waiting_upstream():  # no place among operations executed at once
+            result: Cached[V] = await asyncio.shield(task)
         if result.entry is None:
             taint(f"a {result.outcome} read of {key.upstream}")
         else:

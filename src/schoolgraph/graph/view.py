@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Mapping
 from typing import Any
@@ -27,6 +26,7 @@ from schoolgraph.cache.reads import ReadSet, current_reads
 from schoolgraph.config import Settings
 from schoolgraph.context import Context, ContextSource
 from schoolgraph.errors import BadRequestError
+from schoolgraph.execution_slots import ExecutionSlots
 from schoolgraph.graph.answer_json import answer_bytes, answer_text
 from schoolgraph.graph.answers import AnswerCache, AnswerKey
 from schoolgraph.graph.extensions.error_codes import REQUEST_ERROR_CODES, mask_error
@@ -111,11 +111,13 @@ class GatewayView(GraphQLView[Context, None]):
         self.answers = answers
         # The server is one thread and executing is CPU-bound: more operations at once only
         # hold more half-built answers in memory and lengthen every one's latency. Operations
-        # over a WebSocket take their places here too (graph/websocket.py).
-        self.executing = asyncio.Semaphore(settings.max_concurrent_operations)
+        # over a WebSocket take their places here too (graph/websocket.py), and a place is
+        # let go of while its operation waits for an upstream (schoolgraph.execution_slots).
+        self.executing = ExecutionSlots(settings.max_concurrent_operations)
         self.request_timeout = settings.request_timeout
-        self.max_tokens = settings.max_query_tokens  # the query limits' token limit
         """The deadline of an operation over a WebSocket, as HTTP's middleware has it."""
+        self.max_tokens = settings.max_query_tokens
+        """The query limits' token limit, which documents are parsed under."""
         self._secret_variables: LRUCache[bytes, frozenset[str]] = LRUCache(_SECRETS_KEPT)
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
@@ -215,7 +217,7 @@ class GatewayView(GraphQLView[Context, None]):
                     self.persisted.register(answer.register, answer.query)
                 return _ANSWERED
         reads = ReadSet()
-        async with self.executing:
+        async with self.executing.place():
             token = current_reads.set(reads)
             try:
                 result = await super().execute_single(

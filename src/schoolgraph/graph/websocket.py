@@ -72,6 +72,7 @@ from schoolgraph.audit.web import AUDIT, put_record
 from schoolgraph.context import Context, ContextSource
 from schoolgraph.deadlines import GRACE, RequestTimeoutError
 from schoolgraph.errors import SchoolgraphError, UnauthenticatedError
+from schoolgraph.execution_slots import ExecutionSlots
 from schoolgraph.graph.answer_json import answer_bytes
 from schoolgraph.graph.operations import OperationChoiceError, choose_operation
 from schoolgraph.loaders import make_loaders
@@ -106,7 +107,7 @@ class _Gateway(Protocol):
     def source(self) -> ContextSource: ...
 
     @property
-    def executing(self) -> asyncio.Semaphore:
+    def executing(self) -> ExecutionSlots:
         """The app's bound on operations executed at once, HTTP's and the sockets'."""
 
     @property
@@ -391,7 +392,7 @@ class AuthenticatedTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
         the computing is bounded: a client slow to read its answer holds no place."""
         while True:
             try:
-                async with asyncio.timeout_at(stop_at) as scope, self._gateway.executing:
+                async with asyncio.timeout_at(stop_at) as scope, self._gateway.executing.place():
                     result = await anext(results)
             except StopAsyncIteration:
                 return

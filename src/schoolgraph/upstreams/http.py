@@ -47,6 +47,7 @@ from ..errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
+from ..execution_slots import waiting_upstream
 from ..observability.tracing import trace_cached_read, upstream_span
 from ..request_var import RequestVar
 from .off_loop import DECODE_OFF_LOOP_BYTES, off_loop
@@ -483,7 +484,8 @@ class Transport:
             shared = self._in_flight.get(key)
             if shared is not None:
                 started = time.monotonic()
-                response = await asyncio.shield(shared)
+                async with waiting_upstream():
+                    response = await asyncio.shield(shared)
                 record_call(
                     UpstreamCall(
                         self.upstream,
@@ -512,7 +514,8 @@ class Transport:
             )
         )
         if key is None:
-            return await task
+            async with waiting_upstream():
+                return await task
         self._in_flight[key] = task
         retrieve_when_done(task, f"{self.upstream} {method} {route}")
         flight_key = key
@@ -521,7 +524,8 @@ class Transport:
             self._in_flight.pop(flight_key, None)
 
         task.add_done_callback(forget)
-        return await asyncio.shield(task)
+        async with waiting_upstream():
+            return await asyncio.shield(task)
 
     async def _send(
         self,
