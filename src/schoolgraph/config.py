@@ -737,7 +737,8 @@ VARIABLES: tuple[Variable, ...] = (
         "allow_list_file",
         _parse_path,
         "Allow-list mode: a JSON file of the only operations to run (an Apollo persisted query "
-        "manifest, or an object of id to query); unset, any operation runs.",
+        "manifest, or an object of id to query); unset, any operation runs. Federation's "
+        "`_service { sdl }` query runs too; a router's `_entities` fetches do not.",
         unset="unset",
     ),
     Variable(

@@ -29,6 +29,20 @@ query manifest (``{"format": "apollo-persisted-query-manifest", "version": 1,
 "operations": [{"id", "body", "name", "type"}, ...]}``) or an object mapping ids to query
 texts (Relay's ``persisted-queries.json``). Only ids of 64 hex digits (SHA-256, as Apollo's
 manifests use) can be named through ``persistedQuery``; any entry can be sent as its text.
+
+Federation in allow-list mode: the query for the subgraph's SDL runs unlisted, so that a
+router or ``rover`` can compose the gateway; it is recognised by its parsed shape, one query
+operation (any name, no variables or directives) selecting ``_service { sdl }`` and nothing
+else, as ``@apollo/gateway``'s ``IntrospectAndCompose`` sends it (``query
+__ApolloGetServiceDefinition__ { _service { sdl } }``) and ``rover subgraph introspect``
+(``query SubgraphIntrospectQuery`` with a comment inside). It reads nothing but the schema,
+which the gateway serves this way in open mode too, to any caller the authentication lets in
+(the permissions leave ``_service`` free).
+A router's ``_entities`` fetches are *not* exempt: each is built from a client's operation,
+so none can be listed in advance, and an exemption would run any selection reachable from a
+keyed type (every school's students, from a School id anyone can write), which is what the
+list is there to prevent. They run only when their exact text is listed; otherwise the
+safelist belongs at the router, with this gateway in open mode behind it.
 """
 
 from __future__ import annotations
@@ -42,6 +56,14 @@ from pathlib import Path
 from typing import Any
 
 from cachetools import LRUCache
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    parse,
+)
 
 from schoolgraph.errors import BadRequestError, ConfigError, ForbiddenError
 
@@ -54,6 +76,7 @@ __all__ = [
     "OperationNotAllowedError",
     "PersistedQueries",
     "PersistedQueryAnswer",
+    "is_service_sdl_query",
     "load_allow_list",
     "sha256_hex",
 ]
@@ -70,6 +93,9 @@ _MESSAGES = {
 }
 _HASH = re.compile(r"[0-9a-f]{64}")
 _MANIFEST_FORMAT = "apollo-persisted-query-manifest"
+_SDL_QUERY_MAX_CHARACTERS = 4096
+"""Longer texts are not parsed to see whether they are the SDL query (rover's is 97)."""
+_SDL_QUERY_MAX_TOKENS = 32
 
 
 class HashMismatchError(BadRequestError):
@@ -87,6 +113,49 @@ class OperationNotAllowedError(ForbiddenError):
 def sha256_hex(query: str) -> str:
     """The APQ hash of ``query``: the SHA-256 of its UTF-8 bytes, as lower-case hex."""
     return hashlib.sha256(query.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def is_service_sdl_query(query: str) -> bool:
+    """Whether ``query`` is federation's query for the subgraph's SDL and nothing else: one
+    query operation, named or not, without variables or directives, selecting ``_service``
+    and under it ``sdl``, neither aliased nor with arguments or directives. Whitespace,
+    commas and comments are the sender's (see the module docstring)."""
+    if "_service" not in query or len(query) > _SDL_QUERY_MAX_CHARACTERS:
+        return False
+    try:
+        document = parse(query, no_location=True, max_tokens=_SDL_QUERY_MAX_TOKENS)
+    except GraphQLError:
+        return False
+    if len(document.definitions) != 1:
+        return False
+    operation = document.definitions[0]
+    if (
+        not isinstance(operation, OperationDefinitionNode)
+        or operation.operation is not OperationType.QUERY
+        or operation.variable_definitions
+        or operation.directives
+    ):
+        return False
+    service = _only_field(operation.selection_set, "_service", leaf=False)
+    return service is not None and _only_field(service.selection_set, "sdl", leaf=True) is not None
+
+
+def _only_field(selections: SelectionSetNode | None, name: str, *, leaf: bool) -> FieldNode | None:
+    """The field ``name`` when it is all ``selections`` holds, plainly: no alias, arguments
+    or directives, and a selection set exactly when it is not a ``leaf``; else None."""
+    if selections is None or len(selections.selections) != 1:
+        return None
+    field = selections.selections[0]
+    if (
+        not isinstance(field, FieldNode)
+        or field.name.value != name
+        or field.alias is not None
+        or field.arguments
+        or field.directives
+        or (field.selection_set is None) != leaf
+    ):
+        return None
+    return field
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,10 +263,8 @@ class PersistedQueries:
         """
         persisted = (extensions or {}).get("persistedQuery")
         if persisted is None:
-            if query is not None and not self._allowed(sha256_hex(query)):
-                raise OperationNotAllowedError(
-                    "This gateway runs only registered operations, and this is not one of them."
-                )
+            if query is not None and self.allow_list is not None:
+                self._check_allowed(sha256_hex(query), query)
             return PersistedQueryAnswer(query=query)
         if not self.enabled:
             return PersistedQueryAnswer(code=PERSISTED_QUERY_NOT_SUPPORTED)
@@ -214,10 +281,7 @@ class PersistedQueries:
                 f"with it ({actual})."
             )
         if self.allow_list is not None:
-            if not self._allowed(digest):
-                raise OperationNotAllowedError(
-                    "This gateway runs only registered operations, and this is not one of them."
-                )
+            self._check_allowed(digest, query)
             return PersistedQueryAnswer(query=query)
         return PersistedQueryAnswer(
             query=query, register=None if digest in self._registry else digest
@@ -233,8 +297,22 @@ class PersistedQueries:
             return self.allow_list.by_id.get(digest)
         return self._registry.get(digest)
 
-    def _allowed(self, digest: str) -> bool:
-        return self.allow_list is None or digest in self.allow_list.hashes
+    def _check_allowed(self, digest: str, query: str) -> None:
+        """Raises `OperationNotAllowedError` unless ``query`` (whose hash is ``digest``) may
+        run: any query in open mode; in allow-list mode, a listed one or the SDL query."""
+        if (
+            self.allow_list is None
+            or digest in self.allow_list.hashes
+            or is_service_sdl_query(query)
+        ):
+            return
+        message = "This gateway runs only registered operations, and this is not one of them."
+        if "_entities" in query:
+            message += (
+                " A federation router's _entities fetches are not exempt: list their exact "
+                "text, or keep the safelist at the router and this gateway in open mode."
+            )
+        raise OperationNotAllowedError(message)
 
 
 def _size(query: str) -> int:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from schoolgraph.domain import Contact, Partial, Staff, Student, StudentContact
 from schoolgraph.errors import SchoolgraphError
+from schoolgraph.identity.holders import holder_of
 from schoolgraph.loaders.outcomes import (
     ALL,
     All,
@@ -143,8 +144,9 @@ async def batch_all_staff(
 
 
 async def batch_staff(loaders: Loaders, keys: list[str]) -> list[Outcome[Staff | None]]:
-    """One answer per Staff id: the person, ``None``, or the error of the upstream that
-    holds them when that upstream could not be read."""
+    """One answer per Staff id, out of one read of everyone: the person (the one holding the
+    record the id names, when it is not their id now: see :func:`staff_of`), ``None``, or
+    the error of the upstream that holds them when that upstream could not be read."""
     if not loaders.batch:  # the naive baseline: each person read by id
         return await gather_per_key(keys, loaders.directory.staff_member)
     staff = await loaders.all_staff.load(ALL)
@@ -152,5 +154,7 @@ async def batch_staff(loaders: Loaders, keys: list[str]) -> list[Outcome[Staff |
 
 
 def staff_of(everyone: Partial[Mapping[str, Staff]], staff_id: str) -> Outcome[Staff | None]:
-    """``staff_id``'s person in a read of everyone (see :func:`batch_staff`)."""
-    return everyone.value.get(staff_id) or missing(staff_id, everyone.errors)
+    """``staff_id``'s person in a read of everyone: the person with that id, else the one
+    holding the upstream record it names (a Tanda-only worker's id still finds them once
+    they are merged with their MIS record), as they are now; ``None`` when no one does."""
+    return holder_of(everyone.value, staff_id) or missing(staff_id, everyone.errors)

@@ -44,6 +44,7 @@ from schoolgraph.domain import (
     split_id,
 )
 from schoolgraph.errors import BadRequestError, NotFoundError, SchoolgraphError
+from schoolgraph.identity.holders import holder_of
 from schoolgraph.identity.matching import MatchPolicy
 from schoolgraph.sources.identity import (
     MergedStaff,
@@ -298,9 +299,13 @@ class Directory:
 
     async def staff_member(self, staff_id: str) -> Staff | None:
         """One person read by id where the upstream reads by id (Xporter ``/Staff/{id}``),
-        with the Tanda side the identity merge gives them; anyone else out of the merge."""
+        with the Tanda side the identity merge gives them; anyone else out of the merge. An
+        id of one of a person's records that is not their id now (a Tanda-only worker's,
+        since merged) finds them, as :meth:`staff` lists them."""
         merge = await self._merged()
-        merged = merge.merged.staff.get(staff_id)
+        merged = holder_of(merge.merged.staff, staff_id)
+        if merged is not None:
+            staff_id = merged.id  # the person's id now: their MIS record, read by id below
         parts = split_id(staff_id)
         found = self._find_school(id_prefix(staff_id)) if parts is not None else None
         if parts is None or found is None:

@@ -57,15 +57,27 @@ __all__ = ["Staff", "find_staff", "resolve_staff", "staff_now", "staff_sort_key"
     keys=["id"],
     description=(
         "A person who works at a school: a school MIS staff member, a Tanda user, or both "
-        "merged into one (see `sources` and `matchRule`)."
+        "merged into one (see `sources` and `matchRule`). Fetched by the id of any of their "
+        "records (`node`, `nodes`, `_entities`), they answer as they are now, with their "
+        "current `id`."
     ),
 )
 class Staff(Node):
     row: strawberry.Private[domain.Staff]
+    id: strawberry.ID = strawberry.field(
+        description=(
+            "Opaque global id: the MIS record's when the person has one, else their Tanda "
+            "user's. The id of any of the person's records fetches them while that record "
+            "exists upstream: a Tanda-only worker's id still finds them once the identity "
+            "merge joins them to their MIS record, and the answer carries the id they have "
+            "now (the MIS record's), not the one asked for. Split again, each id finds the "
+            "person holding its record."
+        )
+    )
     domain_id: str = strawberry.field(
         description=(
-            'The stable composite id: the MIS record\'s ("xporter:7109606:110003") when the '
-            'person has one, else the Tanda user\'s ("tanda:1:100034").'
+            'The composite id behind `id`: the MIS record\'s ("xporter:7109606:110003") when '
+            'the person has one, else the Tanda user\'s ("tanda:1:100034").'
         )
     )
     title: str | None
@@ -120,6 +132,8 @@ class Staff(Node):
 
     @classmethod
     async def load_node(cls, info: Info, domain_id: str) -> Staff | None:
+        """The person ``domain_id`` names: theirs, or one of their records' (an id from before
+        the identity merge joined or split them); their current id is the answer's."""
         row = await loaders(info).staff.load(domain_id)
         return None if row is None else cls.of(row)
 
