@@ -1,5 +1,6 @@
-"""Apollo Federation from npm: the packages installed once into a git-ignored cache folder, and
-a supergraph run by ``gateway.mjs`` over subgraphs served on loopback."""
+"""Apollo Federation from npm: the packages installed once into a git-ignored cache folder, a
+supergraph run by ``gateway.mjs`` over subgraphs served on loopback, and subgraph SDLs
+composed by ``compose.mjs``."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from schoolgraph.app import create_app
 from schoolgraph.config import Settings
 from tests.conftest import Serve
 from tests.federation.badges_subgraph import create_badges_app
+from tests.federation.desks_subgraph import BookedDesk, create_desks_app
 from tests.graph.conftest import Gateway
 
 HERE = Path(__file__).resolve().parent
@@ -34,6 +36,9 @@ CACHE = ROOT / ".cache" / "federation"
 MANIFESTS = ("package.json", "package-lock.json")
 STAMP = "installed.sha256"
 NODE_MAJOR = 20  # the oldest Node that @apollo/server 5 supports
+COMPOSITION = "@apollo/composition"
+COMPOSITION_2_9 = "apollo-composition-2.9"
+"""package.json's alias of @apollo/composition 2.9, which knows federation up to v2.9."""
 INSTALL_TIMEOUT = 300.0
 RUN_TIMEOUT = 120.0
 
@@ -166,6 +171,48 @@ def apollo(apollo_packages: Path) -> ApolloGateway:
     return ApolloGateway(apollo_packages)
 
 
+@dataclass(frozen=True)
+class ApolloComposition:
+    """Composes subgraph SDLs with ``composeServices``, as a router's build step would."""
+
+    packages: Path
+
+    async def compose(self, subgraphs: Mapping[str, str], *, package: str = COMPOSITION) -> str:
+        """The supergraph SDL that ``package`` composes from ``subgraphs`` (name to SDL); the
+        test fails with composition's errors when they do not compose."""
+        request = {
+            "composition": package,
+            "subgraphs": [{"name": name, "sdl": sdl} for name, sdl in subgraphs.items()],
+        }
+        process = await asyncio.create_subprocess_exec(
+            require_tool("node"),
+            str(HERE / "compose.mjs"),
+            str(self.packages),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            stdout, stderr = await asyncio.wait_for(
+                process.communicate(json.dumps(request).encode()), timeout=RUN_TIMEOUT
+            )
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+        errors = stderr.decode()
+        if process.returncode == 2:
+            pytest.fail(f"{package} did not compose {sorted(subgraphs)}:\n{errors}", pytrace=False)
+        assert process.returncode == 0, f"compose.mjs exited {process.returncode}:\n{errors}"
+        supergraph: str = json.loads(stdout)["supergraphSdl"]
+        return supergraph
+
+
+@pytest.fixture
+def composition(apollo_packages: Path) -> ApolloComposition:
+    return ApolloComposition(apollo_packages)
+
+
 @pytest.fixture
 async def schoolgraph(serve: Serve, http: aiohttp.ClientSession) -> Gateway:
     """schoolgraph in demo mode (small world), served on loopback."""
@@ -189,6 +236,21 @@ def start_badges(serve: Serve) -> StartBadges:
 
     async def start(holders: Sequence[str]) -> Subgraph:
         app = create_badges_app(holders)
+        return Subgraph(url=(await serve(app)) / "graphql", app=app)
+
+    return start
+
+
+StartDesks = Callable[[Sequence[BookedDesk]], Awaitable[Subgraph]]
+
+
+@pytest.fixture
+def start_desks(serve: Serve) -> StartDesks:
+    """``await start_desks(desks)``: the desk service, served on loopback, with these desks
+    booked to schoolgraph ``Team`` and ``Location`` ids."""
+
+    async def start(desks: Sequence[BookedDesk]) -> Subgraph:
+        app = create_desks_app(desks)
         return Subgraph(url=(await serve(app)) / "graphql", app=app)
 
     return start

@@ -1,5 +1,6 @@
 """schoolgraph as one subgraph of an Apollo supergraph: composed by ``@apollo/composition``,
-served by ``@apollo/gateway``, next to a badge service that extends ``Staff``."""
+served by ``@apollo/gateway``, next to a badge service that extends ``Staff`` and a desk
+service that extends ``Team`` and ``Location``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 from yarl import URL
 
 from tests.federation.badges_subgraph import RECEIVED, badge_for
-from tests.federation.conftest import ApolloGateway, StartBadges, Subgraph
+from tests.federation.conftest import ApolloGateway, StartBadges, StartDesks, Subgraph
+from tests.federation.desks_subgraph import BookedDesk
 from tests.graph.conftest import Gateway
 
 STAFF = "{ staff(first: 6) { nodes { id forename surname displayName school { name } } } }"
@@ -85,3 +87,55 @@ async def test_apollo_gateway_fills_in_staff_that_another_subgraph_refers_to(
     ]
     # The badges came with the holders: the badge service was never asked for entities.
     assert entity_requests(badges) == []
+
+
+TEAMS = "{ teams { id name location { id name } } }"
+
+DESKS_AND_TEAMS = """
+{
+  desks { label team { id name location { name } } location { id name } }
+  teams { name desks { label } }
+}
+"""
+
+
+async def test_apollo_gateway_fills_in_teams_and_locations_another_subgraph_refers_to(
+    apollo: ApolloGateway, schoolgraph: Gateway, start_desks: StartDesks
+) -> None:
+    teams = (await schoolgraph.data(TEAMS))["teams"][:3]
+    assert len(teams) == 3 and all(team["location"] for team in teams)
+    # Booked in reverse order, so the desks' order is the desk service's, not schoolgraph's.
+    booked = [
+        BookedDesk(label=f"D{n}", team_id=team["id"], location_id=team["location"]["id"])
+        for n, team in enumerate(reversed(teams), start=1)
+    ]
+    desks = await start_desks(booked)
+
+    supergraph = await apollo.execute(
+        {"schoolgraph": schoolgraph.url / "graphql", "desks": desks.url}, DESKS_AND_TEAMS
+    )
+
+    assert "errors" not in supergraph.result, supergraph.result["errors"]
+    data = supergraph.result["data"]
+    # Names only schoolgraph knows: it resolved the desk service's references by their key.
+    assert data["desks"] == [
+        {
+            "label": desk.label,
+            "team": {
+                "id": team["id"],
+                "name": team["name"],
+                "location": {"name": team["location"]["name"]},
+            },
+            "location": team["location"],
+        }
+        for desk, team in zip(booked, reversed(teams), strict=True)
+    ]
+    # And the other way: schoolgraph's teams, each with the desks the desk service adds
+    # (none for the teams without a booked desk).
+    assert len(data["teams"]) > len(teams)
+    assert [team for team in data["teams"] if team["desks"]] == [
+        {"name": team["name"], "desks": [{"label": desk.label}]}
+        for team in teams
+        for desk in booked
+        if desk.team_id == team["id"]
+    ]

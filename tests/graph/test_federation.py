@@ -11,7 +11,18 @@ from schoolgraph.config import Settings
 from schoolgraph.simulators.dataset import World
 from tests.graph.conftest import Gateway, Start, global_id
 
-KEYED = ("Group", "Roster", "ScheduledShift", "School", "Shift", "Staff", "Student")
+KEYED = (
+    "Contact",
+    "Group",
+    "Location",
+    "Roster",
+    "ScheduledShift",
+    "School",
+    "Shift",
+    "Staff",
+    "Student",
+    "Team",
+)
 
 
 async def test_the_service_sdl_declares_the_keys(gateway: Gateway) -> None:

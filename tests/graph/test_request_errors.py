@@ -134,7 +134,10 @@ async def test_a_bad_date_written_in_the_document_is_located(gateway: Gateway) -
         ({"__typename": "Student"}, "needs the Student's id as a string, got None"),
         ({"__typename": "Student", "id": 5}, "needs the Student's id as a string, got 5"),
         ("x", "must be an object with __typename and id"),
-        ({"__typename": "Team", "id": "x"}, "has __typename 'Team', not one of the entity types"),
+        (
+            {"__typename": "Lesson", "id": "x"},
+            "has __typename 'Lesson', not one of the entity types",
+        ),
     ],
     ids=["unknown-type", "no-type", "no-id", "number-id", "not-an-object", "keyless-type"],
 )

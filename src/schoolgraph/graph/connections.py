@@ -49,7 +49,9 @@ Keyed = Sequence[tuple[SortKey, R]]
 _first = itemgetter(0)
 
 
-@strawberry.type(description="Where a page sits in the whole list.")
+# Shareable: every Relay subgraph has this PageInfo, field for field, and a value type is
+# answered by the subgraph that returned it, so sharing it never moves a page elsewhere.
+@strawberry.federation.type(shareable=True, description="Where a page sits in the whole list.")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="Whether rows follow this page.")
     has_previous_page: bool = strawberry.field(description="Whether rows precede this page.")

@@ -14,7 +14,13 @@ from collections.abc import Sequence
 from schoolgraph.domain.refs import split_id
 from schoolgraph.graph.arguments import BadUserInputError
 
-__all__ = ["decode_global_id", "decode_id_of", "decode_ids_of", "encode_global_id"]
+__all__ = [
+    "decode_global_id",
+    "decode_id_of",
+    "decode_ids_of",
+    "encode_global_id",
+    "parse_global_id",
+]
 
 
 def encode_global_id(type_name: str, domain_id: str) -> str:
@@ -23,22 +29,20 @@ def encode_global_id(type_name: str, domain_id: str) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def decode_global_id(global_id: str, *, field: str = "id") -> tuple[str, str]:
-    """The ``(type name, domain id)`` a global id stands for.
+def parse_global_id(global_id: str) -> tuple[str, str] | None:
+    """The ``(type name, domain id)`` a global id stands for; None for one this gateway did
+    not issue.
 
     The domain id must have a domain id's shape (:func:`~schoolgraph.domain.refs.split_id`):
     an upstream, a tenant and, for anything but a School, a native id. Base64 of
     ``"Student:x"`` is refused here as any other id the gateway did not issue is, rather
     than read as a student of a school named ``x``.
-
-    Raises:
-        BadUserInputError: ``global_id`` is not one this gateway issued; names ``field``.
     """
     try:
         padded = global_id + "=" * (-len(global_id) % 4)
         raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError):
-        raw = ""
+        return None
     type_name, _, domain_id = raw.partition(":")
     parts = split_id(domain_id)
     if (
@@ -47,10 +51,22 @@ def decode_global_id(global_id: str, *, field: str = "id") -> tuple[str, str]:
         or (type_name == "School") == bool(parts[2])
         or encode_global_id(type_name, domain_id) != global_id
     ):
+        return None
+    return type_name, domain_id
+
+
+def decode_global_id(global_id: str, *, field: str = "id") -> tuple[str, str]:
+    """The ``(type name, domain id)`` a global id stands for (see :func:`parse_global_id`).
+
+    Raises:
+        BadUserInputError: ``global_id`` is not one this gateway issued; names ``field``.
+    """
+    parsed = parse_global_id(global_id)
+    if parsed is None:
         raise BadUserInputError(
             f"Argument '{field}' ({global_id!r}) is not a schoolgraph id.", field=field
         )
-    return type_name, domain_id
+    return parsed
 
 
 def decode_id_of(type_name: str, global_id: str, *, field: str = "id") -> str:

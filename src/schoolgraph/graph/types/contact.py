@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 __all__ = ["Contact", "StudentContact"]
 
 
-@strawberry.type(description="A parent, carer or other contact of students at one school.")
+@strawberry.federation.type(
+    keys=["id"], description="A parent, carer or other contact of students at one school."
+)
 class Contact(Node):
     row: strawberry.Private[domain.Contact]
     domain_id: str = strawberry.field(

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["Location", "resolve_locations"]
 
 
-@strawberry.type(description="A workplace (a Tanda location).")
+@strawberry.federation.type(keys=["id"], description="A workplace (a Tanda location).")
 class Location(Node):
     row: strawberry.Private[domain.Location]
     domain_id: str

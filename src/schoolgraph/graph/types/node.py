@@ -30,5 +30,8 @@ class Node:
     @classmethod
     async def resolve_reference(cls, info: Info, id: strawberry.ID) -> Self | None:
         """Federation's ``_entities``: the object a ``{__typename, id}`` representation names,
-        through the same loaders as every other read (the type name is the class name)."""
+        through the same loaders as every other read (the type name is the class name). Any
+        type with ``@key(fields: "id")`` and a ``load_node`` answers through this; ``_entities``
+        has already refused an id of another type or not issued here, at its index
+        (:meth:`~schoolgraph.graph.schema.GatewaySchema.entities_resolver`)."""
         return await cls.load_node(info, decode_id_of(cls.__name__, id))

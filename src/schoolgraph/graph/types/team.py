@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["Team", "resolve_teams", "team_now"]
 
 
-@strawberry.type(description="A team (a Tanda department) at a location.")
+@strawberry.federation.type(keys=["id"], description="A team (a Tanda department) at a location.")
 class Team(Node):
     row: strawberry.Private[domain.Team]
     domain_id: str
