@@ -41,14 +41,11 @@ class Place:
         self._held = False
         self._waits = 0
         self._ended = False
+        self._returning = asyncio.Lock()  # one task at a time takes the place back
 
     @property
     def held(self) -> bool:
         return self._held
-
-    @property
-    def ended(self) -> bool:
-        return self._ended
 
     async def take(self) -> None:
         await self._semaphore.acquire()
@@ -79,11 +76,21 @@ class Place:
         self._waits -= 1
         if self._waits or self._held:
             return
-        await self._semaphore.acquire()
-        if self.ended:  # the operation ended while this waited for its turn
-            self._semaphore.release()
-        else:
-            self._held = True
+        # Two of the operation's tasks can both see the last wait end (one waits its turn
+        # while another leaves and comes back): only one takes a place, or the operation
+        # would hold two and give one back (a place lost for good at each such race).
+        async with self._returning:
+            if self._held or self._not_wanted():
+                return  # taken back already, or the operation left again or ended meanwhile
+            await self._semaphore.acquire()
+            if self._not_wanted():  # ended, or waiting again, while this waited its turn
+                self._semaphore.release()
+            else:
+                self._held = True
+
+    def _not_wanted(self) -> bool:
+        """Whether the place is not to be held now: the operation ended, or waits again."""
+        return self._ended or self._waits > 0
 
     def abandon(self) -> None:
         """A wait for an upstream was cancelled: the operation is being torn down, so the
