@@ -314,6 +314,17 @@ async def test_a_round_short_page_costs_one_request_to_confirm_the_end(
     assert await sim.calls(STUDENTS) == 1
 
 
+async def test_a_round_short_page_after_full_ones_ends_the_list(
+    sim: Sim, make_client: MakeClient
+) -> None:
+    # Pages of 100: two full ones show that the server does not cap below 100, so the short
+    # page of 50 after them is the last one, not a cap to confirm with one more request.
+    await _students_in_school(sim, 250)
+    await sim.stats(reset=True)
+    assert len(await (await make_client(page_size=100)).students("01")) == 250
+    assert await sim.calls(STUDENTS) == 3
+
+
 # --------------------------------------------------------------------------- permissions
 
 

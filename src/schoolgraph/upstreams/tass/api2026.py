@@ -169,7 +169,9 @@ class Api2026:
         (a list of exactly 100 rows costs this one request more); rows, the server caps
         pages at that count, which is learned as the page size (as the 400 that names a
         MaxTop is), and paging goes on. Once the server has shown its limit, pages of at
-        most that size are taken at their word.
+        most that size are taken at their word; and once a page of the list came back full
+        (`$top` rows: the server's cap, if any, is no lower), a short page ends it (3,200
+        students in pages of 1,000 ended by one of 200 cost a request more before).
 
         Args:
             company: the company code (`{cmpy_code}`).
@@ -193,6 +195,7 @@ class Api2026:
             return self._page(company, template, path, query, missing, decode)
 
         received = seen_pages = 0
+        full = False  # a page came back with all `top` rows: no cap below `top`
         suspect = 0  # rows of a short page that may be a silent cap, while the next is asked
         ahead: asyncio.Task[list[Any]] | None = None  # the next page, asked for
         try:
@@ -219,7 +222,8 @@ class Api2026:
                 seen_pages += 1
                 done = max_rows is not None and received >= max_rows
                 short = len(page) < top
-                if short and not done and self._may_be_capped(len(page), top):
+                full = full or not short
+                if short and not done and not full and self._may_be_capped(len(page), top):
                     suspect = len(page)
                 last = done or (short and not suspect)
                 if not last:
