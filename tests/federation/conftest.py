@@ -119,6 +119,33 @@ def apollo_packages() -> Path:
     return CACHE
 
 
+async def run_node(
+    script: str, packages: Path, request: object, *, env: Mapping[str, str] | None = None
+) -> tuple[int, bytes, str]:
+    """Run ``script`` (in this folder) with node over the installed ``packages``, the JSON of
+    ``request`` on its stdin: its exit code, stdout and stderr. The subgraphs answer on this
+    event loop, so the wait must not block it."""
+    process = await asyncio.create_subprocess_exec(
+        require_tool("node"),
+        str(HERE / script),
+        str(packages),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(
+            process.communicate(json.dumps(request).encode()), timeout=RUN_TIMEOUT
+        )
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, stdout, stderr.decode()
+
+
 @dataclass(frozen=True)
 class Supergraph:
     """What ``gateway.mjs`` reported: the composed supergraph and the gateway's answer."""
@@ -140,28 +167,10 @@ class ApolloGateway:
         }
         # The gateway's HTTP client honours proxy variables; loopback must never go through one.
         env = {**os.environ, "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
-        process = await asyncio.create_subprocess_exec(
-            require_tool("node"),
-            str(HERE / "gateway.mjs"),
-            str(self.packages),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=env,
-        )
-        try:
-            # The subgraphs answer on this event loop, so the wait must not block it.
-            stdout, stderr = await asyncio.wait_for(
-                process.communicate(json.dumps(request).encode()), timeout=RUN_TIMEOUT
-            )
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-        errors = stderr.decode()
-        if process.returncode == 2:
+        code, stdout, errors = await run_node("gateway.mjs", self.packages, request, env=env)
+        if code == 2:
             pytest.fail(f"Apollo composition failed:\n{errors}", pytrace=False)
-        assert process.returncode == 0, f"gateway.mjs exited {process.returncode}:\n{errors}"
+        assert code == 0, f"gateway.mjs exited {code}:\n{errors}"
         report = json.loads(stdout)
         return Supergraph(sdl=report["supergraphSdl"], result=report["result"])
 
@@ -184,26 +193,10 @@ class ApolloComposition:
             "composition": package,
             "subgraphs": [{"name": name, "sdl": sdl} for name, sdl in subgraphs.items()],
         }
-        process = await asyncio.create_subprocess_exec(
-            require_tool("node"),
-            str(HERE / "compose.mjs"),
-            str(self.packages),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        try:
-            stdout, stderr = await asyncio.wait_for(
-                process.communicate(json.dumps(request).encode()), timeout=RUN_TIMEOUT
-            )
-        finally:
-            if process.returncode is None:
-                process.kill()
-                await process.wait()
-        errors = stderr.decode()
-        if process.returncode == 2:
+        code, stdout, errors = await run_node("compose.mjs", self.packages, request)
+        if code == 2:
             pytest.fail(f"{package} did not compose {sorted(subgraphs)}:\n{errors}", pytrace=False)
-        assert process.returncode == 0, f"compose.mjs exited {process.returncode}:\n{errors}"
+        assert code == 0, f"compose.mjs exited {code}:\n{errors}"
         supergraph: str = json.loads(stdout)["supergraphSdl"]
         return supergraph
 
